@@ -1,0 +1,342 @@
+"""Numba kernels for colour k-means.
+
+Small ``@njit`` functions over contiguous arrays; no validation, no I/O. The public,
+validating API is :mod:`streamspec.kmeans`. Every kernel has a plain-NumPy twin in
+``tests/test_kernels.py`` that it must match.
+
+Conventions: pixels are ``(N, 3)`` uint8, centres ``(K, 3)`` float32, distances are
+squared Euclidean in float32 computed as ``((d0*d0 + d1*d1) + d2*d2)`` (the order NumPy
+sums an axis of length 3, so the references agree bit for bit). Randomness comes in as
+arrays drawn by the caller's ``numpy.random.Generator``; kernels hold no RNG state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Pixels per block in the assignment kernels: the block's coordinates, best distances and
+# labels stay in L1 while every centre streams past them, and the inner loop over the block
+# vectorizes (a min/select per lane), which is what makes assignment ~15x a naive loop.
+BLOCK = 256
+
+
+@njit(cache=True, nogil=True)
+def _assign_block(X, start, stop, c0, c1, c2, labels, best, scratch, idx):
+    """Nearest centre for rows ``start:stop`` of X (at most BLOCK rows).
+
+    Writes ``labels[start:stop]`` and ``best[:stop-start]`` (squared distances);
+    ``scratch`` is a (3, BLOCK) float32 work area and ``idx`` a BLOCK int32 one.
+    """
+    n = stop - start
+    x0 = scratch[0]
+    x1 = scratch[1]
+    x2 = scratch[2]
+    for p in range(n):
+        x0[p] = X[start + p, 0]
+        x1[p] = X[start + p, 1]
+        x2[p] = X[start + p, 2]
+        best[p] = np.inf
+        idx[p] = 0
+    for j in range(c0.shape[0]):
+        a = c0[j]
+        b = c1[j]
+        c = c2[j]
+        for p in range(n):
+            d0 = x0[p] - a
+            d1 = x1[p] - b
+            d2 = x2[p] - c
+            d = (d0 * d0 + d1 * d1) + d2 * d2
+            m = d < best[p]
+            best[p] = d if m else best[p]
+            idx[p] = j if m else idx[p]
+    for p in range(n):
+        labels[start + p] = idx[p]
+
+
+@njit(cache=True, nogil=True)
+def _split(centers):
+    k = centers.shape[0]
+    c0 = np.empty(k, np.float32)
+    c1 = np.empty(k, np.float32)
+    c2 = np.empty(k, np.float32)
+    for j in range(k):
+        c0[j] = centers[j, 0]
+        c1[j] = centers[j, 1]
+        c2[j] = centers[j, 2]
+    return c0, c1, c2
+
+
+@njit(cache=True, nogil=True)
+def assign_serial(X, centers, labels, dist):
+    """Nearest centre of every row of X (single thread). Fills labels and dist."""
+    c0, c1, c2 = _split(centers)
+    n = X.shape[0]
+    best = np.empty(BLOCK, np.float32)
+    scratch = np.empty((3, BLOCK), np.float32)
+    idx = np.empty(BLOCK, np.int32)
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        _assign_block(X, start, stop, c0, c1, c2, labels, best, scratch, idx)
+        for p in range(stop - start):
+            dist[start + p] = best[p]
+
+
+# Blocks per parallel task: big enough that scratch allocation and scheduling vanish,
+# small enough that two threads share a 480x270 frame evenly.
+_TASK_BLOCKS = 32
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def assign_parallel(X, centers, labels, counts):
+    """Nearest centre of every row of X on all threads.
+
+    Fills ``labels`` and ``counts`` (rows per centre, length K) and returns the summed
+    squared distance (the inertia), so one pass gives everything a strip needs.
+    """
+    c0, c1, c2 = _split(centers)
+    n = X.shape[0]
+    k = c0.shape[0]
+    task = BLOCK * _TASK_BLOCKS
+    n_tasks = (n + task - 1) // task
+    per_task = np.zeros((n_tasks, k), np.int64)
+    total = 0.0
+    for t in prange(n_tasks):
+        best = np.empty(BLOCK, np.float32)
+        scratch = np.empty((3, BLOCK), np.float32)
+        idx = np.empty(BLOCK, np.int32)
+        s = 0.0
+        for start in range(t * task, min((t + 1) * task, n), BLOCK):
+            stop = min(start + BLOCK, n)
+            _assign_block(X, start, stop, c0, c1, c2, labels, best, scratch, idx)
+            for p in range(stop - start):
+                s += best[p]
+                per_task[t, idx[p]] += 1
+        total += s
+    for j in range(k):
+        c = 0
+        for t in range(n_tasks):
+            c += per_task[t, j]
+        counts[j] = c
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _sq_dist_to(x0, x1, x2, row, out):
+    """Squared distance of every point (x0, x1, x2) to point ``row``."""
+    a = x0[row]
+    b = x1[row]
+    c = x2[row]
+    for i in range(x0.shape[0]):
+        d0 = x0[i] - a
+        d1 = x1[i] - b
+        d2 = x2[i] - c
+        out[i] = (d0 * d0 + d1 * d1) + d2 * d2
+
+
+# Reassociation lets the potential sums vectorize; the order is fixed at compile time,
+# so results stay deterministic (the reference test allows for rounding, not for luck).
+@njit(cache=True, nogil=True, fastmath={"reassoc", "nsz", "contract"})
+def _potential(closest, d):
+    """sum(min(closest, d)) in float32 lanes, float64 total."""
+    total = 0.0
+    n = closest.shape[0]
+    for s in range(0, n, 1024):
+        part = np.float32(0.0)
+        for i in range(s, min(s + 1024, n)):
+            part += min(closest[i], d[i])
+        total += part
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _search_cumsum(cum, value):
+    """First index i with cum[i] > value (``np.searchsorted(cum, value, 'right')``)."""
+    lo = 0
+    hi = cum.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return min(lo, cum.shape[0] - 1)
+
+
+@njit(cache=True, nogil=True)
+def kmeans_plusplus(X, k, first, uniforms):
+    """Greedy k-means++ seeding (Arthur & Vassilvitskii; scikit-learn's variant).
+
+    ``first`` is the row of the first centre; ``uniforms`` is a ``(k-1, trials)`` array
+    of draws in [0, 1): each later centre is the best of ``trials`` candidates sampled
+    with probability proportional to the squared distance to the nearest chosen centre.
+    Stops early when every row already coincides with a centre (fewer distinct colours
+    than k), so the result may have fewer than k rows.
+    """
+    n = X.shape[0]
+    trials = uniforms.shape[1]
+    x0 = np.empty(n, np.float32)
+    x1 = np.empty(n, np.float32)
+    x2 = np.empty(n, np.float32)
+    for i in range(n):
+        x0[i] = X[i, 0]
+        x1[i] = X[i, 1]
+        x2[i] = X[i, 2]
+    centers = np.empty((k, 3), np.float32)
+    closest = np.empty(n, np.float32)
+    tmp = np.empty(n, np.float32)
+    cum = np.empty(n, np.float64)
+    _sq_dist_to(x0, x1, x2, first, closest)
+    pot = 0.0
+    for i in range(n):
+        pot += closest[i]
+    for t in range(3):
+        centers[0, t] = X[first, t]
+    n_centers = 1
+    for c in range(1, k):
+        if pot <= 0.0:
+            break
+        acc = 0.0
+        for i in range(n):
+            acc += closest[i]
+            cum[i] = acc
+        best_pot = np.inf
+        best_row = -1
+        for t in range(trials):
+            row = _search_cumsum(cum, uniforms[c - 1, t] * acc)
+            _sq_dist_to(x0, x1, x2, row, tmp)
+            p = _potential(closest, tmp)
+            if p < best_pot:
+                best_pot = p
+                best_row = row
+        _sq_dist_to(x0, x1, x2, best_row, tmp)
+        for i in range(n):
+            closest[i] = min(closest[i], tmp[i])
+        pot = best_pot
+        for t in range(3):
+            centers[c, t] = X[best_row, t]
+        n_centers += 1
+    return centers[:n_centers].copy()
+
+
+@njit(cache=True, nogil=True)
+def minibatch_step(X, batch, centers, weights, labels, dist):
+    """One mini-batch update with per-centre learning rates (Sculley 2010).
+
+    Assigns the rows ``X[batch]`` to their nearest centre, then moves each centre to the
+    weighted mean of its old position (weight ``weights[j]``, the number of points it has
+    absorbed so far) and the batch points it won: the learning rate ``n_j / (weights[j] +
+    n_j)`` decays as a centre matures. Centres that win nothing stay where they are.
+    ``labels``/``dist`` are scratch of at least ``len(batch)``. Returns the batch inertia.
+    """
+    b = batch.shape[0]
+    k = centers.shape[0]
+    Xb = np.empty((b, 3), np.uint8)
+    for i in range(b):
+        for t in range(3):
+            Xb[i, t] = X[batch[i], t]
+    assign_serial(Xb, centers, labels, dist)
+    sums = np.zeros((k, 3), np.float64)
+    counts = np.zeros(k, np.float64)
+    inertia = 0.0
+    for i in range(b):
+        j = labels[i]
+        counts[j] += 1.0
+        inertia += dist[i]
+        for t in range(3):
+            sums[j, t] += Xb[i, t]
+    for j in range(k):
+        if counts[j] > 0.0:
+            w = weights[j] + counts[j]
+            for t in range(3):
+                centers[j, t] = np.float32((centers[j, t] * weights[j] + sums[j, t]) / w)
+            weights[j] = w
+    return inertia
+
+
+@njit(cache=True, nogil=True)
+def lloyd_step(X, centers, labels, dist):
+    """One Lloyd iteration over all rows of X, in place.
+
+    Assigns every row, then moves each centre to the mean of its rows. An empty centre
+    is re-seeded on the row that is currently worst served (largest distance), so no
+    centre is ever NaN and none is wasted. Returns (rows whose label changed, inertia of
+    the assignment that was made).
+    """
+    n = X.shape[0]
+    k = centers.shape[0]
+    old = labels.copy()
+    assign_serial(X, centers, labels, dist)
+    changed = 0
+    inertia = 0.0
+    sums = np.zeros((k, 3), np.float64)
+    counts = np.zeros(k, np.int64)
+    for i in range(n):
+        j = labels[i]
+        if j != old[i]:
+            changed += 1
+        inertia += dist[i]
+        counts[j] += 1
+        for t in range(3):
+            sums[j, t] += X[i, t]
+    for j in range(k):
+        if counts[j] > 0:
+            for t in range(3):
+                centers[j, t] = np.float32(sums[j, t] / counts[j])
+        else:
+            far = np.argmax(dist)
+            for t in range(3):
+                centers[j, t] = X[far, t]
+            dist[far] = 0.0
+            changed += 1
+    return changed, inertia
+
+
+@njit(cache=True, nogil=True)
+def distinct_colors(X, limit):
+    """The distinct rows of X in first-seen order, or an empty array if there are more
+    than ``limit``. One pass with a 2^24-bit set; stops as soon as the limit is passed."""
+    seen = np.zeros(1 << 21, np.uint8)
+    out = np.empty((limit, 3), np.uint8)
+    m = 0
+    for i in range(X.shape[0]):
+        key = (np.int64(X[i, 0]) << 16) | (np.int64(X[i, 1]) << 8) | np.int64(X[i, 2])
+        byte = key >> 3
+        bit = np.uint8(1 << (key & 7))
+        if seen[byte] & bit:
+            continue
+        if m == limit:
+            return out[:0].copy()
+        seen[byte] |= bit
+        for t in range(3):
+            out[m, t] = X[i, t]
+        m += 1
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sum_sq_error(X, palette, labels):
+    """Sum over rows of the squared error between X and ``palette[labels]`` (float64)."""
+    n = X.shape[0]
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    total = 0.0
+    for b in prange(n_blocks):
+        s = 0.0
+        for i in range(b * BLOCK, min((b + 1) * BLOCK, n)):
+            j = labels[i]
+            for t in range(3):
+                d = np.float64(X[i, t]) - np.float64(palette[j, t])
+                s += d * d
+        total += s
+    return total
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gather_rgb(palette, labels, out):
+    """``out[i] = palette[labels[i]]`` without a temporary (uint8 palette and output)."""
+    n = labels.shape[0]
+    for i in prange(n):
+        j = labels[i]
+        out[i, 0] = palette[j, 0]
+        out[i, 1] = palette[j, 1]
+        out[i, 2] = palette[j, 2]

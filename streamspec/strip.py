@@ -1,0 +1,179 @@
+"""Strips: one sampled frame's palette drawn as a column (NumPy only).
+
+A *strip* is a ``(height, 3)`` uint8 column. In the default ``sorted`` mode each palette
+colour gets a run of rows proportional to its pixel count (largest-remainder rounding,
+so the runs always sum to ``height``), and the runs are ordered by one of:
+
+``hls``    hue, then lightness, then saturation -- the seed recipe's
+           ``sorted(colours, key=colorsys.rgb_to_hls)``;
+``luma``   light to dark (Rec. 709 luma);
+``step``   Alan Zucconi's step sort with 8 hue buckets (smooth alternating gradients);
+``count``  the most frequent colour first.
+
+Other modes: ``average`` (the mean colour, a classic movie barcode), ``dominant`` (the
+largest cluster) and ``slitscan`` (the frame's centre column, stretched to ``height``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "MODES",
+    "ORDERS",
+    "apportion",
+    "hls_keys",
+    "make_strip",
+    "order_palette",
+    "resize_column",
+    "strip_from_palette",
+]
+
+Order = Literal["hls", "luma", "step", "count"]
+Mode = Literal["sorted", "average", "dominant", "slitscan"]
+ORDERS: tuple[str, ...] = ("hls", "luma", "step", "count")
+MODES: tuple[str, ...] = ("sorted", "average", "dominant", "slitscan")
+
+
+def hls_keys(rgb: ArrayLike) -> NDArray[np.float64]:
+    """``colorsys.rgb_to_hls`` of every row of a uint8 ``(k, 3)`` array, as ``(k, 3)``.
+
+    The same float64 operations in the same order as :mod:`colorsys`, so sorting by these
+    keys gives exactly the seed's ``sorted(..., key=colorsys.rgb_to_hls)`` order.
+    """
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    r, g, b = c[:, 0], c[:, 1], c[:, 2]
+    maxc = c.max(axis=1)
+    minc = c.min(axis=1)
+    sumc = maxc + minc
+    rangec = maxc - minc
+    light = sumc / 2.0
+    grey = rangec == 0
+    safe = np.where(grey, 1.0, rangec)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sat = np.where(
+            light <= 0.5, rangec / np.where(sumc == 0, 1.0, sumc), rangec / (2.0 - maxc - minc)
+        )
+    rc = (maxc - r) / safe
+    gc = (maxc - g) / safe
+    bc = (maxc - b) / safe
+    hue = np.where(r == maxc, bc - gc, np.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = (hue / 6.0) % 1.0
+    hue = np.where(grey, 0.0, hue)
+    sat = np.where(grey, 0.0, sat)
+    return np.stack([hue, light, sat], axis=1)
+
+
+def _hsv(c: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Hue and value as ``colorsys.rgb_to_hsv`` computes them (c in 0..1)."""
+    r, g, b = c[:, 0], c[:, 1], c[:, 2]
+    maxc = c.max(axis=1)
+    minc = c.min(axis=1)
+    rangec = maxc - minc
+    grey = rangec == 0
+    safe = np.where(grey, 1.0, rangec)
+    rc = (maxc - r) / safe
+    gc = (maxc - g) / safe
+    bc = (maxc - b) / safe
+    hue = np.where(r == maxc, bc - gc, np.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = np.where(grey, 0.0, (hue / 6.0) % 1.0)
+    return hue, maxc
+
+
+def _step_keys(rgb: NDArray[np.uint8], repetitions: int = 8) -> NDArray[np.float64]:
+    # Zucconi, "The incredibly challenging task of sorting colours" (2015), step sort.
+    c = rgb.astype(np.float64) / 255.0
+    lum = np.sqrt(0.241 * c[:, 0] + 0.691 * c[:, 1] + 0.068 * c[:, 2])
+    h, v = _hsv(c)
+    h2 = np.floor(h * repetitions)
+    v2 = np.floor(v * repetitions)
+    odd = h2 % 2 == 1
+    v2 = np.where(odd, repetitions - v2, v2)
+    lum = np.where(odd, repetitions - lum, lum)
+    return np.stack([h2, lum, v2], axis=1)
+
+
+def order_palette(palette: ArrayLike, counts: ArrayLike, order: str = "hls") -> NDArray[np.intp]:
+    """Indices that put the palette in strip order, top row first."""
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    cnt = np.asarray(counts)
+    if order == "hls":
+        keys = hls_keys(pal)
+        return np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
+    if order == "luma":
+        luma = pal.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+        return np.argsort(-luma, kind="stable")
+    if order == "step":
+        keys = _step_keys(pal)
+        return np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
+    if order == "count":
+        first = order_palette(pal, cnt, "hls")
+        return first[np.argsort(-cnt[first], kind="stable")]
+    raise ValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
+
+
+def apportion(counts: ArrayLike, total: int) -> NDArray[np.int64]:
+    """Split ``total`` rows in proportion to ``counts`` (largest remainder, Hamilton).
+
+    Every share is the floor or the ceiling of its exact quota and the shares sum to
+    ``total``; ties for the leftover rows go to the earlier entry.
+    """
+    cnt = np.asarray(counts, dtype=np.float64)
+    s = cnt.sum()
+    if total < 0:
+        raise ValueError("total must be >= 0")
+    if s <= 0:
+        raise ValueError("counts must have a positive sum")
+    quota = cnt * (total / s)
+    base = np.floor(quota).astype(np.int64)
+    left = int(total - base.sum())
+    if left > 0:
+        frac = quota - base
+        base[np.argsort(-frac, kind="stable")[:left]] += 1
+    return base
+
+
+def strip_from_palette(
+    palette: ArrayLike, counts: ArrayLike, height: int, order: str = "hls"
+) -> NDArray[np.uint8]:
+    """The seed's strip: palette colours in ``order``, each as tall as its share."""
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    idx = order_palette(pal, counts, order)
+    rows = apportion(np.asarray(counts)[idx], height)
+    return np.repeat(pal[idx], rows, axis=0)
+
+
+def resize_column(column: ArrayLike, height: int) -> NDArray[np.uint8]:
+    """Nearest-neighbour resize of a ``(n, 3)`` column to ``height`` rows (PIL's rule)."""
+    col = np.asarray(column, dtype=np.uint8).reshape(-1, 3)
+    src = ((np.arange(height) + 0.5) * (len(col) / height)).astype(np.int64)
+    return col[np.minimum(src, len(col) - 1)]
+
+
+def make_strip(
+    palette: ArrayLike,
+    counts: ArrayLike,
+    height: int,
+    *,
+    order: str = "hls",
+    mode: str = "sorted",
+    column: ArrayLike | None = None,
+) -> NDArray[np.uint8]:
+    """A ``(height, 3)`` strip of one sample in any mode (see the module docstring)."""
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    cnt = np.asarray(counts, dtype=np.float64)
+    if mode == "sorted":
+        return strip_from_palette(pal, cnt, height, order)
+    if mode == "average":
+        mean = (pal.astype(np.float64) * cnt[:, None]).sum(axis=0) / cnt.sum()
+        return np.broadcast_to(np.rint(mean).astype(np.uint8), (height, 3)).copy()
+    if mode == "dominant":
+        return np.broadcast_to(pal[int(np.argmax(cnt))], (height, 3)).copy()
+    if mode == "slitscan":
+        if column is None:
+            raise ValueError("slitscan needs the frame's centre column")
+        return resize_column(column, height)
+    raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")

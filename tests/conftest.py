@@ -1,0 +1,24 @@
+"""Shared test set-up: headless SDL, paths, and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# No display in CI: pygame must never try to open a real window or sound device.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    """The shared real footage; tests using it skip cleanly when it is absent."""
+    if not MEDIA.is_dir() or not any(MEDIA.glob("*.mp4")):
+        pytest.skip("real footage (../shared/media) is not available")
+    return MEDIA

@@ -1,0 +1,193 @@
+"""Every Numba kernel against a plain-NumPy reference written here, naively."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from streamspec import _kernels as K
+
+
+def ref_dist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """(N, K) squared distances in float32, summed over the axis as NumPy does."""
+    d = X.astype(np.float32)[:, None, :] - C.astype(np.float32)[None, :, :]
+    return (d * d).sum(axis=2)
+
+
+@pytest.fixture(params=[0, 1, 2])
+def data(request):
+    rng = np.random.default_rng(request.param)
+    n = [1, 257, 5000][request.param]
+    X = rng.integers(0, 256, (n, 3), dtype=np.uint8)
+    C = rng.uniform(0, 255, (7 + 20 * request.param, 3)).astype(np.float32)
+    return X, C
+
+
+def test_assign_serial_matches_numpy(data):
+    X, C = data
+    labels = np.empty(len(X), np.int32)
+    dist = np.empty(len(X), np.float32)
+    K.assign_serial(X, C, labels, dist)
+    D = ref_dist(X, C)
+    np.testing.assert_array_equal(labels, D.argmin(axis=1))
+    np.testing.assert_array_equal(dist, D.min(axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])
+def test_assign_parallel_matches_numpy(data, dtype):
+    X, C = data
+    labels = np.empty(len(X), dtype)
+    counts = np.empty(len(C), np.int64)
+    total = K.assign_parallel(X, C, labels, counts)
+    D = ref_dist(X, C)
+    np.testing.assert_array_equal(labels, D.argmin(axis=1))
+    np.testing.assert_array_equal(counts, np.bincount(D.argmin(axis=1), minlength=len(C)))
+    assert total == pytest.approx(D.min(axis=1).astype(np.float64).sum(), rel=1e-6)
+
+
+def test_assign_breaks_ties_to_the_first_centre():
+    X = np.array([[10, 10, 10]], np.uint8)
+    C = np.array([[0, 10, 10], [20, 10, 10], [10, 10, 10], [10, 10, 10]], np.float32)
+    labels = np.empty(1, np.int32)
+    K.assign_parallel(X, C, labels, np.empty(4, np.int64))
+    assert labels[0] == np.argmin(ref_dist(X, C)[0]) == 2
+
+
+def ref_kmeans_plusplus(X, k, first, uniforms):
+    """scikit-learn's greedy k-means++, written plainly, with the same random draws."""
+    Xf = X.astype(np.float32)
+    centers = [Xf[first]]
+    closest = ref_dist(X, Xf[first : first + 1])[:, 0]
+    pot = float(closest.astype(np.float64).sum())
+    for c in range(1, k):
+        if pot <= 0:
+            break
+        cum = np.cumsum(closest.astype(np.float64))
+        best_pot, best_row = np.inf, -1
+        for u in uniforms[c - 1]:
+            row = min(int(np.searchsorted(cum, u * cum[-1], side="right")), len(X) - 1)
+            d = ref_dist(X, Xf[row : row + 1])[:, 0]
+            p = float(np.minimum(closest, d).astype(np.float64).sum())
+            if p < best_pot:
+                best_pot, best_row = p, row
+        closest = np.minimum(closest, ref_dist(X, Xf[best_row : best_row + 1])[:, 0])
+        pot = best_pot
+        centers.append(Xf[best_row])
+    return np.array(centers, np.float32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kmeans_plusplus_matches_reference(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 256, (3000, 3), dtype=np.uint8)
+    k = 12
+    uniforms = rng.random((k - 1, 4))
+    got = K.kmeans_plusplus(X, k, 5, uniforms)
+    np.testing.assert_array_equal(got, ref_kmeans_plusplus(X, k, 5, uniforms))
+
+
+def test_kmeans_plusplus_stops_at_distinct_colours():
+    X = np.repeat(np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], np.uint8), 50, axis=0)
+    uniforms = np.random.default_rng(0).random((9, 3))
+    got = K.kmeans_plusplus(X, 10, 0, uniforms)
+    assert len(got) == 3
+    assert {tuple(c) for c in got.astype(int)} == {(0, 0, 0), (255, 0, 0), (0, 0, 255)}
+
+
+def test_minibatch_step_matches_reference():
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 256, (2000, 3), dtype=np.uint8)
+    C = rng.uniform(0, 255, (10, 3)).astype(np.float32)
+    w = rng.integers(0, 50, 10).astype(np.float64)
+    w[3] = 0
+    batch = rng.integers(0, 2000, 300)
+
+    ref_c, ref_w = C.copy(), w.copy()
+    Xb = X[batch]
+    D = ref_dist(Xb, ref_c)
+    lab = D.argmin(axis=1)
+    for j in range(10):
+        pts = Xb[lab == j].astype(np.float64)
+        if len(pts):
+            neww = ref_w[j] + len(pts)
+            ref_c[j] = ((ref_c[j].astype(np.float64) * ref_w[j] + pts.sum(0)) / neww).astype(
+                np.float32
+            )
+            ref_w[j] = neww
+
+    labels = np.empty(300, np.int32)
+    dist = np.empty(300, np.float32)
+    got_c, got_w = C.copy(), w.copy()
+    inertia = K.minibatch_step(X, batch, got_c, got_w, labels, dist)
+    np.testing.assert_allclose(got_c, ref_c, rtol=0, atol=1e-4)
+    np.testing.assert_array_equal(got_w, ref_w)
+    assert inertia == pytest.approx(D.min(axis=1).astype(np.float64).sum(), rel=1e-9)
+
+
+def test_lloyd_step_matches_reference_and_reseeds_empty_clusters():
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 200, (1500, 3), dtype=np.uint8)
+    # Centre 2 is far from every point, so it starts (and would stay) empty.
+    C = np.vstack([rng.uniform(0, 200, (4, 3)), [[255, 255, 255]]]).astype(np.float32)
+    C[2] = [255, 255, 255]
+    C[4] = [254, 254, 254]
+
+    D = ref_dist(X, C)
+    lab = D.argmin(axis=1)
+    dmin = D.min(axis=1)
+    ref = C.copy()
+    for j in range(len(C)):
+        pts = X[lab == j].astype(np.float64)
+        if len(pts):
+            ref[j] = (pts.sum(0) / len(pts)).astype(np.float32)
+        else:
+            far = int(np.argmax(dmin))
+            ref[j] = X[far]
+            dmin[far] = 0
+
+    labels = np.full(len(X), -1, np.int32)
+    dist = np.empty(len(X), np.float32)
+    got = C.copy()
+    changed, inertia = K.lloyd_step(X, got, labels, dist)
+    np.testing.assert_array_equal(labels, lab)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+    assert np.isfinite(got).all()
+    assert changed >= len(X)
+    assert inertia == pytest.approx(D.min(axis=1).astype(np.float64).sum(), rel=1e-9)
+
+    # Iterated, it converges: a pass that changes no label leaves the centres in place.
+    for _ in range(200):
+        changed, _ = K.lloyd_step(X, got, labels, dist)
+        if changed == 0:
+            break
+    assert changed == 0
+    before = got.copy()
+    assert K.lloyd_step(X, got, labels, dist)[0] == 0
+    np.testing.assert_array_equal(got, before)
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 100])
+def test_distinct_colors_matches_numpy(limit):
+    rng = np.random.default_rng(limit)
+    colours = rng.integers(0, 256, (4, 3), dtype=np.uint8)
+    X = colours[rng.integers(0, 4, 500)]
+    got = K.distinct_colors(X, limit)
+    _, first = np.unique(X, axis=0, return_index=True)
+    expected = X[np.sort(first)]
+    if len(expected) > limit:
+        assert len(got) == 0
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sum_sq_error_and_gather_match_numpy():
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 256, (3001, 3), dtype=np.uint8)
+    P = rng.integers(0, 256, (17, 3), dtype=np.uint8)
+    lab = rng.integers(0, 17, 3001).astype(np.uint8)
+    ref = ((X.astype(np.float64) - P[lab].astype(np.float64)) ** 2).sum()
+    assert K.sum_sq_error(X, P, lab) == pytest.approx(ref, rel=1e-12)
+    assert K.sum_sq_error(X, P.astype(np.float32), lab) == pytest.approx(ref, rel=1e-12)
+    out = np.empty_like(X)
+    K.gather_rgb(P, lab, out)
+    np.testing.assert_array_equal(out, P[lab])
