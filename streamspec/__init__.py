@@ -3,22 +3,56 @@
 Time runs left to right; each column is one sampled frame whose dominant colours
 (mini-batch k-means) are stacked top to bottom, sorted by hue, each as tall as its
 share of the frame.
+
+>>> import streamspec
+>>> spec = streamspec.render("film.mp4", every=2.0)   # doctest: +SKIP
+>>> spec.save("film-spectrum.png")                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import InputError, OutputError, StreamspecError
 from .kmeans import ColorKMeans
+from .spectrum import Spectrum, Strip
 from .strip import make_strip, strip_from_palette
+
+if TYPE_CHECKING:
+    from .rendering import Renderer, render
+    from .sources import open_source, sample_frames
 
 __all__ = [
     "ColorKMeans",
     "InputError",
     "OutputError",
+    "Renderer",
+    "Spectrum",
     "StreamspecError",
+    "Strip",
     "__version__",
     "make_strip",
+    "open_source",
+    "render",
+    "sample_frames",
     "strip_from_palette",
 ]
+
+# Decoding pulls in PyAV; load it only when asked, so the pure parts import without it.
+_LAZY = {
+    "Renderer": "rendering",
+    "render": "rendering",
+    "open_source": "sources",
+    "sample_frames": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

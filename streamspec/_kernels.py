@@ -293,6 +293,33 @@ def lloyd_step(X, centers, labels, dist):
 
 
 @njit(cache=True, nogil=True)
+def refine(X, centers, batches, max_iter, tol):
+    """Mini-batch phase then Lloyd passes over X, in place; returns the Lloyd passes run.
+
+    ``batches`` is an ``(n_batches, batch_size)`` array of row indices (drawn by the
+    caller). Lloyd stops when no label changes, when the inertia improves by at most
+    ``tol`` (relative) or after ``max_iter`` passes.
+    """
+    m = X.shape[0]
+    k = centers.shape[0]
+    labels = np.zeros(m, np.int32)
+    dist = np.empty(m, np.float32)
+    weights = np.zeros(k, np.float64)
+    for b in range(batches.shape[0]):
+        minibatch_step(X, batches[b], centers, weights, labels, dist)
+    labels[:] = -1
+    prev = np.inf
+    it = 0
+    while it < max_iter:
+        it += 1
+        changed, inertia = lloyd_step(X, centers, labels, dist)
+        if changed == 0 or (it > 1 and prev - inertia <= tol * prev):
+            break
+        prev = inertia
+    return it
+
+
+@njit(cache=True, nogil=True)
 def distinct_colors(X, limit):
     """The distinct rows of X in first-seen order, or an empty array if there are more
     than ``limit``. One pass with a 2^24-bit set; stops as soon as the limit is passed."""

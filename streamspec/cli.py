@@ -81,7 +81,281 @@ def _run_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_quantize]
+# -- render ----------------------------------------------------------------------------
+def _time(text: str) -> float:
+    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (fractions allowed)."""
+    parts = text.strip().split(":")
+    try:
+        if len(parts) > 3 or any(p == "" for p in parts):
+            raise ValueError
+        value = 0.0
+        for p in parts:
+            value = value * 60 + float(p)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, MM:SS or HH:MM:SS, got {text!r}"
+        ) from None
+    if value < 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"time must be 0 or more, got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "video",
+        nargs="?",
+        metavar="VIDEO",
+        help="a video file or URL, webcam:N, or lavfi:GRAPH (default: the built-in demo film)",
+    )
+    p.add_argument("--webcam", metavar="N", help="read webcam N (same as VIDEO webcam:N)")
+    p.add_argument("--webcam-fps", type=_number, metavar="FPS", help="webcam frame rate")
+    p.add_argument("--webcam-size", metavar="WxH", help="webcam frame size, e.g. 1280x720")
+
+
+def _add_look_args(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    d = (lambda v: v) if defaults else (lambda v: None)
+    p.add_argument("--height", type=_int, default=d(400), help="image height in pixels (400)")
+    p.add_argument(
+        "--order",
+        choices=["hls", "luma", "step", "count"],
+        default=d("hls"),
+        help="colour order in a strip (hls: hue, lightness, saturation)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=["sorted", "average", "dominant", "slitscan"],
+        default=d("sorted"),
+        help="strip mode (sorted: the hue-sorted palette)",
+    )
+    p.add_argument(
+        "--strip-width", type=_int, default=d(1), metavar="PX", help="pixels per sample (1)"
+    )
+    p.add_argument(
+        "--axis",
+        action=argparse.BooleanOptionalAction,
+        default=d(False),
+        help="draw a time axis under the spectrum",
+    )
+
+
+def _source_spec(args: argparse.Namespace) -> str | None:
+    if args.webcam is not None and args.video is not None:
+        raise StreamspecError("give VIDEO or --webcam, not both")
+    if args.webcam is not None:
+        return f"webcam:{args.webcam}"
+    return args.video
+
+
+def _default_output(spec: str | None, suffix: str = "-spectrum.png") -> str:
+    from pathlib import Path
+
+    from ._io import unique_path
+
+    if spec is None or spec == "demo":
+        stem = "demo"
+    elif ":" in spec and not Path(spec).exists():
+        stem = spec.split(":", 1)[0]
+    else:
+        stem = Path(spec).stem or "spectrum"
+    return str(unique_path(Path(f"{stem}{suffix}")))
+
+
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render",
+        help="render a film to a colour spectrum PNG (+ JSON data)",
+        description="Sample a frame every few seconds, quantize it to K colours and draw the "
+        "hue-sorted strips side by side. Without VIDEO, renders the built-in demo film.",
+    )
+    _add_source_args(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PNG",
+        help="output image (default VIDEO-spectrum.png, never overwriting); "
+        "the data goes beside it as .json",
+    )
+    when = p.add_mutually_exclusive_group()
+    when.add_argument(
+        "--every",
+        type=_number,
+        metavar="SECONDS",
+        help="seconds between samples (default 2; 0.5 for the demo film)",
+    )
+    when.add_argument("--strips", type=_int, metavar="N", help="spread N samples over the film")
+    p.add_argument("-k", "--k", dest="k", type=_int, default=50, help="colours per strip (50)")
+    _add_look_args(p)
+    p.add_argument(
+        "--start",
+        type=_time,
+        default=0.0,
+        metavar="TIME",
+        help="start at TIME (seconds, MM:SS or HH:MM:SS)",
+    )
+    p.add_argument("--end", type=_time, metavar="TIME", help="stop at TIME")
+    p.add_argument(
+        "--seek",
+        choices=["exact", "fast", "keyframes"],
+        default="fast",
+        help="decoding: exact frames, fast (skip non-reference frames between "
+        "samples; default) or keyframes only",
+    )
+    p.add_argument(
+        "--crop",
+        default="auto",
+        metavar="auto|none|W:H:X:Y",
+        help="crop black bars (auto), nothing, or a given rectangle",
+    )
+    p.add_argument("--seed", type=_int, default=0, help="random seed of the quantizer (0)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_render)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: save what is done, exit 130."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from tqdm import tqdm
+
+    from ._io import check_writable
+    from .rendering import Renderer
+    from .spectrum import json_path_for
+
+    spec = _source_spec(args)
+    out = args.output or _default_output(spec)
+    check_writable(out)
+    check_writable(json_path_for(out))
+    t0 = time.perf_counter()
+    renderer = Renderer(
+        spec,
+        every=args.every,
+        strips=args.strips,
+        k=args.k,
+        height=args.height,
+        order=args.order,
+        mode=args.mode,
+        start=args.start,
+        end=args.end,
+        seek=args.seek,
+        crop=args.crop,
+        strip_width=args.strip_width,
+        seed=args.seed,
+        axis=args.axis,
+        webcam_fps=args.webcam_fps,
+        webcam_size=args.webcam_size,
+    )
+    spectrum = renderer.spectrum
+    info = renderer.source.info
+    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    show = False if args.quiet else args.progress  # None: tqdm decides (a terminal or not)
+    bar = tqdm(
+        total=renderer.total,
+        unit="strip",
+        desc=_short(info.name),
+        disable=None if show is None else not show,
+        dynamic_ncols=True,
+        leave=False,
+        mininterval=0.2,
+    )
+    interrupted = False
+    try:
+        with renderer.source:
+            for _ in renderer:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    # Saving must not be cut short by a second Ctrl-C or SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        if interrupted:
+            if len(spectrum) == 0:
+                print(
+                    f"{PROG} render: interrupted before the first strip; nothing saved",
+                    file=sys.stderr,
+                )
+                return 130
+            spectrum.partial = True
+            spectrum.skipped_frames = renderer.source.errors
+        png, js = spectrum.save(out)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, old)
+    for w in spectrum.warnings:
+        print(f"{PROG} render: warning: {w}", file=sys.stderr)
+    took = time.perf_counter() - t0
+    state = "interrupted; saved the partial spectrum" if interrupted else "wrote"
+    print(
+        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(info.name)} "
+        f"in {took:.1f} s"
+    )
+    return 130 if interrupted else 0
+
+
+def _short(name: str, n: int = 40) -> str:
+    import os.path
+
+    base = os.path.basename(name) if os.path.sep in name else name
+    return base if len(base) <= n else base[: n - 1] + "…"
+
+
+# -- devices ---------------------------------------------------------------------------
+def _add_devices(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "devices",
+        help="list webcams (for webcam:N / --webcam N)",
+        description="List the video capture devices FFmpeg can open.",
+    )
+    p.set_defaults(run=_run_devices)
+
+
+def _run_devices(args: argparse.Namespace) -> int:
+    from .sources import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("no video capture devices found")
+        return 0
+    for spec, desc in devices:
+        print(f"{spec:14s} {desc}")
+    return 0
+
+
+_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_render,
+    _add_quantize,
+    _add_devices,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

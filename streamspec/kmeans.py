@@ -6,7 +6,8 @@ Sculley 2010) but works on a random subsample of the pixels, which is where the 
 comes from: colour proportions of a 16k-pixel sample differ from the full frame's by
 well under 1 %.
 
-1. k-means++ seeding on the subsample (or warm start from given centres);
+1. k-means++ seeding on a spread part of the subsample (or warm start from given
+   centres);
 2. mini-batch passes over the subsample with per-centre learning rates;
 3. full-sample (Lloyd) passes until no assignment changes or the inertia improves by
    less than ``tol`` (relative), at most ``max_iter`` of them;
@@ -26,6 +27,7 @@ from . import _kernels as K
 __all__ = ["ColorKMeans", "as_pixels"]
 
 MAX_COLORS = 65536
+SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
 
 
 def as_pixels(pixels: ArrayLike) -> NDArray[np.uint8]:
@@ -178,33 +180,23 @@ class ColorKMeans:
         S = np.ascontiguousarray(X[np.sort(rows)])
 
         if isinstance(self.init, str):
+            # Seeding on a spread quarter of a 16k sample is as good as on all of it
+            # (measured on real frames) and k-means++ is the costliest step otherwise.
+            seeds = S[:: max(1, m // SEED_POINTS)]
             trials = 2 + int(math.log(k))
-            first = int(rng.integers(m))
+            first = int(rng.integers(len(seeds)))
             uniforms = rng.random((max(k - 1, 0), trials))
-            centers = K.kmeans_plusplus(S, k, first, uniforms)
+            centers = K.kmeans_plusplus(np.ascontiguousarray(seeds), k, first, uniforms)
         else:
             centers = np.ascontiguousarray(np.clip(self.init, 0, 255), dtype=np.float32)
 
-        labels = np.zeros(m, np.int32)
-        dist = np.empty(m, np.float32)
-        # Mini-batch phase: two epochs' worth of random batches, cheap and coarse.
+        # Mini-batch phase: two epochs' worth of random batches, cheap and coarse; then
+        # full passes over the sample until nothing moves.
         b = min(int(self.batch_size), m)
-        weights = np.zeros(len(centers), np.float64)
         steps = (2 * m) // b if b < m else 0
-        for _ in range(steps):
-            batch = rng.integers(0, m, b)
-            K.minibatch_step(S, batch, centers, weights, labels, dist)
-
-        # Refinement: full passes over the sample until nothing moves.
-        labels[:] = -1
-        prev = math.inf
-        it = 0
-        for it in range(1, int(self.max_iter) + 1):
-            changed, inertia = K.lloyd_step(S, centers, labels, dist)
-            if changed == 0 or (it > 1 and prev - inertia <= self.tol * prev):
-                break
-            prev = inertia
-        return centers, it
+        batches = rng.integers(0, m, (steps, b))
+        n_iter = K.refine(S, centers, batches, int(self.max_iter), float(self.tol))
+        return centers, int(n_iter)
 
     def predict(self, pixels: ArrayLike) -> NDArray[np.unsignedinteger[Any]]:
         """Index of the nearest fitted centre for each pixel, shape (N,) (images flattened)."""

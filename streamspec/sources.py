@@ -1,0 +1,824 @@
+"""Frame sources: files, streams, webcams, lavfi graphs and the built-in demo film.
+
+This (with the live view) is the only module that touches PyAV. A source yields
+lightweight :class:`Frame` handles in presentation order; a handle converts itself to
+an upright, square-pixel, cropped RGB array only when asked, with FFmpeg's scaler doing
+the resampling, so frames that are not sampled cost nothing beyond decoding.
+
+:func:`open_source` turns a spec into a source; :func:`sample_frames` walks a source and
+yields :class:`Sample` s at regular times in one of three decoding modes:
+
+``exact``      every frame is decoded (threaded); a sample is the first frame at or
+               after its time.
+``fast``       between samples the decoder skips non-reference frames (and, for the
+               whole pass, the in-loop deblocking filter); it switches back to full
+               decoding one packet ahead of each sample time, so a sample is the
+               nearest decodable frame and its real timestamp is reported.
+``keyframes``  only keyframes are decoded; a sample is the keyframe nearest its time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import platform
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+from numpy.typing import NDArray
+
+from .demo import DemoFilm
+from .errors import InputError
+
+__all__ = [
+    "ANALYSIS_PIXELS",
+    "SEEK_MODES",
+    "Chapter",
+    "Crop",
+    "Frame",
+    "FrameSource",
+    "Sample",
+    "SourceInfo",
+    "analysis_size",
+    "detect_crop",
+    "list_devices",
+    "open_source",
+    "parse_crop",
+    "sample_frames",
+    "sample_times",
+]
+
+SEEK_MODES = ("exact", "fast", "keyframes")
+# Frames are analysed at about 480x270: colour proportions differ from the full frame's by
+# well under 1 % (L1), and the quantizer stays in milliseconds.
+ANALYSIS_PIXELS = 480 * 270
+_EPS = 1e-6
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter of a film: start time (s) and title (end is optional)."""
+
+    start: float
+    title: str
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A crop rectangle in display pixels (upright, square pixels), like FFmpeg's crop."""
+
+    w: int
+    h: int
+    x: int
+    y: int
+
+    def __str__(self) -> str:
+        return f"{self.w}:{self.h}:{self.x}:{self.y}"
+
+
+@dataclass
+class SourceInfo:
+    """What is known about a source before decoding it."""
+
+    name: str
+    kind: str  # "file", "url", "webcam", "lavfi" or "demo"
+    width: int  # display size: rotated, square pixels, before cropping
+    height: int
+    fps: float | None
+    duration: float | None  # seconds; None when unknown (live sources)
+    live: bool
+    codec: str | None = None
+    pix_fmt: str | None = None
+    rotation: int = 0
+    chapters: list[Chapter] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        d = dict(self.__dict__)
+        d["chapters"] = [c.__dict__ for c in self.chapters]
+        return d
+
+
+@dataclass
+class Sample:
+    """One sampled frame: slot index, nominal and real time (s), and RGB pixels."""
+
+    index: int
+    target: float
+    time: float
+    rgb: NDArray[np.uint8]
+
+
+class Frame:
+    """A decoded (or drawable) frame; converting it to pixels is deferred."""
+
+    __slots__ = ("_source", "key", "raw", "time")
+
+    def __init__(self, source: FrameSource, raw: Any, time: float, key: bool) -> None:
+        self._source = source
+        self.raw = raw
+        self.time = time
+        self.key = key
+
+    def to_rgb(self, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+        """Upright, square-pixel, cropped RGB at ``size`` (w, h); default: full size."""
+        return self._source._to_rgb(self, size)
+
+
+# ---------------------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------------------
+class FrameSource:
+    """Base class. ``frames(start)`` yields :class:`Frame` s in presentation order."""
+
+    info: SourceInfo
+    crop: Crop | None = None
+    errors: int = 0  # packets or frames that failed to decode and were skipped
+    seekable: bool = True
+    extent: float = 0.0  # latest timestamp read so far (s)
+
+    def frames(
+        self,
+        start: float = 0.0,
+        *,
+        mode: str = "exact",
+        next_target: Callable[[], float | None] | None = None,
+    ) -> Iterator[Frame]:
+        """Frames from ``start`` seconds on.
+
+        ``next_target`` (for ``mode="fast"``) tells the decoder the next time a full
+        frame is wanted; ``None`` from it means no more are wanted.
+        """
+        raise NotImplementedError
+
+    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
+        raise NotImplementedError
+
+    @property
+    def content_size(self) -> tuple[int, int]:
+        """Display size after cropping."""
+        if self.crop is not None:
+            return self.crop.w, self.crop.h
+        return self.info.width, self.info.height
+
+    def close(self) -> None:
+        """Release the source."""
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Shared by subclasses: full-frame target size so that the crop lands on ``size``.
+    def _full_size_for(self, size: tuple[int, int] | None) -> tuple[int, int, slice, slice]:
+        W, H = self.info.width, self.info.height
+        c = self.crop or Crop(W, H, 0, 0)
+        if size is None:
+            size = (c.w, c.h)
+        sx, sy = size[0] / c.w, size[1] / c.h
+        fw, fh = max(1, round(W * sx)), max(1, round(H * sy))
+        x0, y0 = min(round(c.x * sx), fw - 1), min(round(c.y * sy), fh - 1)
+        rows = slice(y0, min(y0 + size[1], fh))
+        cols = slice(x0, min(x0 + size[0], fw))
+        return fw, fh, rows, cols
+
+
+class DemoSource(FrameSource):
+    """The built-in demo film as a source: frames are drawn only when converted."""
+
+    def __init__(self) -> None:
+        self.film = DemoFilm()
+        w, h = self.film.size
+        self.info = SourceInfo(
+            name="demo film",
+            kind="demo",
+            width=w,
+            height=h,
+            fps=float(self.film.fps),
+            duration=self.film.duration,
+            live=False,
+            codec="generated",
+            pix_fmt="rgb24",
+            chapters=[Chapter(t, title) for t, title in self.film.chapters],
+        )
+
+    def frames(
+        self,
+        start: float = 0.0,
+        *,
+        mode: str = "exact",
+        next_target: Callable[[], float | None] | None = None,
+    ) -> Iterator[Frame]:
+        fps = self.film.fps
+        i = max(0, math.ceil(start * fps - _EPS))
+        n = round(self.film.duration * fps)
+        while i < n:
+            self.extent = i / fps
+            yield Frame(self, None, i / fps, True)
+            i += 1
+
+    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
+        fw, fh, rows, cols = self._full_size_for(size)
+        return np.ascontiguousarray(self.film.frame(frame.time, fw, fh)[rows, cols])
+
+
+class AVSource(FrameSource):
+    """A source decoded by PyAV: a file, URL, webcam or lavfi graph."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        kind: str,
+        name: str,
+        format: str | None = None,
+        options: dict[str, str] | None = None,
+        mode: str = "exact",
+    ) -> None:
+        self.kind = kind
+        self.mode = mode
+        self.decode_errors = 0
+        self._gaps = _GapCounter()
+        try:
+            self.container = av.open(url, format=format, options=options or {}, timeout=15.0)
+        except av.error.FileNotFoundError:
+            raise InputError(_not_found(kind, name)) from None
+        except av.error.IsADirectoryError:
+            raise InputError(f"{name!r} is a directory, not a video") from None
+        except av.error.PermissionError:
+            raise InputError(f"{name!r}: permission denied") from None
+        except (av.error.InvalidDataError, av.error.PatchWelcomeError, av.error.EOFError):
+            raise InputError(
+                f"{name!r} is not a video FFmpeg can read (not a video, or damaged beyond use)"
+            ) from None
+        except av.error.FFmpegError as exc:
+            raise InputError(_describe_open_error(kind, name, exc)) from None
+        except OSError as exc:  # e.g. EBUSY from a webcam
+            raise InputError(_describe_open_error(kind, name, exc)) from None
+        try:
+            self._setup(name)
+        except BaseException:
+            self.container.close()
+            raise
+
+    def _setup(self, name: str) -> None:
+        c = self.container
+        if not c.streams.video:
+            what = "audio only" if c.streams.audio else "no video stream, or an empty one"
+            raise InputError(f"{name!r} has no video frames ({what})")
+        self.stream = s = c.streams.video[0]
+        ctx = s.codec_context
+        live = self.kind in ("webcam", "lavfi") or (self.kind == "url" and not c.duration)
+        self.seekable = not live
+        if not live:
+            # Frame+slice threads: decoding is the real cost of a render.
+            ctx.thread_type = "AUTO"
+        if self.mode == "fast":
+            # PyAV applies codec options only when the decoder opens, so the loop filter
+            # is skipped for the whole pass (frame skipping is switched per packet).
+            ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
+        elif self.mode == "keyframes":
+            ctx.skip_frame = "NONKEY"
+        self._tb = float(s.time_base) if s.time_base else 1 / 90000
+        start = s.start_time if s.start_time is not None else None
+        if start is None and c.start_time is not None:
+            start = c.start_time / av.time_base / self._tb
+        self._t0 = (start or 0) * self._tb
+        rate = s.average_rate or s.guessed_rate or s.base_rate
+        fps = float(rate) if rate else None
+        duration = None
+        if s.duration and s.time_base:
+            duration = float(s.duration * s.time_base)
+        elif c.duration:
+            duration = c.duration / av.time_base
+        self._reformatter = av.video.reformatter.VideoReformatter()
+        self._iter: Iterator[Any] | None = None
+        self._pending: list[Any] = []
+        self.extent = 0.0
+        # Decode the first frame now: real size, rotation, and "no frames at all".
+        first = self._first_frame(name)
+        self.rotation = round((first.rotation or 0) / 90.0) * 90 % 360
+        sar = ctx.sample_aspect_ratio or s.sample_aspect_ratio
+        w, h = first.width, first.height
+        if sar and sar.numerator > 0 and sar.denominator > 0 and float(sar) != 1.0:
+            w = max(1, round(w * float(sar)))
+        if self.rotation in (90, 270):
+            w, h = h, w
+        self.info = SourceInfo(
+            name=name,
+            kind=self.kind,
+            width=w,
+            height=h,
+            fps=fps,
+            duration=duration,
+            live=live,
+            codec=ctx.name,
+            pix_fmt=first.format.name,
+            rotation=self.rotation,
+            chapters=_chapters(c),
+        )
+
+    # -- decoding ------------------------------------------------------------------------
+    def _packets(self) -> Iterator[Any]:
+        """Demuxed packets; a demuxer error is counted and reading goes on."""
+        failures = 0
+        while True:
+            try:
+                for packet in self.container.demux(self.stream):
+                    failures = 0
+                    yield packet
+                return
+            except av.error.EOFError:
+                return
+            except (av.error.FFmpegError, OSError):
+                self.decode_errors += 1
+                failures += 1
+                if failures > 20:
+                    return
+
+    def _decode(self, packet: Any) -> list[Any]:
+        try:
+            frames = self.stream.codec_context.decode(packet)
+        except (av.error.FFmpegError, ValueError):
+            self.decode_errors += 1
+            return []
+        good = []
+        for f in frames:
+            if f.is_corrupt:
+                self.decode_errors += 1
+                continue
+            good.append(f)
+        return good
+
+    @property
+    def errors(self) -> int:  # type: ignore[override]
+        """Frames lost: decode failures, corrupt frames, and packets the demuxer dropped
+        while resynchronising after damage (gaps in a constant-rate stream)."""
+        return self.decode_errors + self._gaps.missing()
+
+    def _first_frame(self, name: str) -> Any:
+        self._iter = self._packets()
+        for packet in self._iter:
+            frames = self._decode(packet)
+            if frames:
+                self._pending = frames
+                return frames[0]
+            if packet.size == 0 and packet.dts is None:
+                break
+        raise InputError(f"{name!r} has no decodable video frames")
+
+    def _time(self, f: Any) -> float | None:
+        if f.pts is None:
+            return None
+        return f.pts * self._tb - self._t0
+
+    def frames(
+        self,
+        start: float = 0.0,
+        *,
+        mode: str = "exact",
+        next_target: Callable[[], float | None] | None = None,
+    ) -> Iterator[Frame]:
+        ctx = self.stream.codec_context
+        pending, self._pending = self._pending, []
+        first_t = self._time(pending[0]) if pending else None
+        at_start = pending and (start <= _EPS or (first_t is not None and start <= first_t))
+        if self._iter is not None and (at_start or not self.seekable):
+            it = self._iter  # go on where the previous pass stopped (live sources)
+        else:
+            pending = []
+            ts = int((start + self._t0) / self._tb)
+            try:
+                self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                self.container.seek(0, stream=self.stream)
+            it = self._iter = self._packets()
+            self._gaps.restart()
+
+        fps = self.info.fps or 25.0
+        margin = 2.0 / fps
+        skipping = False
+        last_t = -math.inf
+
+        def stamp(f: Any) -> float:
+            nonlocal last_t
+            t = self._time(f)
+            t = last_t + 1 / fps if t is None else t
+            last_t = max(last_t, t)
+            return t
+
+        for f in pending:
+            t = stamp(f)
+            if t >= start - _EPS or mode == "keyframes":
+                yield Frame(self, f, t, bool(f.key_frame))
+        try:
+            for packet in it:
+                if packet.pts is not None:
+                    self.extent = max(self.extent, packet.pts * self._tb - self._t0)
+                    self._gaps.add(packet.pts)
+                if mode == "fast" and next_target is not None:
+                    target = next_target()
+                    if target is None:
+                        return
+                    pt = packet.pts if packet.pts is not None else packet.dts
+                    want_all = pt is None or pt * self._tb - self._t0 >= target - margin
+                    if want_all == skipping:
+                        skipping = not want_all
+                        ctx.skip_frame = "NONREF" if skipping else "NONE"
+                for f in self._decode(packet):
+                    t = stamp(f)
+                    if t < start - _EPS and mode != "keyframes":
+                        continue
+                    yield Frame(self, f, t, bool(f.key_frame))
+        finally:
+            if skipping:
+                ctx.skip_frame = "NONE"
+
+    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
+        fw, fh, rows, cols = self._full_size_for(size)
+        if self.rotation in (90, 270):
+            fw, fh = fh, fw
+        rgb = self._reformatter.reformat(
+            frame.raw, fw, fh, "rgb24", interpolation="AREA"
+        ).to_ndarray()
+        if self.rotation:
+            rgb = np.rot90(rgb, k=self.rotation // 90)
+        return np.ascontiguousarray(rgb[rows, cols])
+
+    def close(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # closing a broken container must not hide the real error
+            pass
+
+
+class _GapCounter:
+    """Counts packets missing from a constant-frame-rate stream.
+
+    A damaged container often loses packets without any error: the demuxer just
+    resynchronises further on. Packet timestamps (sorted through a small reorder buffer,
+    as B-frames arrive out of order) then jump by several frame durations. Gaps are
+    only counted when the stream is regular (90 % of steps equal the commonest step),
+    so variable-frame-rate files are never reported as damaged.
+    """
+
+    DEPTH = 16
+
+    def __init__(self) -> None:
+        self.steps: Counter[int] = Counter()
+        self.heap: list[int] = []
+        self.last: int | None = None
+
+    def restart(self) -> None:
+        """After a seek, timestamps are not continuous."""
+        self._drain()
+        self.heap.clear()
+        self.last = None
+
+    def add(self, pts: int) -> None:
+        heapq.heappush(self.heap, pts)
+        if len(self.heap) > self.DEPTH:
+            self._step(heapq.heappop(self.heap))
+
+    def _step(self, pts: int) -> None:
+        if self.last is not None and pts > self.last:
+            self.steps[pts - self.last] += 1
+        self.last = pts if self.last is None else max(self.last, pts)
+
+    def _drain(self) -> None:
+        while self.heap:
+            self._step(heapq.heappop(self.heap))
+
+    def missing(self) -> int:
+        steps = self.steps.copy()
+        last = self.last
+        for pts in sorted(self.heap):  # peek at the buffer without consuming it
+            if last is not None and pts > last:
+                steps[pts - last] += 1
+            last = pts if last is None else max(last, pts)
+        total = sum(steps.values())
+        if total < 10:
+            return 0
+        mode, n = steps.most_common(1)[0]
+        if n < 0.9 * total:
+            return 0
+        return sum((round(step / mode) - 1) * c for step, c in steps.items() if step > 1.5 * mode)
+
+
+# ---------------------------------------------------------------------------------------
+# Opening
+# ---------------------------------------------------------------------------------------
+def _not_found(kind: str, name: str) -> str:
+    if kind == "webcam":
+        return f"webcam {name!r} not found; list devices with 'streamspec devices'"
+    return f"{name!r}: no such file"
+
+
+def _describe_open_error(kind: str, name: str, exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    if kind == "webcam":
+        if "busy" in text.lower():
+            return f"webcam {name!r} is busy (another program is using it)"
+        return f"cannot open webcam {name!r} ({text}); list devices with 'streamspec devices'"
+    if kind == "lavfi":
+        return f"bad lavfi graph {name!r} ({text})"
+    return f"cannot open {name!r} ({text})"
+
+
+def _chapters(container: Any) -> list[Chapter]:
+    out = []
+    try:
+        raw = container.chapters()
+    except (AttributeError, av.error.FFmpegError):
+        return out
+    for ch in raw:
+        tb = float(ch["time_base"])
+        title = ch["metadata"].get("title") or f"Chapter {len(out) + 1}"
+        out.append(Chapter(ch["start"] * tb, title, ch["end"] * tb))
+    return out
+
+
+def _webcam(spec: str, framerate: float | None, size: str | None) -> tuple[str, str, dict]:
+    """FFmpeg input name, format and options for ``webcam:N`` on this platform."""
+    options: dict[str, str] = {}
+    if framerate:
+        options["framerate"] = f"{framerate:g}"
+    if size:
+        options["video_size"] = size
+    system = platform.system()
+    if system == "Darwin":
+        options.setdefault("framerate", "30")
+        return (spec if not spec.isdigit() else f"{spec}:none"), "avfoundation", options
+    if system == "Windows":
+        return f"video={spec}", "dshow", options
+    device = f"/dev/video{spec}" if spec.isdigit() else spec
+    return device, "v4l2", options
+
+
+def open_source(
+    spec: str | os.PathLike[str] | FrameSource | None = None,
+    *,
+    mode: str = "exact",
+    webcam_fps: float | None = None,
+    webcam_size: str | None = None,
+) -> FrameSource:
+    """Open a frame source.
+
+    ``spec`` is a file path or URL; ``webcam:N`` (``/dev/videoN`` with v4l2 on Linux,
+    AVFoundation device N on macOS, a DirectShow device name on Windows);
+    ``lavfi:GRAPH`` (an FFmpeg filter graph such as ``testsrc2=size=640x360:rate=30``,
+    endless like a camera); ``demo`` or ``None`` for the built-in demo film; or an
+    already-open :class:`FrameSource`. ``mode`` is the decoding mode the source will be
+    read in (see the module docstring). Raises :class:`InputError` with a one-line
+    message when the source cannot be used.
+    """
+    if mode not in SEEK_MODES:
+        raise InputError(f"unknown seek mode {mode!r}; choose one of {', '.join(SEEK_MODES)}")
+    if isinstance(spec, FrameSource):
+        return spec
+    if spec is None or str(spec) in ("demo", "demo:"):
+        return DemoSource()
+    text = os.fspath(spec)
+    if text.startswith("webcam:"):
+        dev = text.split(":", 1)[1] or "0"
+        url, fmt, options = _webcam(dev, webcam_fps, webcam_size)
+        return AVSource(
+            url, kind="webcam", name=f"webcam:{dev}", format=fmt, options=options, mode="exact"
+        )
+    if text.startswith("lavfi:"):
+        graph = text.split(":", 1)[1]
+        if not graph:
+            raise InputError("lavfi: needs a filter graph, e.g. lavfi:testsrc2=size=640x360")
+        return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
+        return AVSource(text, kind="url", name=text, mode=mode)
+    path = Path(text.removeprefix("file://"))
+    if not path.exists():
+        raise InputError(f"{text!r}: no such file")
+    if path.is_dir():
+        raise InputError(f"{text!r} is a directory, not a video")
+    if path.stat().st_size == 0:
+        raise InputError(f"{text!r} is empty")
+    return AVSource(str(path), kind="file", name=text, mode=mode)
+
+
+def list_devices() -> list[tuple[str, str]]:
+    """Video capture devices as ``(spec, description)`` pairs for ``webcam:`` specs."""
+    system = platform.system()
+    out: list[tuple[str, str]] = []
+    if system == "Linux":
+        for dev in sorted(Path("/dev").glob("video*"), key=lambda p: (len(p.name), p.name)):
+            name_file = Path("/sys/class/video4linux") / dev.name / "name"
+            try:
+                desc = name_file.read_text().strip()
+            except OSError:
+                desc = "video device"
+            n = dev.name.removeprefix("video")
+            out.append((f"webcam:{n}" if n.isdigit() else f"webcam:{dev}", f"{desc} ({dev})"))
+        return out
+    fmt = "avfoundation" if system == "Darwin" else "dshow"
+    try:
+        from av.device import enumerate_input_devices
+    except ImportError:  # older PyAV
+        return out
+    try:
+        devices = enumerate_input_devices(fmt)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return out
+    for i, d in enumerate(d for d in devices if "video" in (d.media_types or ["video"])):
+        key = str(i) if system == "Darwin" else d.name
+        out.append((f"webcam:{key}", d.description or d.name))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Sampling
+# ---------------------------------------------------------------------------------------
+def analysis_size(width: int, height: int, pixels: int = ANALYSIS_PIXELS) -> tuple[int, int]:
+    """Size with the same aspect and about ``pixels`` pixels, never larger than the input."""
+    scale = min(1.0, math.sqrt(pixels / max(width * height, 1)))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def sample_times(
+    start: float, end: float | None, every: float | None = None, count: int | None = None
+) -> Iterator[float]:
+    """Nominal sample times: ``start + i * every`` up to ``end`` (endless if None), or
+    ``count`` times at the centres of equal slots of ``[start, end)``."""
+    if count is not None:
+        if end is None:
+            raise InputError("--strips needs a source with a known duration; use --every")
+        span = (end - start) / count
+        for i in range(count):
+            yield start + (i + 0.5) * span
+        return
+    assert every is not None and every > 0
+    i = 0
+    while True:
+        t = start + i * every
+        if end is not None and t >= end - _EPS:
+            return
+        yield t
+        i += 1
+
+
+def parse_crop(text: str) -> str | Crop | None:
+    """``auto``, ``none`` or ``W:H:X:Y`` (FFmpeg's crop syntax) -> "auto", None, Crop."""
+    t = text.strip().lower()
+    if t == "auto":
+        return "auto"
+    if t in ("none", "off", "no"):
+        return None
+    m = re.fullmatch(r"(\d+):(\d+):(\d+):(\d+)", t)
+    if not m:
+        raise InputError(f"--crop must be auto, none or W:H:X:Y, got {text!r}")
+    w, h, x, y = map(int, m.groups())
+    if w == 0 or h == 0:
+        raise InputError(f"--crop {text}: width and height must be positive")
+    return Crop(w, h, x, y)
+
+
+def _content_bounds(luma: NDArray[np.float32], limit: float) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(luma.mean(axis=1) > limit)
+    cols = np.flatnonzero(luma.mean(axis=0) > limit)
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def detect_crop(
+    source: FrameSource,
+    start: float = 0.0,
+    end: float | None = None,
+    probes: int = 8,
+    limit: float = 24.0,
+) -> Crop | None:
+    """Find black bars like FFmpeg's cropdetect, from a few frames.
+
+    A row or column is black when the mean of its brightest channel is at most
+    ``limit`` (of 255; luma would call saturated blue black). The
+    content box is the union over the probe frames that are not black all over, so a
+    dark scene does not shrink it. Returns ``None`` when there is nothing to crop (bars
+    thinner than 1 % of the picture are ignored).
+    """
+    old = source.crop
+    source.crop = None
+    W, H = source.info.width, source.info.height
+    size = analysis_size(W, H, 640 * 360)
+    boxes = []
+    try:
+        if source.seekable and source.info.duration:
+            stop = end if end is not None else source.info.duration
+            times = [start + (stop - start) * (i + 0.5) / probes for i in range(probes)]
+            for t in times:
+                for frame in source.frames(t, mode="keyframes"):
+                    boxes.append(_frame_bounds(frame.to_rgb(size), limit))
+                    break
+        else:
+            for i, frame in enumerate(source.frames(start)):
+                if i % 5 == 0:
+                    boxes.append(_frame_bounds(frame.to_rgb(size), limit))
+                if len(boxes) >= probes:
+                    break
+    finally:
+        source.crop = old
+    found = [b for b in boxes if b is not None]
+    if not found:
+        return None
+    x0 = min(b[0] for b in found)
+    y0 = min(b[1] for b in found)
+    x1 = max(b[2] for b in found)
+    y1 = max(b[3] for b in found)
+    sx, sy = W / size[0], H / size[1]
+    # Back to display pixels, rounded inwards to even numbers so no bar edge survives.
+    X0 = min(W, 2 * math.ceil(x0 * sx / 2))
+    Y0 = min(H, 2 * math.ceil(y0 * sy / 2))
+    X1 = max(X0 + 2, 2 * math.floor(x1 * sx / 2))
+    Y1 = max(Y0 + 2, 2 * math.floor(y1 * sy / 2))
+    X1, Y1 = min(X1, W), min(Y1, H)
+    if (W - (X1 - X0)) < 0.01 * W and (H - (Y1 - Y0)) < 0.01 * H:
+        return None
+    return Crop(X1 - X0, Y1 - Y0, X0, Y0)
+
+
+def _frame_bounds(rgb: NDArray[np.uint8], limit: float) -> tuple[int, int, int, int] | None:
+    # The brightest channel, not luma: saturated blue has a luma below the black limit.
+    return _content_bounds(rgb.max(axis=2).astype(np.float32), limit)
+
+
+def sample_frames(
+    source: FrameSource,
+    every: float | None = 2.0,
+    count: int | None = None,
+    start: float = 0.0,
+    end: float | None = None,
+    size: tuple[int, int] | None = None,
+    mode: str = "exact",
+) -> Iterator[Sample]:
+    """Yield :class:`Sample` s of ``source`` every ``every`` seconds (or ``count`` evenly).
+
+    ``size`` is the RGB size (w, h) of a sample (default: about 480x270 with the
+    content's aspect). Times are from the film's start, from pts x time_base, so VFR
+    files are right. In ``keyframes`` mode a sample is the keyframe nearest its time,
+    in the other modes the first frame at or after it (see the module docstring).
+    """
+    if mode not in SEEK_MODES:
+        raise InputError(f"unknown seek mode {mode!r}; choose one of {', '.join(SEEK_MODES)}")
+    if size is None:
+        size = analysis_size(*source.content_size)
+    if end is None:
+        end = source.info.duration
+    targets = sample_times(start, end, every, count)
+    current: list[float | None] = [next(targets, None)]
+    index = 0
+    if current[0] is None:
+        return
+
+    def next_target() -> float | None:
+        return current[0]
+
+    prev: Frame | None = None
+    for frame in source.frames(start, mode=mode, next_target=next_target):
+        while current[0] is not None:
+            target = current[0]
+            if mode == "keyframes":
+                if frame.time < target - _EPS:
+                    break
+                # The nearest keyframe: this one or the one before.
+                pick = frame
+                if prev is not None and (target - prev.time) <= (frame.time - target):
+                    pick = prev
+            else:
+                if frame.time < target - _EPS:
+                    break
+                pick = frame
+            if end is not None and pick.time >= end + _EPS and mode != "keyframes":
+                current[0] = None
+                break
+            yield Sample(index, target, pick.time, pick.to_rgb(size))
+            index += 1
+            current[0] = next(targets, None)
+        if current[0] is None:
+            return
+        prev = frame
+    # Keyframes mode: the last keyframe also serves the samples after it, as far as the
+    # stream really went (a truncated file does not get its last keyframe repeated).
+    if mode == "keyframes" and prev is not None:
+        limit = source.extent + _EPS if end is None else min(end, source.extent + _EPS)
+        while current[0] is not None and current[0] <= limit:
+            yield Sample(index, current[0], prev.time, prev.to_rgb(size))
+            index += 1
+            current[0] = next(targets, None)

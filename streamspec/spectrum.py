@@ -1,0 +1,325 @@
+"""Spectra: the strips of a film, their image, and their saved form (PNG + JSON).
+
+Pure computation and file I/O: no PyAV, no pygame. A :class:`Spectrum` holds one
+:class:`Strip` per sample *slot* (slot ``i`` is the i-th sample time), so strips can
+arrive in any order -- the live view fills them in wherever the viewer seeks -- and
+the image always puts each strip at its time. The JSON sidecar holds everything needed
+to redraw the image (in any order, mode or height) without decoding the film again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, PngImagePlugin
+
+from . import __version__
+from ._io import atomic_write, check_writable
+from .errors import InputError
+from .kmeans import ColorKMeans
+from .strip import MODES, ORDERS, make_strip
+
+__all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "json_path_for"]
+
+FORMAT = "streamspec-spectrum"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Strip:
+    """One sample's colours: its palette and pixel counts, plus its centre column."""
+
+    index: int  # slot
+    target: float  # nominal sample time (s)
+    time: float  # timestamp of the frame actually used (s)
+    palette: NDArray[np.uint8]  # (k, 3)
+    counts: NDArray[np.int64]  # (k,)
+    column: NDArray[np.uint8] | None = None  # (h, 3) centre column, for slitscan
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "index": self.index,
+            "target": round(self.target, 6),
+            "time": round(self.time, 6),
+            "palette": ["#{:02x}{:02x}{:02x}".format(*tuple(c)) for c in self.palette.tolist()],
+            "counts": self.counts.tolist(),
+        }
+        if self.column is not None:
+            d["column"] = self.column.tobytes().hex()
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Strip:
+        hexes = "".join(p.lstrip("#") for p in d["palette"])
+        palette = np.frombuffer(bytes.fromhex(hexes), np.uint8).reshape(-1, 3).copy()
+        counts = np.asarray(d["counts"], np.int64)
+        if len(palette) != len(counts) or len(palette) == 0 or counts.min() < 0:
+            raise ValueError("palette and counts do not match")
+        column = None
+        if d.get("column"):
+            column = np.frombuffer(bytes.fromhex(d["column"]), np.uint8).reshape(-1, 3).copy()
+        return cls(int(d["index"]), float(d["target"]), float(d["time"]), palette, counts, column)
+
+
+def analyze_frame(
+    rgb: NDArray[np.uint8],
+    *,
+    index: int = 0,
+    target: float = 0.0,
+    time: float = 0.0,
+    k: int = 50,
+    seed: int | None = 0,
+) -> Strip:
+    """Quantize one frame into a :class:`Strip` (palette, counts, centre column).
+
+    The random state depends on ``seed`` and the slot ``index`` only, so a strip is the
+    same whichever order frames are analysed in (render and the live view agree).
+    """
+    rng = np.random.default_rng(None if seed is None else [seed, index])
+    km = ColorKMeans(k, random_state=rng).fit(rgb)
+    column = np.ascontiguousarray(rgb[:, rgb.shape[1] // 2])
+    return Strip(index, float(target), float(time), km.palette_, km.counts_, column)
+
+
+def json_path_for(png: str | os.PathLike[str]) -> Path:
+    """The sidecar of ``spectrum.png`` is ``spectrum.json``."""
+    return Path(png).with_suffix(".json")
+
+
+@dataclass
+class Spectrum:
+    """A film's strips by slot, with the settings and source they came from.
+
+    ``settings`` holds at least ``start`` and ``step`` (slot ``i`` is at time
+    ``start + (i + offset) * step``), ``height``, ``order``, ``mode`` and
+    ``strip_width``; ``slots`` is the planned number of strips (None if open-ended).
+    """
+
+    settings: dict[str, Any]
+    source: dict[str, Any] = field(default_factory=dict)
+    slots: int | None = None
+    partial: bool = False
+    skipped_frames: int = 0
+    warnings: list[str] = field(default_factory=list)
+    chapters: list[dict[str, Any]] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    _strips: dict[int, Strip] = field(default_factory=dict, repr=False)
+
+    # -- strips ---------------------------------------------------------------------------
+    def add(self, strip: Strip) -> None:
+        """Put a strip in its slot (replacing what was there)."""
+        self._strips[strip.index] = strip
+
+    def extend(self, strips: Iterable[Strip]) -> None:
+        for s in strips:
+            self.add(s)
+
+    @property
+    def strips(self) -> list[Strip]:
+        """Strips in slot order."""
+        return [self._strips[i] for i in sorted(self._strips)]
+
+    def __len__(self) -> int:
+        return len(self._strips)
+
+    def __contains__(self, index: int) -> bool:
+        return index in self._strips
+
+    def get(self, index: int) -> Strip | None:
+        return self._strips.get(index)
+
+    @property
+    def width_slots(self) -> int:
+        """Slots the image spans: the plan, or up to the last strip when open-ended."""
+        last = max(self._strips) + 1 if self._strips else 0
+        if self.slots is None or self.partial:
+            return last
+        return max(self.slots, last)
+
+    def slot_time(self, index: float) -> float:
+        """Nominal time (s) of slot ``index`` (fractional slots interpolate)."""
+        s = self.settings
+        return float(s.get("start", 0.0)) + (index + float(s.get("offset", 0.0))) * float(
+            s.get("step", 1.0)
+        )
+
+    # -- image ----------------------------------------------------------------------------
+    def columns(
+        self,
+        *,
+        height: int | None = None,
+        order: str | None = None,
+        mode: str | None = None,
+    ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+        """One column per slot: ``(height, slots, 3)`` pixels and a ``(slots,)`` filled mask."""
+        height = int(height or self.settings.get("height", 400))
+        order = order or self.settings.get("order", "hls")
+        mode = mode or self.settings.get("mode", "sorted")
+        if order not in ORDERS:
+            raise InputError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if height < 1:
+            raise InputError(f"height must be at least 1, got {height}")
+        n = self.width_slots
+        cols = np.zeros((height, n, 3), np.uint8)
+        filled = np.zeros(n, bool)
+        for i, s in self._strips.items():
+            if i >= n:
+                continue
+            if mode == "slitscan" and s.column is None:
+                raise InputError("this spectrum has no centre columns; slitscan is unavailable")
+            cols[:, i] = make_strip(
+                s.palette, s.counts, height, order=order, mode=mode, column=s.column
+            )
+            filled[i] = True
+        return cols, filled
+
+    def spectrum_array(self, **kw: Any) -> NDArray[np.uint8]:
+        """The bare spectrum, ``(height, slots * strip_width, 3 or 4)``; empty slots are
+        transparent (RGBA) when there are any."""
+        strip_width = int(kw.pop("strip_width", None) or self.settings.get("strip_width", 1))
+        if strip_width < 1:
+            raise InputError(f"strip width must be at least 1, got {strip_width}")
+        cols, filled = self.columns(**kw)
+        if not filled.all():
+            alpha = np.where(filled, 255, 0).astype(np.uint8)
+            cols = np.concatenate(
+                [cols, np.broadcast_to(alpha[None, :, None], (*cols.shape[:2], 1))], axis=2
+            )
+        return np.repeat(cols, strip_width, axis=1) if strip_width > 1 else cols
+
+    def render_image(self, **kw: Any) -> Image.Image:
+        """The spectrum as a PIL image (see :meth:`spectrum_array` for the options).
+
+        ``axis``, ``chapters`` and ``segments`` add annotations below it.
+        """
+        annotate = {k: kw.pop(k) for k in ("axis", "chapters", "segments") if k in kw}
+        arr = self.spectrum_array(**kw)
+        if arr.shape[1] == 0:
+            raise InputError("the spectrum has no strips yet")
+        img = Image.fromarray(arr, "RGBA" if arr.shape[2] == 4 else "RGB")
+        if any(annotate.values()):
+            from .annotate import annotate_image
+
+            img = annotate_image(
+                img,
+                self,
+                **annotate,
+                strip_width=int(kw.get("strip_width") or self.settings.get("strip_width", 1)),
+            )
+        return img
+
+    @property
+    def image(self) -> Image.Image:
+        """The image with the spectrum's own settings."""
+        return self.render_image(**self._annotation_defaults())
+
+    def _annotation_defaults(self) -> dict[str, Any]:
+        s = self.settings
+        return {k: s.get(k) for k in ("axis", "chapters", "segments") if s.get(k)}
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a spectrum as its image."""
+        buf = io.BytesIO()
+        self.image.save(buf, format="PNG")
+        return buf.getvalue()
+
+    # -- saving ---------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """Everything needed to redraw the image without decoding."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "streamspec": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "source": self.source,
+            "settings": self.settings,
+            "slots": self.slots,
+            "partial": self.partial,
+            "skipped_frames": self.skipped_frames,
+            "warnings": self.warnings,
+            "chapters": self.chapters,
+            "segments": self.segments,
+            "strips": [s.to_json() for s in self.strips],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Spectrum:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise InputError("not a streamspec spectrum file (no 'format' marker)")
+        if int(data.get("format_version", 0)) > FORMAT_VERSION:
+            raise InputError("this spectrum file was written by a newer streamspec")
+        try:
+            spec = cls(
+                settings=dict(data["settings"]),
+                source=dict(data.get("source") or {}),
+                slots=data.get("slots"),
+                partial=bool(data.get("partial", False)),
+                skipped_frames=int(data.get("skipped_frames", 0)),
+                warnings=list(data.get("warnings") or []),
+                chapters=list(data.get("chapters") or []),
+                segments=list(data.get("segments") or []),
+            )
+            spec.extend(Strip.from_json(s) for s in data["strips"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"damaged spectrum file ({exc})") from None
+        return spec
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Spectrum:
+        """Read a spectrum from its JSON sidecar (or from the PNG next to it)."""
+        p = Path(path)
+        if p.suffix.lower() == ".png":
+            p = json_path_for(p)
+        if not p.exists():
+            raise InputError(f"{str(p)!r}: no such file")
+        if p.is_dir():
+            raise InputError(f"{str(p)!r} is a directory, not a spectrum file")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InputError(f"{str(p)!r} is not a spectrum JSON file") from None
+        return cls.from_json(data)
+
+    def save(
+        self, path: str | os.PathLike[str], image: Image.Image | None = None
+    ) -> tuple[Path, Path]:
+        """Write ``path`` (PNG, with text metadata) and its ``.json`` sidecar, atomically.
+
+        Returns both paths. The image defaults to :attr:`image`.
+        """
+        png = check_writable(path)
+        sidecar = json_path_for(png)
+        img = image if image is not None else self.image
+        data = self.to_json()
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", f"streamspec {__version__}")
+        info.add_itxt("Source", str(self.source.get("name", "")))
+        info.add_itxt("streamspec:settings", json.dumps(self.settings, sort_keys=True))
+        info.add_itxt("streamspec:source", json.dumps(self.source, sort_keys=True))
+        info.add_text("streamspec:partial", "yes" if self.partial else "no")
+        text = json.dumps(data, separators=(",", ":"))
+        atomic_write(sidecar, lambda fh: fh.write(text.encode("utf-8")))
+        atomic_write(png, lambda fh: img.save(fh, format="PNG", pnginfo=info))
+        return png, sidecar
+
+
+def describe_time(seconds: float | None) -> str:
+    """``h:mm:ss`` (or ``m:ss``) for messages."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -1,0 +1,132 @@
+"""Small test videos with known content, encoded by PyAV in the tests themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+Painter = Callable[[int, float], np.ndarray]
+
+
+def solid(colours: Sequence[Sequence[int]], seconds_each: float, size=(64, 48)) -> Painter:
+    """A painter showing each colour for ``seconds_each`` seconds."""
+    w, h = size
+    cols = np.array(colours, np.uint8)
+
+    def paint(i: int, t: float) -> np.ndarray:
+        c = cols[min(int(t // seconds_each), len(cols) - 1)]
+        return np.broadcast_to(c, (h, w, 3)).copy()
+
+    return paint
+
+
+def make_video(
+    path: Path,
+    paint: Painter,
+    *,
+    seconds: float,
+    fps: int = 25,
+    size: tuple[int, int] = (64, 48),
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    gop: int | None = None,
+    bframes: int | None = None,
+    rotation: int | None = None,
+    pts: Sequence[int] | None = None,
+    chapters: Sequence[tuple[float, float, str]] | None = None,
+    options: dict[str, str] | None = None,
+) -> Path:
+    """Encode ``paint(i, t) -> (h, w, 3) uint8 RGB`` frames into ``path``.
+
+    ``pts`` gives explicit timestamps in 1/1000 s (variable frame rate).
+    """
+    w, h = size
+    n = round(seconds * fps) if pts is None else len(pts)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height = w, h
+        stream.pix_fmt = pix_fmt
+        opts = dict(options or {})
+        if codec == "libx264":
+            opts.setdefault("preset", "ultrafast")
+            opts.setdefault("crf", "12")
+            if bframes is not None:
+                opts["bframes"] = str(bframes)
+        if gop is not None:
+            stream.codec_context.gop_size = gop
+        stream.options = opts
+        if pts is not None:
+            stream.time_base = Fraction(1, 1000)
+            stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        if chapters:
+            out.set_chapters(
+                [
+                    {
+                        "id": i + 1,
+                        "start": int(s * 1000),
+                        "end": int(e * 1000),
+                        "time_base": Fraction(1, 1000),
+                        "metadata": {"title": title},
+                    }
+                    for i, (s, e, title) in enumerate(chapters)
+                ]
+            )
+        for i in range(n):
+            t = i / fps if pts is None else pts[i] / 1000
+            rgb = np.ascontiguousarray(paint(i, t))
+            if pix_fmt == "pal8":
+                frame = _pal8_frame(rgb)
+            else:
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame = frame.reformat(format=pix_fmt) if pix_fmt != "rgb24" else frame
+            frame.pts = i if pts is None else pts[i]
+            if pts is None:
+                frame.time_base = Fraction(1, fps)
+            else:
+                frame.time_base = Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def _pal8_frame(rgb: np.ndarray) -> av.VideoFrame:
+    """A palettized frame (swscale cannot make one from RGB)."""
+    colours, index = np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)
+    assert len(colours) <= 256
+    palette = np.zeros((256, 4), np.uint8)
+    palette[:, 0] = 255  # ARGB
+    palette[: len(colours), 1:] = colours
+    image = index.reshape(rgb.shape[:2]).astype(np.uint8)
+    return av.VideoFrame.from_ndarray((image, palette), format="pal8")
+
+
+def noisy(
+    colours: Sequence[Sequence[int]],
+    seconds_each: float,
+    size=(64, 48),
+    amount: int = 12,
+    seed: int = 0,
+) -> Painter:
+    """Like :func:`solid` but with per-frame noise, so files have real size and content."""
+    base = solid(colours, seconds_each, size)
+    rng = np.random.default_rng(seed)
+    bank = rng.integers(-amount, amount + 1, (8, size[1], size[0], 3)).astype(np.int16)
+
+    def paint(i: int, t: float) -> np.ndarray:
+        return (base(i, t).astype(np.int16) + bank[i % 8]).clip(0, 255).astype(np.uint8)
+
+    return paint
+
+
+def mean_colour(strip) -> np.ndarray:
+    """Count-weighted mean colour of a strip's palette."""
+    w = strip.counts / strip.counts.sum()
+    return (strip.palette.astype(np.float64) * w[:, None]).sum(axis=0)
