@@ -19,6 +19,7 @@ yields :class:`Sample` s at regular times in one of three decoding modes:
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import os
@@ -459,10 +460,9 @@ class AVSource(FrameSource):
         return np.ascontiguousarray(rgb[rows, cols])
 
     def close(self) -> None:
-        try:
+        # Closing a broken container must not hide the real error.
+        with contextlib.suppress(Exception):
             self.container.close()
-        except Exception:  # closing a broken container must not hide the real error
-            pass
 
 
 class _GapCounter:

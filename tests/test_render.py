@@ -116,7 +116,7 @@ def test_library_api(clips, tmp_path):
 
 def test_demo_film_is_the_default(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, stdout, err = run(["render", "--every", "6", "-q"], capsys)
+    code, _, err = run(["render", "--every", "6", "-q"], capsys)
     assert code == 0, err
     img = Image.open(tmp_path / "demo-spectrum.png")
     assert img.size == (30, 400)
