@@ -329,6 +329,106 @@ def _short(name: str, n: int = 40) -> str:
     return base if len(base) <= n else base[: n - 1] + "…"
 
 
+# -- play ------------------------------------------------------------------------------
+def _add_play(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "play",
+        help="play a video (or a webcam) with its spectrum building live",
+        description="Play VIDEO in a window; the colour spectrum builds and scrolls beside it. "
+        "Keys: Space pause, Left/Right seek, S snapshot, F fullscreen, H help, Q/Esc quit. "
+        "The spectrum is saved on every way out. Without VIDEO, plays the demo film.",
+    )
+    _add_source_args(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PNG",
+        help="where to save the spectrum (default VIDEO-spectrum.png, never "
+        "overwriting; data beside it as .json)",
+    )
+    p.add_argument(
+        "--every",
+        type=_number,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between samples (default 2; 0.5 for the demo film)",
+    )
+    p.add_argument("-k", "--k", dest="k", type=_int, default=50, help="colours per strip (50)")
+    p.add_argument(
+        "--order",
+        choices=["hls", "luma", "step", "count"],
+        default="hls",
+        help="colour order in a strip",
+    )
+    p.add_argument(
+        "--mode",
+        choices=["sorted", "average", "dominant", "slitscan"],
+        default="sorted",
+        help="strip mode",
+    )
+    p.add_argument("--start", type=_time, default=0.0, metavar="TIME", help="start at TIME")
+    p.add_argument("--end", type=_time, metavar="TIME", help="stop at TIME")
+    p.add_argument(
+        "--crop",
+        default="auto",
+        metavar="auto|none|W:H:X:Y",
+        help="crop black bars before analysis (the picture is shown whole)",
+    )
+    p.add_argument(
+        "--layout",
+        choices=["below", "right"],
+        default="below",
+        help="spectrum below the video (default) or to its right",
+    )
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="window size (1280x720)")
+    p.add_argument(
+        "--zoom", type=_int, default=3, metavar="PX", help="pixels per strip in the window (3)"
+    )
+    p.add_argument(
+        "--exit-at-end", action="store_true", help="close the window when the video ends"
+    )
+    p.add_argument("--seed", type=_int, default=0, help="random seed of the quantizer (0)")
+    p.set_defaults(run=_run_play)
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    m = __import__("re").fullmatch(r"(\d+)[xX](\d+)", text.strip())
+    if not m or int(m.group(1)) < 160 or int(m.group(2)) < 120:
+        raise StreamspecError(f"--size must be WxH, at least 160x120, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _run_play(args: argparse.Namespace) -> int:
+    from .live.app import play
+
+    spec = _source_spec(args)
+    result = play(
+        spec,
+        every=args.every,
+        k=args.k,
+        order=args.order,
+        mode=args.mode,
+        start=args.start,
+        end=args.end,
+        crop=args.crop,
+        seed=args.seed,
+        layout=args.layout,
+        output=args.output,
+        exit_at_end=args.exit_at_end,
+        window_size=_window_size(args.size),
+        pixels_per_strip=args.zoom,
+        webcam_fps=args.webcam_fps,
+        webcam_size=args.webcam_size,
+    )
+    if result.reason in ("interrupted", "terminated"):
+        return 130
+    if result.error:
+        saved = f"; the spectrum so far is in {result.png}" if result.png else ""
+        print(f"{PROG} play: error: {result.error}{saved}", file=sys.stderr)
+        return 2
+    return 0
+
+
 # -- devices ---------------------------------------------------------------------------
 def _add_devices(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -353,6 +453,7 @@ def _run_devices(args: argparse.Namespace) -> int:
 
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
+    _add_play,
     _add_quantize,
     _add_devices,
 ]

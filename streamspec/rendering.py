@@ -8,6 +8,7 @@ at any point with :attr:`Renderer.spectrum` holding everything done so far.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import queue
@@ -119,6 +120,7 @@ class Renderer:
         self.order, self.mode, self.seek, self.axis = order, mode, seek, bool(axis)
         self._crop_spec = parse_crop(crop) if isinstance(crop, str) else crop
 
+        self.size: tuple[int, int] | None = None
         self.source = open_source(source, mode=seek, webcam_fps=webcam_fps, webcam_size=webcam_size)
         try:
             self._plan()
@@ -173,7 +175,10 @@ class Renderer:
         )
 
     # -- running --------------------------------------------------------------------------
-    def _apply_crop(self) -> None:
+    def prepare(self) -> None:
+        """Settle the crop (detecting bars for ``crop="auto"``) and the analysis size."""
+        if self.size is not None:
+            return
         spec = self._crop_spec
         crop = detect_crop(self.source, self.start, self.stop) if spec == "auto" else spec
         if isinstance(crop, Crop):
@@ -192,22 +197,27 @@ class Renderer:
         Decoding runs in a thread of its own, a few samples ahead, while this thread
         quantizes (the kernels release the GIL), so the two overlap on two cores.
         """
-        self._apply_crop()
+        self.prepare()
         samples = _Prefetch(
             lambda: sample_frames(
                 self.source, self.every, self.count, self.start, self.stop, self.size, self.seek
             )
         )
+        strip: Strip | None = None
         try:
             for sample in samples:
-                strip = analyze_frame(
-                    sample.rgb,
-                    index=sample.index,
-                    target=sample.target,
-                    time=sample.time,
-                    k=self.k,
-                    seed=self.seed,
-                )
+                if sample.repeat and strip is not None:
+                    # The same frame as the previous sample (keyframes mode): same colours.
+                    strip = dataclasses.replace(strip, index=sample.index, target=sample.target)
+                else:
+                    strip = analyze_frame(
+                        sample.rgb,
+                        index=sample.index,
+                        target=sample.target,
+                        time=sample.time,
+                        k=self.k,
+                        seed=self.seed,
+                    )
                 self.spectrum.add(strip)
                 self.spectrum.skipped_frames = self.source.errors
                 yield strip

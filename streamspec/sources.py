@@ -19,6 +19,7 @@ yields :class:`Sample` s at regular times in one of three decoding modes:
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import math
@@ -114,12 +115,17 @@ class SourceInfo:
 
 @dataclass
 class Sample:
-    """One sampled frame: slot index, nominal and real time (s), and RGB pixels."""
+    """One sampled frame: slot index, nominal and real time (s), and RGB pixels.
+
+    ``repeat`` is true when the frame is the same as the previous sample's (keyframes
+    mode, or samples closer together than frames), so its analysis can be reused.
+    """
 
     index: int
     target: float
     time: float
     rgb: NDArray[np.uint8]
+    repeat: bool = False
 
 
 class Frame:
@@ -133,9 +139,15 @@ class Frame:
         self.time = time
         self.key = key
 
-    def to_rgb(self, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-        """Upright, square-pixel, cropped RGB at ``size`` (w, h); default: full size."""
-        return self._source._to_rgb(self, size)
+    def to_rgb(
+        self, size: tuple[int, int] | None = None, *, cropped: bool = True
+    ) -> NDArray[np.uint8]:
+        """Upright, square-pixel RGB at ``size`` (w, h); default: full size.
+
+        ``cropped`` applies the source's crop (the analysed picture); the player shows
+        the whole frame, bars included.
+        """
+        return self._source._to_rgb(self, size, cropped)
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,7 +176,16 @@ class FrameSource:
         """
         raise NotImplementedError
 
-    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
+    def unread(self, frames: list[Frame]) -> None:
+        """Put frames back, so the next ``frames()`` yields them first (live sources)."""
+
+    def grab(self, t: float) -> Frame | None:
+        """One frame near ``t`` (a keyframe at or before it, for files), cheaply."""
+        return next(iter(self.frames(t, mode="keyframes")), None)
+
+    def _to_rgb(
+        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
+    ) -> NDArray[np.uint8]:
         raise NotImplementedError
 
     @property
@@ -184,9 +205,11 @@ class FrameSource:
         self.close()
 
     # Shared by subclasses: full-frame target size so that the crop lands on ``size``.
-    def _full_size_for(self, size: tuple[int, int] | None) -> tuple[int, int, slice, slice]:
+    def _full_size_for(
+        self, size: tuple[int, int] | None, cropped: bool = True
+    ) -> tuple[int, int, slice, slice]:
         W, H = self.info.width, self.info.height
-        c = self.crop or Crop(W, H, 0, 0)
+        c = (self.crop if cropped else None) or Crop(W, H, 0, 0)
         if size is None:
             size = (c.w, c.h)
         sx, sy = size[0] / c.w, size[1] / c.h
@@ -231,8 +254,10 @@ class DemoSource(FrameSource):
             yield Frame(self, None, i / fps, True)
             i += 1
 
-    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
-        fw, fh, rows, cols = self._full_size_for(size)
+    def _to_rgb(
+        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
+    ) -> NDArray[np.uint8]:
+        fw, fh, rows, cols = self._full_size_for(size, cropped)
         return np.ascontiguousarray(self.film.frame(frame.time, fw, fh)[rows, cols])
 
 
@@ -287,11 +312,16 @@ class AVSource(FrameSource):
         if not live:
             # Frame+slice threads: decoding is the real cost of a render.
             ctx.thread_type = "AUTO"
-        if self.mode == "fast":
+        if self.mode in ("fast", "keyframes"):
             # PyAV applies codec options only when the decoder opens, so the loop filter
             # is skipped for the whole pass (frame skipping is switched per packet).
             ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
-        elif self.mode == "keyframes":
+            if not live:
+                # With frames skipped, the chain of reference frames is serial: more frame
+                # threads than cores keep both cores busy (measured: 0.65x -> 0.5x of
+                # decoding everything, on a 1080p film with 3 B-frames).
+                ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
+        if self.mode == "keyframes":
             ctx.skip_frame = "NONKEY"
         self._tb = float(s.time_base) if s.time_base else 1 / 90000
         start = s.start_time if s.start_time is not None else None
@@ -308,9 +338,11 @@ class AVSource(FrameSource):
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._iter: Iterator[Any] | None = None
         self._pending: list[Any] = []
+        self._keys: list[float] | None = None
         self.extent = 0.0
         # Decode the first frame now: real size, rotation, and "no frames at all".
         first = self._first_frame(name)
+        self._first_time = self._time(first)
         self.rotation = round((first.rotation or 0) / 90.0) * 90 % 360
         sar = ctx.sample_aspect_ratio or s.sample_aspect_ratio
         w, h = first.width, first.height
@@ -410,8 +442,8 @@ class AVSource(FrameSource):
             self._gaps.restart()
 
         fps = self.info.fps or 25.0
-        margin = 2.0 / fps
-        skipping = False
+        plan = _SkipPlan(self._key_times(), margin=4.0 / fps, tolerance=0.5 / fps)
+        skip = "NONE"
         last_t = -math.inf
 
         def stamp(f: Any) -> float:
@@ -427,6 +459,8 @@ class AVSource(FrameSource):
                 yield Frame(self, f, t, bool(f.key_frame))
         try:
             for packet in it:
+                pt = packet.pts if packet.pts is not None else packet.dts
+                ptime = None if pt is None else pt * self._tb - self._t0
                 if packet.pts is not None:
                     self.extent = max(self.extent, packet.pts * self._tb - self._t0)
                     self._gaps.add(packet.pts)
@@ -434,22 +468,71 @@ class AVSource(FrameSource):
                     target = next_target()
                     if target is None:
                         return
-                    pt = packet.pts if packet.pts is not None else packet.dts
-                    want_all = pt is None or pt * self._tb - self._t0 >= target - margin
-                    if want_all == skipping:
-                        skipping = not want_all
-                        ctx.skip_frame = "NONREF" if skipping else "NONE"
+                    want = plan.decide(ptime, bool(packet.is_keyframe), target)
+                    if want != skip:
+                        skip = ctx.skip_frame = want
                 for f in self._decode(packet):
                     t = stamp(f)
                     if t < start - _EPS and mode != "keyframes":
                         continue
                     yield Frame(self, f, t, bool(f.key_frame))
         finally:
-            if skipping:
+            if skip != "NONE":
                 ctx.skip_frame = "NONE"
 
-    def _to_rgb(self, frame: Frame, size: tuple[int, int] | None) -> NDArray[np.uint8]:
-        fw, fh, rows, cols = self._full_size_for(size)
+    def unread(self, frames: list[Frame]) -> None:
+        self._pending = [f.raw for f in frames] + self._pending
+
+    def grab(self, t: float) -> Frame | None:
+        """The keyframe at or before ``t``, decoded on its own: the decoder is drained
+        right after it instead of waiting for its frame threads to fill up."""
+        self._pending = []
+        self._iter = None
+        try:
+            self.container.seek(
+                int((t + self._t0) / self._tb), stream=self.stream, backward=True, any_frame=False
+            )
+        except av.error.FFmpegError:
+            return None
+        for packet in self.container.demux(self.stream):
+            if packet.size == 0:
+                break
+            if not packet.is_keyframe:
+                continue
+            frames = self._decode(packet)
+            if not frames:
+                try:  # drain: the frame threads give the keyframe back at once
+                    frames = [f for f in self.stream.codec_context.decode(None) if not f.is_corrupt]
+                except (av.error.FFmpegError, ValueError):
+                    frames = []
+            if frames:
+                f = frames[0]
+                return Frame(self, f, self._time(f) or t, True)
+            break
+        return None
+
+    def _key_times(self) -> list[float]:
+        """Keyframe presentation times (s) from the container's index, if it has one.
+
+        MP4 indexes decode times; the keyframes' presentation delay is read off the first
+        keyframe (its index time against the first decoded frame's time).
+        """
+        if self._keys is None:
+            try:
+                entries = self.stream.index_entries
+                keys = sorted(e.timestamp * self._tb - self._t0 for e in entries if e.is_keyframe)
+            except (AttributeError, av.error.FFmpegError):  # older PyAV, or no index
+                keys = []
+            if keys and self._first_time is not None:
+                delay = max(0.0, self._first_time - keys[0])
+                keys = [k + delay for k in keys]
+            self._keys = keys
+        return self._keys
+
+    def _to_rgb(
+        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
+    ) -> NDArray[np.uint8]:
+        fw, fh, rows, cols = self._full_size_for(size, cropped)
         if self.rotation in (90, 270):
             fw, fh = fh, fw
         rgb = self._reformatter.reformat(
@@ -463,6 +546,31 @@ class AVSource(FrameSource):
         # Closing a broken container must not hide the real error.
         with contextlib.suppress(Exception):
             self.container.close()
+
+
+class _SkipPlan:
+    """What the decoder may skip for each packet in ``fast`` mode.
+
+    ``NONE`` near a sample time (so the sample is the exact frame), ``ALL`` for the rest
+    of a GOP when the next sample lies beyond the next keyframe (nothing there can be
+    needed: decoding restarts at that keyframe), ``NONREF`` otherwise (only frames that
+    later frames depend on are decoded). ``keys`` are keyframe presentation times from
+    the index; ``margin`` covers B-frame reordering, ``tolerance`` timestamp rounding.
+    """
+
+    def __init__(self, keys: list[float], margin: float, tolerance: float) -> None:
+        self.keys = keys
+        self.margin = margin
+        self.tolerance = tolerance
+
+    def decide(self, t: float | None, is_key: bool, target: float) -> str:
+        if t is None or t >= target - self.margin:
+            return "NONE"
+        if not is_key and self.keys:
+            i = bisect.bisect_right(self.keys, t + self.tolerance)
+            if i < len(self.keys) and target >= self.keys[i] - self.tolerance:
+                return "ALL"
+        return "NONREF"
 
 
 class _GapCounter:
@@ -724,15 +832,19 @@ def detect_crop(
             stop = end if end is not None else source.info.duration
             times = [start + (stop - start) * (i + 0.5) / probes for i in range(probes)]
             for t in times:
-                for frame in source.frames(t, mode="keyframes"):
+                frame = source.grab(t)
+                if frame is not None:
                     boxes.append(_frame_bounds(frame.to_rgb(size), limit))
-                    break
         else:
+            # A live source cannot seek: look at its first frames, then give them back.
+            seen = []
             for i, frame in enumerate(source.frames(start)):
-                if i % 5 == 0:
+                seen.append(frame)
+                if i % 3 == 0:
                     boxes.append(_frame_bounds(frame.to_rgb(size), limit))
                 if len(boxes) >= probes:
                     break
+            source.unread(seen)
     finally:
         source.crop = old
     found = [b for b in boxes if b is not None]
@@ -790,6 +902,14 @@ def sample_frames(
     def next_target() -> float | None:
         return current[0]
 
+    last: list[Any] = [None, None]  # the frame of the previous sample, and its pixels
+
+    def take(pick: Frame, target: float) -> Sample:
+        repeat = pick is last[0]
+        if not repeat:
+            last[:] = [pick, pick.to_rgb(size)]
+        return Sample(index, target, pick.time, last[1], repeat)
+
     prev: Frame | None = None
     for frame in source.frames(start, mode=mode, next_target=next_target):
         while current[0] is not None:
@@ -808,7 +928,7 @@ def sample_frames(
             if end is not None and pick.time >= end + _EPS and mode != "keyframes":
                 current[0] = None
                 break
-            yield Sample(index, target, pick.time, pick.to_rgb(size))
+            yield take(pick, target)
             index += 1
             current[0] = next(targets, None)
         if current[0] is None:
@@ -819,6 +939,6 @@ def sample_frames(
     if mode == "keyframes" and prev is not None:
         limit = source.extent + _EPS if end is None else min(end, source.extent + _EPS)
         while current[0] is not None and current[0] <= limit:
-            yield Sample(index, current[0], prev.time, prev.to_rgb(size))
+            yield take(prev, current[0])
             index += 1
             current[0] = next(targets, None)

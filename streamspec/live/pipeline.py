@@ -1,0 +1,213 @@
+"""The live view's worker: decode, sample, quantize -- in a thread of its own.
+
+The UI thread never waits on it. Frames for display go through a small bounded queue;
+strips and status messages through another. For a file, a full display queue makes the
+worker wait (samples are never dropped); for a live source the oldest waiting picture
+is dropped instead, so the camera is never held up. Seeking bumps a generation number:
+everything from an older generation is ignored by the UI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..sources import FrameSource
+from ..spectrum import Strip, analyze_frame
+
+__all__ = ["DisplayFrame", "Ended", "Failed", "Pipeline", "StripReady"]
+
+_EPS = 1e-6
+
+
+@dataclass
+class DisplayFrame:
+    generation: int
+    time: float
+    rgb: NDArray[np.uint8]
+    samples: tuple[int, ...]  # slots sampled from this frame
+
+
+@dataclass
+class StripReady:
+    generation: int
+    strip: Strip
+    quantize_ms: float
+
+
+@dataclass
+class Ended:
+    generation: int
+
+
+@dataclass
+class Failed:
+    generation: int
+    message: str
+
+
+class Pipeline:
+    """Decode ``source`` from a start time, yielding display frames and strips.
+
+    ``start``/``every``/``end`` define the slot grid (slot i at ``start + i * every``),
+    ``size`` the analysis size, ``k``/``seed`` the quantizer. ``done`` is a set of slots
+    already computed (kept across seeks, so no strip is made twice).
+    """
+
+    def __init__(
+        self,
+        source: FrameSource,
+        *,
+        start: float,
+        every: float,
+        end: float | None,
+        size: tuple[int, int],
+        k: int,
+        seed: int,
+        display_size: tuple[int, int],
+        depth: int = 8,
+    ) -> None:
+        self.source = source
+        self.origin, self.every, self.end = start, every, end
+        self.size, self.k, self.seed = size, k, seed
+        self.live = source.info.live
+        self.display_size = display_size
+        self.frames: queue.Queue[DisplayFrame] = queue.Queue(maxsize=depth)
+        self.events: queue.Queue[StripReady | Ended | Failed] = queue.Queue()
+        self.done: set[int] = set()
+        self.generation = 0
+        self.dropped = 0  # live pictures dropped because the UI was behind
+        self._seek_to: float | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="streamspec-live", daemon=True)
+
+    # -- control (UI thread) ---------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def seek(self, t: float) -> int:
+        """Restart decoding at ``t``; returns the new generation."""
+        if self.live:
+            return self.generation
+        with self._lock:
+            self.generation += 1
+            self._seek_to = t
+        self._wake.set()
+        _drain(self.frames)
+        return self.generation
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        _drain(self.frames)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # -- worker ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        t = self.origin
+        gen = 0
+        try:
+            while not self._stop.is_set():
+                outcome = self._play_from(t, gen)
+                if outcome is None:  # stopped
+                    return
+                if outcome == "ended":
+                    self.events.put(Ended(gen))
+                    # Wait for a seek (files) or the end of the session.
+                    while not self._stop.is_set() and self._seek_to is None:
+                        self._wake.wait(0.2)
+                        self._wake.clear()
+                with self._lock:
+                    if self._seek_to is None:
+                        continue
+                    t, gen = self._seek_to, self.generation
+                    self._seek_to = None
+        except Exception as exc:  # shown in the window; the spectrum so far is saved
+            self.events.put(Failed(gen, _one_line(exc)))
+
+    def _play_from(self, t: float, gen: int) -> str | None:
+        """Decode from ``t``; returns "ended", "seek" or None (stopped)."""
+        slot = max(0, math.ceil((t - self.origin) / self.every - _EPS))
+        for frame in self.source.frames(t, mode="exact"):
+            if self._stop.is_set():
+                return None
+            if self._seek_to is not None:
+                return "seek"
+            if self.end is not None and frame.time >= self.end + _EPS:
+                return "ended"
+            sampled = []
+            strip: Strip | None = None  # one analysis per frame, as in render
+            while self.origin + slot * self.every <= frame.time + _EPS:
+                target = self.origin + slot * self.every
+                if self.end is not None and target >= self.end - _EPS:
+                    break
+                if slot not in self.done:
+                    t0 = time.perf_counter()
+                    if strip is None:
+                        strip = analyze_frame(
+                            frame.to_rgb(self.size),
+                            index=slot,
+                            target=target,
+                            time=frame.time,
+                            k=self.k,
+                            seed=self.seed,
+                        )
+                    else:
+                        strip = dataclasses.replace(strip, index=slot, target=target)
+                    ms = (time.perf_counter() - t0) * 1000
+                    self.done.add(slot)
+                    self.events.put(StripReady(gen, strip, ms))
+                sampled.append(slot)
+                slot += 1
+            rgb = frame.to_rgb(self.display_size, cropped=False)
+            item = DisplayFrame(gen, frame.time, rgb, tuple(sampled))
+            if not self._put(item):
+                return None if self._stop.is_set() else "seek"
+        return "ended"
+
+    def _put(self, item: DisplayFrame) -> bool:
+        if self.live:
+            while True:
+                try:
+                    self.frames.put_nowait(item)
+                    return True
+                except queue.Full:
+                    try:
+                        self.frames.get_nowait()
+                        self.dropped += 1
+                    except queue.Empty:
+                        pass
+        while not self._stop.is_set() and self._seek_to is None:
+            try:
+                self.frames.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+def _drain(q: queue.Queue) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."

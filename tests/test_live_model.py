@@ -1,0 +1,188 @@
+"""The live view's model, tested without a window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from streamspec.live.model import Layout, LiveModel, Rect, nice_ticks
+from streamspec.spectrum import Spectrum, Strip
+from streamspec.strip import make_strip
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def spectrum(slots: int | None = 100, step: float = 2.0) -> Spectrum:
+    return Spectrum(
+        settings={
+            "start": 0.0,
+            "step": step,
+            "offset": 0.0,
+            "height": 400,
+            "order": "hls",
+            "mode": "sorted",
+            "strip_width": 1,
+        },
+        slots=slots,
+    )
+
+
+def strip(i: int, t: float | None = None, colour=(200, 40, 40)) -> Strip:
+    pal = np.array([colour, (20, 20, 200), (240, 240, 240)], np.uint8)
+    return Strip(i, 2.0 * i, 2.0 * i if t is None else t, pal, np.array([50, 30, 20]))
+
+
+@pytest.mark.parametrize("mode", ["below", "right"])
+@pytest.mark.parametrize(("w", "h"), [(1280, 720), (640, 1000), (200, 150), (3000, 400)])
+def test_layout_fits_and_keeps_aspect(mode, w, h):
+    L = Layout.compute(w, h, 16 / 9, mode)
+    for r in (L.video, L.panel, L.axis, L.hud):
+        assert r.x >= 0 and r.y >= 0 and r.right <= w and r.bottom <= h and r.w > 0 and r.h > 0
+    assert abs(L.video.w / L.video.h - 16 / 9) < 0.05 or min(L.video.w, L.video.h) < 20
+    if mode == "below":
+        assert L.panel.y >= L.video.bottom
+    else:
+        assert L.panel.x >= L.video.right
+    assert L.axis.y == L.panel.bottom
+
+
+def test_nice_ticks():
+    assert nice_ticks(0, 60, 8) == [0, 10, 20, 30, 40, 50, 60]
+    assert nice_ticks(3, 17, 8) == [4, 6, 8, 10, 12, 14, 16]
+    assert nice_ticks(3, 17, 4) == [5, 10, 15]
+    ticks = nice_ticks(0, 7200, 6)
+    assert ticks == [0, 1800, 3600, 5400, 7200]
+    assert len(nice_ticks(0, 10 * 3600, 5)) <= 6
+
+
+def test_slot_time_and_hit_testing_round_trip():
+    m = LiveModel(spectrum(), duration=200.0, aspect=16 / 9, clock=FakeClock())
+    m.resize(1280, 720)
+    p = m.layout.panel
+    # Slot i is drawn over [x_of_slot(i), x_of_slot(i+1)): its middle maps to its time.
+    for i in (0, 10, 99):
+        x = m.x_of_slot(i + 0.5)
+        assert m.slot_at_x(x) == i
+        assert m.time_at_x(x) == pytest.approx(2.0 * i)
+    assert m.click_time(p.x + 30, p.y + 5) == pytest.approx(m.time_at_x(p.x + 30))
+    assert m.click_time(p.x + 30, p.y - 50) is None  # on the video, not the spectrum
+    assert m.click_time(p.x + 30, m.layout.axis.y + 3) is not None  # the axis counts
+
+
+def test_strips_show_when_playback_reaches_them():
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, clock=FakeClock())
+    m.add_strip(strip(0))
+    m.add_strip(strip(1))
+    m.add_strip(strip(2))
+    assert m.visible == {0}
+    m.frame_shown(2.0)
+    assert m.visible == {0, 1}
+    m.frame_shown(4.5)
+    assert m.visible == {0, 1, 2}
+    assert len(m.spectrum) == 3
+
+
+def test_live_strips_show_at_once():
+    m = LiveModel(spectrum(None), duration=None, aspect=1.5, live=True, clock=FakeClock())
+    m.add_strip(strip(5))
+    assert 5 in m.visible
+    assert "live" in m.hud_text()
+
+
+def test_follow_scrolls_with_the_playhead():
+    m = LiveModel(
+        spectrum(2000), duration=4000.0, aspect=1.5, pixels_per_strip=4, clock=FakeClock()
+    )
+    m.resize(1280, 720)
+    assert m.scroll == 0
+    m.frame_shown(3000.0)  # slot 1500, far beyond the panel
+    x = m.playhead_x
+    p = m.layout.panel
+    assert p.x + 0.7 * p.w <= x <= p.x + 0.9 * p.w
+    m.frame_shown(3999.0)
+    assert m.scroll == pytest.approx(m.max_scroll())
+    first, last = m.visible_range()
+    assert last == 2000 and last - first <= p.w / 4 + 2
+
+
+def test_seek_keeps_strips_and_reveals_those_jumped_over():
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, clock=FakeClock())
+    for i in range(5):
+        m.add_strip(strip(i))
+    m.seeked(50.0)
+    m.frame_shown(50.0)
+    assert m.visible == {0, 1, 2, 3, 4}
+    m.seeked(0.0)
+    m.frame_shown(0.0)
+    assert m.visible == {0, 1, 2, 3, 4}  # once seen, always kept
+
+
+def test_hover_shows_time_and_top_colours():
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, clock=FakeClock())
+    m.resize(1280, 720)
+    m.add_strip(strip(0, colour=(1, 2, 3)))
+    p = m.layout.panel
+    when, colours = m.hover_info(int(m.x_of_slot(0.5)), p.y + 10)
+    assert when == "0:00"
+    assert colours[0] == ((1, 2, 3), 0.5) and [c[1] for c in colours] == [0.5, 0.3, 0.2]
+    assert m.hover_info(int(m.x_of_slot(3.5)), p.y + 10) is None  # not there yet
+    assert m.hover_info(p.x, p.y - 20) is None
+
+
+def test_panel_pixels_are_the_strips():
+    m = LiveModel(spectrum(10), duration=20.0, aspect=1.5, clock=FakeClock())
+    m.resize(640, 480)
+    m.add_strip(strip(0))
+    m.frame_shown(0.0)
+    cols, filled, first = m.panel_pixels()
+    assert first == 0 and filled.tolist() == [True] + [False] * 9
+    expected = make_strip(strip(0).palette, strip(0).counts, m.layout.panel.h)
+    np.testing.assert_array_equal(cols[:, 0], expected)
+    assert not m.dirty
+
+
+def test_latency_from_sample_frame_to_strip_on_screen():
+    clock = FakeClock()
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, clock=clock)
+    m.add_strip(strip(1))  # made ahead of playback
+    clock.t += 5
+    m.sample_shown(1)
+    m.frame_shown(2.0)
+    clock.t += 0.004
+    m.presented()
+    assert m.stats.latencies == [pytest.approx(0.004)]
+    # A strip that arrives after its frame was shown waits for it.
+    m.sample_shown(2)
+    m.frame_shown(4.0)
+    m.presented()
+    clock.t += 0.25
+    m.add_strip(strip(2))
+    m.presented()
+    assert m.stats.latencies[-1] == pytest.approx(0.25)
+
+
+def test_zoom_and_hud():
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, pixels_per_strip=3, clock=FakeClock())
+    m.zoom(2.0)
+    assert m.pps == 6
+    m.zoom(0.5)
+    assert m.pps == 3
+    for _ in range(10):
+        m.zoom(0.5)
+    assert m.pps == 1
+    m.add_strip(strip(0), quantize_ms=9.5)
+    m.paused = True
+    text = m.hud_text()
+    assert "0:00 / 3:20" in text and "1/100 samples" in text and "9.5 ms" in text
+    assert "paused" in text
+
+
+def test_rect():
+    r = Rect(10, 20, 30, 40)
+    assert r.contains(10, 20) and not r.contains(40, 20) and r.right == 40 and r.bottom == 60

@@ -1,0 +1,342 @@
+"""The real pygame loop, headless (SDL's dummy video driver), driven by injected events.
+
+Every way out of the window must leave a complete, valid spectrum on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+from PIL import Image
+from videos import make_video, noisy
+
+import streamspec
+from streamspec.cli import main
+from streamspec.errors import InputError
+from streamspec.live.app import play
+from streamspec.sources import DemoSource
+
+COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40]]
+LAVFI = "lavfi:testsrc2=size=160x120:rate=25"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("live")
+    return make_video(
+        d / "clip.mp4",
+        noisy(COLOURS, 1.5, size=(160, 90)),
+        seconds=6,
+        size=(160, 90),
+        gop=12,
+        bframes=2,
+    )
+
+
+class Script:
+    """on_tick hook: runs each action when its condition first holds, or (an int) that
+    many window ticks after the previous action -- one action per tick at most."""
+
+    def __init__(self, *steps) -> None:
+        self.steps = list(steps)
+        self.since = 0
+
+    def __call__(self, window) -> None:
+        self.since += 1
+        if not self.steps:
+            return
+        when, action = self.steps[0]
+        due = when(window) if callable(when) else self.since >= when
+        if due:
+            self.steps.pop(0)
+            self.since = 0
+            action(window)
+
+
+def key(k):
+    return lambda w: pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=""))
+
+
+def strips_at_least(n):
+    return lambda w: len(w.model.visible) >= n
+
+
+def check_saved(result, *, partial: bool | None = None) -> dict:
+    assert result.png is not None and result.png.exists()
+    with Image.open(result.png) as img:
+        img.verify()
+    data = json.loads(result.json.read_text())
+    assert len(data["strips"]) == result.strips > 0
+    with Image.open(result.png) as img:
+        width = img.size[0]
+    assert width == max(s["index"] for s in data["strips"]) + 1 or width == data["slots"]
+    if partial is not None:
+        assert data["partial"] is partial
+    assert not list(result.png.parent.glob(".*.part"))
+    return data
+
+
+def test_end_of_stream_saves_the_same_strips_as_render(clip, tmp_path):
+    result = play(
+        clip,
+        every=0.5,
+        output=tmp_path / "s.png",
+        exit_at_end=True,
+        window_size=(640, 480),
+        announce=lambda s: None,
+    )
+    assert result.reason == "ended" and result.error is None
+    data = check_saved(result, partial=False)
+    ref = streamspec.render(clip, every=0.5, seek="exact")
+    assert [s["index"] for s in data["strips"]] == [s.index for s in ref.strips]
+    saved = streamspec.Spectrum.load(result.json)
+    for a, b in zip(saved.strips, ref.strips, strict=True):
+        assert a.time == pytest.approx(b.time)
+        np.testing.assert_array_equal(a.palette, b.palette)
+        np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(np.asarray(Image.open(result.png)), np.asarray(ref.image))
+    m = result.model
+    # Every frame was either shown or (if drawing fell behind) knowingly dropped.
+    assert m.stats.frames_shown + m.stats.frames_dropped == 150
+    assert len(m.stats.latencies) == len(ref.strips)
+
+
+def test_live_lavfi_source_matches_render(tmp_path):
+    script = Script(
+        (strips_at_least(6), lambda w: pygame.event.post(pygame.event.Event(pygame.QUIT)))
+    )
+    result = play(
+        LAVFI,
+        every=0.5,
+        output=tmp_path / "live.png",
+        on_tick=script,
+        window_size=(640, 480),
+        announce=lambda s: None,
+    )
+    assert result.reason == "closed"
+    data = check_saved(result, partial=True)
+    n = len(data["strips"])
+    ref = streamspec.render(LAVFI, every=0.5, end=n * 0.5, seek="exact")
+    saved = streamspec.Spectrum.load(result.json)
+    assert [s.index for s in saved.strips] == list(range(n))
+    for a, b in zip(saved.strips, ref.strips, strict=True):
+        np.testing.assert_array_equal(a.palette, b.palette)
+        np.testing.assert_array_equal(a.counts, b.counts)
+
+
+def test_keys_and_mouse(clip, tmp_path):
+    seen = {}
+
+    def look(name, fn):
+        return lambda w: seen.__setitem__(name, fn(w))
+
+    def click_at_time(t):
+        def go(w):
+            m = w.model
+            x = int(m.x_of_slot(m.slot_of_time(t) + 0.5))
+            y = m.layout.panel.y + 5
+            pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1))
+
+        return go
+
+    def hover(w):
+        m = w.model
+        x = int(m.x_of_slot(0.5))
+        pygame.event.post(
+            pygame.event.Event(
+                pygame.MOUSEMOTION, pos=(x, m.layout.panel.y + 3), rel=(0, 0), buttons=(0, 0, 0)
+            )
+        )
+
+    script = Script(
+        (strips_at_least(2), key(pygame.K_h)),
+        (1, look("help", lambda w: w.model.show_help)),
+        (1, key(pygame.K_h)),
+        (1, key(pygame.K_SPACE)),
+        (1, look("paused", lambda w: w.model.paused)),
+        (1, look("t_paused", lambda w: w.model.playhead)),
+        (10, look("t_still", lambda w: w.model.playhead)),
+        (1, key(pygame.K_SPACE)),
+        (1, key(pygame.K_s)),
+        (1, key(pygame.K_RIGHT)),
+        (1, look("after_right", lambda w: w.model.playhead)),
+        (lambda w: w.model.playhead > 4.0, key(pygame.K_LEFT)),
+        (1, look("after_left", lambda w: w.model.playhead)),
+        (1, click_at_time(3.0)),
+        (1, look("after_click", lambda w: w.model.playhead)),
+        (1, hover),
+        (2, look("hover", lambda w: w.model.hover_info(*w.model.hover))),
+        (1, key(pygame.K_EQUALS)),
+        (1, look("zoom", lambda w: w.model.pps)),
+        (1, key(pygame.K_f)),
+        (3, key(pygame.K_f)),
+        (3, lambda w: w._resized(900, 700)),
+        (3, look("layout", lambda w: w.model.layout.window.w)),
+        (3, key(pygame.K_q)),
+    )
+    result = play(
+        clip,
+        every=0.5,
+        output=tmp_path / "k.png",
+        on_tick=script,
+        window_size=(640, 480),
+        announce=lambda s: None,
+    )
+    assert result.reason == "quit"
+    assert seen["help"] is True
+    assert seen["paused"] is True and seen["t_still"] == seen["t_paused"]
+    assert seen["after_right"] >= min(seen["t_paused"] + 9.0, 5.9)  # clamped at the end
+    assert seen["after_left"] <= seen["after_right"] - 1.0
+    assert abs(seen["after_click"] - 3.0) < 0.6
+    assert seen["hover"] is not None and seen["hover"][0] == "0:00"
+    assert seen["zoom"] == 6
+    assert seen["layout"] == 900
+    assert list(tmp_path.glob("k-snapshot-*.png")), "S saves a snapshot"
+    check_saved(result)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("q", "quit"),
+        ("escape", "quit"),
+        ("close", "closed"),
+    ],
+)
+def test_every_window_exit_saves(clip, tmp_path, how, reason):
+    action = {
+        "q": key(pygame.K_q),
+        "escape": key(pygame.K_ESCAPE),
+        "close": lambda w: pygame.event.post(pygame.event.Event(pygame.QUIT)),
+    }[how]
+    result = play(
+        clip,
+        every=0.5,
+        output=tmp_path / f"{how}.png",
+        on_tick=Script((strips_at_least(3), action)),
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    assert result.reason == reason
+    check_saved(result, partial=True)
+
+
+class FailingDemo(DemoSource):
+    """The demo film, but the 'disk' fails 3 s in."""
+
+    def frames(self, start=0.0, **kw):
+        for f in super().frames(start, **kw):
+            if f.time > 3.0 and kw.get("mode") == "exact":  # playback, not crop detection
+                raise OSError("disk on fire")
+            yield f
+
+
+def test_worker_error_is_shown_and_the_spectrum_so_far_saved(tmp_path):
+    shown = {}
+    script = Script(
+        (
+            lambda w: w.model.error is not None,
+            lambda w: shown.setdefault("hud", w.model.hud_text()),
+        ),
+        (5, key(pygame.K_q)),
+    )
+    result = play(
+        FailingDemo(),
+        every=0.5,
+        output=tmp_path / "e.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    assert result.reason == "error" and result.error == "disk on fire"
+    assert "disk on fire" in shown["hud"]
+    data = check_saved(result, partial=True)
+    assert len(data["strips"]) >= 6
+
+
+def test_a_bug_in_the_window_still_saves(clip, tmp_path):
+    def boom(w):
+        if len(w.model.visible) >= 2:
+            raise RuntimeError("bug")
+
+    out = tmp_path / "bug.png"
+    with pytest.raises(RuntimeError, match="bug"):
+        play(
+            clip,
+            every=0.5,
+            output=out,
+            on_tick=boom,
+            window_size=(480, 360),
+            announce=lambda s: None,
+        )
+    assert out.exists() and json.loads(out.with_suffix(".json").read_text())["strips"]
+
+
+def test_default_output_never_overwrites(clip, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        r = play(
+            clip,
+            every=1.0,
+            exit_at_end=True,
+            end=2.0,
+            window_size=(320, 240),
+            announce=lambda s: None,
+        )
+        assert r.reason == "ended"
+    assert (tmp_path / "clip-spectrum.png").exists() and (tmp_path / "clip-spectrum-2.png").exists()
+
+
+def test_absent_webcam_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(InputError, match=r"webcam:97.*streamspec devices"):
+        play("webcam:97", output=tmp_path / "w.png")
+    code = main(["play", "--webcam", "97", "-o", str(tmp_path / "w.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "webcam:97" in err
+
+
+def test_bad_play_options(tmp_path, capsys):
+    for args, msg in [
+        (["--every", "0"], "--every must be greater than 0"),
+        (["--size", "10x10"], "--size must be WxH"),
+        (["--start", "9:00"], "after the end of the film"),
+    ]:
+        code = main(["play", *args, "-o", str(tmp_path / "x.png")])
+        err = capsys.readouterr().err
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_save(tmp_path, sig):
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    out = tmp_path / "sig.png"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamspec", "play", "-o", str(out), "--size", "480x360"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "playing ..." once the window is up
+    assert "playing" in line, proc.stderr.read() if proc.poll() is not None else line
+    time.sleep(3.0)  # a few demo-film strips (one per 0.5 s)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "saved" in stdout
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["partial"] is True and len(data["strips"]) >= 2
+    with Image.open(out) as img:
+        img.verify()
