@@ -150,6 +150,26 @@ def _add_look_args(p: argparse.ArgumentParser, *, defaults: bool = True) -> None
         default=d(False),
         help="draw a time axis under the spectrum",
     )
+    p.add_argument(
+        "--chapters",
+        metavar="FILE|auto|none",
+        default=d(None),
+        help="draw chapter brackets: a file of 'HH:MM:SS Title' lines (or CSV start,title), "
+        "or auto for the video's own chapters",
+    )
+    p.add_argument(
+        "--segments",
+        choices=["auto", "none"],
+        default=d(None),
+        help="auto: find where the palette changes and draw those colour chapters",
+    )
+    p.add_argument(
+        "--min-segment",
+        type=_number,
+        metavar="SECONDS",
+        default=None,
+        help="shortest automatic segment (default: 2%% of the film)",
+    )
 
 
 def _source_spec(args: argparse.Namespace) -> str | None:
@@ -269,6 +289,9 @@ def _run_render(args: argparse.Namespace) -> int:
         strip_width=args.strip_width,
         seed=args.seed,
         axis=args.axis,
+        chapters=None if args.chapters in (None, "none") else args.chapters,
+        segments=args.segments == "auto",
+        min_segment=args.min_segment,
         webcam_fps=args.webcam_fps,
         webcam_size=args.webcam_size,
     )
@@ -429,6 +452,67 @@ def _run_play(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- redraw ----------------------------------------------------------------------------
+def _add_redraw(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "redraw",
+        help="redraw a spectrum from its JSON data, without decoding",
+        description="Rebuild a spectrum image from the .json written beside it, with other "
+        "settings (height, order, mode, axis, chapters, segments). Writes the image and "
+        "its own .json beside it.",
+    )
+    p.add_argument("data", metavar="SPECTRUM.json", help="a spectrum's .json (or its .png)")
+    p.add_argument("-o", "--output", metavar="PNG", required=True, help="the new image")
+    _add_look_args(p, defaults=False)
+    p.set_defaults(run=_run_redraw)
+
+
+def _run_redraw(args: argparse.Namespace) -> int:
+    import os.path
+    import time
+
+    from ._io import check_writable
+    from .spectrum import Spectrum, json_path_for
+
+    out = check_writable(args.output)
+    if os.path.abspath(json_path_for(out)) == os.path.abspath(
+        args.data if args.data.endswith(".json") else json_path_for(args.data)
+    ):
+        raise StreamspecError("the output would overwrite the data it is drawn from")
+    t0 = time.perf_counter()
+    spectrum = Spectrum.load(args.data)
+    s = spectrum.settings
+    for key in ("height", "order", "mode", "strip_width", "axis", "min_segment"):
+        value = getattr(args, key)
+        if value is not None:
+            s[key] = value
+    if args.chapters is not None:
+        if args.chapters == "none":
+            s["chapters"] = None
+        elif args.chapters == "auto":
+            s["chapters"] = "auto"
+            if not spectrum.chapters:
+                print(
+                    f"{PROG} redraw: warning: the data has no chapters of the video's own",
+                    file=sys.stderr,
+                )
+        else:
+            from .annotate import read_chapters
+
+            spectrum.chapters = read_chapters(args.chapters)
+            s["chapters"] = True
+    if args.segments is not None:
+        s["segments"] = "auto" if args.segments == "auto" else None
+        if args.segments == "auto":
+            from .segments import segment_spectrum
+
+            segment_spectrum(spectrum, min_seconds=s.get("min_segment"))
+    png, js = spectrum.save(out)
+    took = time.perf_counter() - t0
+    print(f"wrote {png} and {js.name}: {len(spectrum)} strips in {took:.2f} s")
+    return 0
+
+
 # -- devices ---------------------------------------------------------------------------
 def _add_devices(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -454,6 +538,7 @@ def _run_devices(args: argparse.Namespace) -> int:
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
     _add_play,
+    _add_redraw,
     _add_quantize,
     _add_devices,
 ]

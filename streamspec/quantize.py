@@ -24,7 +24,14 @@ from ._io import atomic_write, check_writable
 from .errors import InputError
 from .kmeans import MAX_COLORS, ColorKMeans
 
-__all__ = ["QuantizeResult", "load_rgb", "quantize_array", "quantize_file"]
+__all__ = [
+    "QuantizeResult",
+    "load_rgb",
+    "png_size",
+    "quantize_array",
+    "quantize_file",
+    "quantized_image",
+]
 
 # Decompression-bomb guard: large photos are fine, absurd headers are not.
 Image.MAX_IMAGE_PIXELS = 400_000_000
@@ -160,11 +167,13 @@ def quantize_array(
     return palette, labels.reshape(rgb.shape[:2]), float(mse)
 
 
-def _encode(
+def quantized_image(
     palette: NDArray[np.uint8],
     labels: NDArray[np.unsignedinteger],
-    alpha: NDArray[np.uint8] | None,
+    alpha: NDArray[np.uint8] | None = None,
 ) -> Image.Image:
+    """The image to save: mode P for up to 256 colours (binary alpha as a transparent
+    palette entry), else RGB or RGBA."""
     h, w = labels.shape
     binary_alpha = alpha is not None and bool(np.all((alpha == 0) | (alpha == 255)))
     if len(palette) <= 256 and (alpha is None or (binary_alpha and len(palette) < 256)):
@@ -208,7 +217,7 @@ def quantize_file(
     rgb, alpha = load_rgb(path)
     mask = None if alpha is None else alpha > 0
     palette, labels, mse = quantize_array(rgb, k, mask=mask, random_state=random_state)
-    img = _encode(palette, labels, alpha)
+    img = quantized_image(palette, labels, alpha)
     atomic_write(out_path, lambda fh: img.save(fh, format="PNG"))
     if cmp_path is not None:
         side = Image.new("RGBA" if alpha is not None else "RGB", (2 * rgb.shape[1], rgb.shape[0]))
@@ -230,8 +239,8 @@ def quantize_file(
     )
 
 
-def _png_bytes(img: Image.Image) -> int:
-    """Size of ``img`` as a PNG, without writing a file (used by the demos)."""
+def png_size(img: Image.Image) -> int:
+    """Size of ``img`` as a PNG in bytes, without writing a file."""
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.tell()

@@ -27,8 +27,9 @@ from .sources import (
     parse_crop,
     sample_frames,
 )
-from .spectrum import Spectrum, Strip, analyze_frame, describe_time
+from .spectrum import Spectrum, Strip, analyze_frame
 from .strip import MODES, ORDERS
+from .timefmt import describe_time
 
 __all__ = ["DEMO_EVERY", "Renderer", "render"]
 
@@ -90,6 +91,9 @@ class Renderer:
         strip_width: int = 1,
         seed: int = 0,
         axis: bool = False,
+        chapters: str | list[dict[str, Any]] | None = None,
+        segments: bool = False,
+        min_segment: float | None = None,
         webcam_fps: float | None = None,
         webcam_size: str | None = None,
     ) -> None:
@@ -118,6 +122,9 @@ class Renderer:
         if seek not in SEEK_MODES:
             raise InputError(f"unknown seek mode {seek!r}; choose one of {', '.join(SEEK_MODES)}")
         self.order, self.mode, self.seek, self.axis = order, mode, seek, bool(axis)
+        self.chapters = _chapters_option(chapters)
+        self.segments = bool(segments)
+        self.min_segment = _number("--min-segment", min_segment, positive=True)
         self._crop_spec = parse_crop(crop) if isinstance(crop, str) else crop
 
         self.size: tuple[int, int] | None = None
@@ -168,11 +175,20 @@ class Renderer:
                 "crop": None,
                 "seed": self.seed,
                 "axis": self.axis,
+                "chapters": "auto" if self.chapters == "auto" else bool(self.chapters) or None,
+                "segments": "auto" if self.segments else None,
+                "min_segment": self.min_segment,
             },
             source=info.as_dict(),
             slots=total,
-            chapters=[c.__dict__ for c in info.chapters],
+            chapters=(
+                list(self.chapters)
+                if isinstance(self.chapters, list)
+                else [c.__dict__ for c in info.chapters]
+            ),
         )
+        if self.chapters == "auto" and not info.chapters:
+            self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
 
     # -- running --------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -240,6 +256,10 @@ class Renderer:
             spec.warnings.append(f"{spec.skipped_frames} damaged packets or frames were skipped")
         if done == 0:
             raise InputError(f"{self.source.info.name!r}: no frames could be sampled")
+        if self.segments:
+            from .segments import segment_spectrum
+
+            segment_spectrum(spec, min_seconds=self.min_segment)
 
     def run(self) -> Spectrum:
         """Render everything and return the spectrum."""
@@ -252,6 +272,17 @@ class Renderer:
 
     def close(self) -> None:
         self.source.close()
+
+
+def _chapters_option(value: str | list[dict[str, Any]] | None) -> str | list[dict[str, Any]] | None:
+    """``None``, ``"auto"`` (the container's chapters), a chapters file, or a list."""
+    if value is None or isinstance(value, list):
+        return value
+    if value == "auto":
+        return "auto"
+    from .annotate import read_chapters
+
+    return read_chapters(value)
 
 
 class _Prefetch:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -222,12 +221,13 @@ class Spectrum:
 
     @property
     def image(self) -> Image.Image:
-        """The image with the spectrum's own settings."""
-        return self.render_image(**self._annotation_defaults())
-
-    def _annotation_defaults(self) -> dict[str, Any]:
+        """The image with the spectrum's own settings (annotations included)."""
         s = self.settings
-        return {k: s.get(k) for k in ("axis", "chapters", "segments") if s.get(k)}
+        return self.render_image(
+            axis=bool(s.get("axis")),
+            chapters=bool(s.get("chapters")) and self.chapters,
+            segments=bool(s.get("segments")) and self.segments,
+        )
 
     def _repr_png_(self) -> bytes:
         """Jupyter shows a spectrum as its image."""
@@ -313,13 +313,3 @@ class Spectrum:
         atomic_write(sidecar, lambda fh: fh.write(text.encode("utf-8")))
         atomic_write(png, lambda fh: img.save(fh, format="PNG", pnginfo=info))
         return png, sidecar
-
-
-def describe_time(seconds: float | None) -> str:
-    """``h:mm:ss`` (or ``m:ss``) for messages."""
-    if seconds is None or not math.isfinite(seconds):
-        return "?"
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -191,3 +191,42 @@ def test_sum_sq_error_and_gather_match_numpy():
     out = np.empty_like(X)
     K.gather_rgb(P, lab, out)
     np.testing.assert_array_equal(out, P[lab])
+
+
+def test_refine_matches_minibatch_then_lloyd_references():
+    rng = np.random.default_rng(7)
+    X = rng.integers(0, 256, (1200, 3), dtype=np.uint8)
+    C = X[rng.choice(1200, 8, replace=False)].astype(np.float32)
+    batches = rng.integers(0, 1200, (3, 256))
+
+    # Reference: the same mini-batch updates, then Lloyd until no label changes.
+    ref = C.astype(np.float64)
+    w = np.zeros(8)
+    for b in batches:
+        Xb = X[b].astype(np.float64)
+        lab = ref_dist(X[b], ref.astype(np.float32)).argmin(axis=1)
+        for j in range(8):
+            pts = Xb[lab == j]
+            if len(pts):
+                ref[j] = (ref[j].astype(np.float32) * w[j] + pts.sum(0)) / (w[j] + len(pts))
+                ref[j] = ref[j].astype(np.float32)
+                w[j] += len(pts)
+    labels = None
+    passes = 0
+    while passes < 100:
+        passes += 1
+        lab = ref_dist(X, ref.astype(np.float32)).argmin(axis=1)
+        if labels is not None and (lab == labels).all():
+            break
+        labels = lab
+        ref = np.array(
+            [
+                X[lab == j].astype(np.float64).mean(0) if (lab == j).any() else ref[j]
+                for j in range(8)
+            ]
+        )
+
+    got = C.copy()
+    n_iter = K.refine(X, got, batches, 100, 0.0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-3)
+    assert n_iter == passes

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.live.model import Layout, LiveModel, Rect, nice_ticks
+from streamspec.live.model import Layout, LiveModel, Rect
 from streamspec.spectrum import Spectrum, Strip
 from streamspec.strip import make_strip
+from streamspec.timefmt import nice_ticks
 
 
 class FakeClock:
@@ -186,3 +187,45 @@ def test_zoom_and_hud():
 def test_rect():
     r = Rect(10, 20, 30, 40)
     assert r.contains(10, 20) and not r.contains(40, 20) and r.right == 40 and r.bottom == 60
+
+
+def test_a_long_live_session_grows_by_its_strips_only():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    m = LiveModel(
+        spectrum(None, step=1.0), duration=None, aspect=16 / 9, live=True, clock=FakeClock()
+    )
+    m.resize(1280, 720)
+
+    def real_strip(i: int) -> Strip:
+        # The size of a real one: 50 colours, counts, and a 270-row centre column.
+        return Strip(
+            i,
+            float(i),
+            float(i),
+            rng.integers(0, 256, (50, 3), dtype=np.uint8),
+            rng.integers(1, 5000, 50).astype(np.int64),
+            rng.integers(0, 256, (270, 3), dtype=np.uint8),
+        )
+
+    for i in range(500):  # warm up: caches and containers reach their working size
+        m.add_strip(real_strip(i))
+        m.frame_shown(float(i))
+        m.panel_pixels()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    n = 3000
+    for i in range(500, 500 + n):
+        m.add_strip(real_strip(i))
+        m.frame_shown(float(i))
+        if i % 10 == 0:
+            m.panel_pixels()
+            m.presented()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    per_strip = grown / n
+    assert per_strip < 2500, f"{per_strip:.0f} bytes per strip"
+    # 10 hours at one sample a second:
+    assert per_strip * 36000 < 100e6

@@ -385,3 +385,57 @@ def test_interrupt_saves_partial_spectrum(tmp_path, sig):
     img.load()
     assert img.size == (len(js["strips"]), 400)
     assert img.text["streamspec:partial"] == "yes"
+
+
+def test_container_chapters_are_read_and_drawn(tmp_path, capsys):
+    chapters = [(0.0, 2.0, "Dawn"), (2.0, 4.0, "Noon"), (4.0, 6.0, "Dusk")]
+    src = make_video(tmp_path / "ch.mkv", noisy(COLOURS, 2.0), seconds=6, chapters=chapters)
+    out = tmp_path / "ch.png"
+    code, _, err = run(
+        ["render", src, "--every", "0.5", "-o", out, "--chapters", "auto", "--axis", "-q"], capsys
+    )
+    assert code == 0, err
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert [(c["start"], c["title"]) for c in data["chapters"]] == [
+        (0.0, "Dawn"),
+        (2.0, "Noon"),
+        (4.0, "Dusk"),
+    ]
+    assert data["settings"]["chapters"] == "auto"
+    img = Image.open(out)
+    assert img.size[0] == 12 and img.size[1] > 400  # the brackets and axis are under it
+
+
+def test_chapters_file_and_segments_from_the_cli(clips, tmp_path, capsys):
+    chap = tmp_path / "chapters.txt"
+    chap.write_text("0:00 Red\n0:02 Green\n0:04 Blue\n0:06 Yellow\n0:08 Cyan\n")
+    out = tmp_path / "cs.png"
+    code, _, err = run(
+        [
+            "render",
+            clips / "clip.mp4",
+            "--every",
+            "0.25",
+            "-o",
+            out,
+            "--chapters",
+            chap,
+            "--segments",
+            "auto",
+            "-q",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert [c["title"] for c in data["chapters"]] == ["Red", "Green", "Blue", "Yellow", "Cyan"]
+    starts = [s["first_strip"] for s in data["segments"]]
+    assert starts == [0, 8, 16, 24, 32] or all(
+        min(abs(s - t) for t in (0, 8, 16, 24, 32)) <= 1 for s in starts
+    )
+    bad = tmp_path / "bad.txt"
+    bad.write_text("soon Red\n")
+    code, _, err = run(
+        ["render", clips / "clip.mp4", "-o", tmp_path / "x.png", "--chapters", bad, "-q"], capsys
+    )
+    assert code == 2 and "line 1" in err and len(err.strip().splitlines()) == 1

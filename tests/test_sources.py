@@ -52,14 +52,38 @@ def test_exact_and_fast_sample_the_frame_at_or_after_each_time(clip, mode):
         assert np.abs(frame_colour(s.rgb) - expected(s.time)).max() < 12
 
 
-def test_fast_mode_matches_exact_pixels(clip):
+def test_fast_mode_samples_the_exact_frames(tmp_path):
+    """Fast mode samples the same frames as exact. Only the skipped deblocking filter
+    differs (on the reference chain too), which shifts pixels by a level or two."""
+    from streamspec.segments import colour_features
+    from streamspec.spectrum import Strip
+
+    y, x = np.mgrid[0:144, 0:256]
+
+    def paint(i, t):  # moving gradients and edges: deblocking has work to do
+        img = np.stack([(x + 3 * i) % 256, (y * 2 + i) % 256, (x + y + 5 * i) % 256], 2)
+        img[40:90, (i * 4) % 200 : (i * 4) % 200 + 40] = [240, 200, 30]
+        return img.astype(np.uint8)
+
+    def histogram(rgb):
+        px = rgb.reshape(-1, 3)
+        return colour_features([Strip(0, 0, 0, px, np.ones(len(px), np.int64))])[0]
+
+    clip = make_video(
+        tmp_path / "deblock.mp4",
+        paint,
+        seconds=8,
+        size=(256, 144),
+        gop=48,
+        options={"preset": "veryfast", "crf": "30", "bframes": "3"},
+    )
     with open_source(clip, mode="exact") as a, open_source(clip, mode="fast") as b:
         exact = list(sample_frames(a, every=1.3, mode="exact"))
         fast = list(sample_frames(b, every=1.3, mode="fast"))
     assert [s.time for s in exact] == [s.time for s in fast]
     for e, f in zip(exact, fast, strict=True):
-        # Only the deblocking filter differs.
-        assert np.abs(frame_colour(e.rgb) - frame_colour(f.rgb)).max() < 2
+        assert np.abs(e.rgb.astype(int) - f.rgb.astype(int)).mean() < 4
+        assert np.abs(histogram(e.rgb) - histogram(f.rgb)).sum() < 0.1
 
 
 def test_keyframes_mode_uses_the_nearest_keyframe(clip):

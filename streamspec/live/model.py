@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..spectrum import Spectrum, Strip, describe_time
+from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
+from ..timefmt import describe_time, nice_ticks
 
 __all__ = ["Layout", "LiveModel", "Rect", "nice_ticks"]
 
@@ -76,18 +77,6 @@ class Layout:
             vh = max(1, round(aw / aspect))
         video = Rect(video_area.x + (aw - vw) // 2, video_area.y + (ah - vh) // 2, vw, vh)
         return Layout(Rect(0, 0, width, height), video, panel, axis, hud)
-
-
-def nice_ticks(t0: float, t1: float, max_ticks: int = 8) -> list[float]:
-    """Tick times at a "nice" interval (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min,
-    1 h ...) covering ``[t0, t1]`` with at most ``max_ticks`` ticks."""
-    span = max(t1 - t0, 1e-9)
-    steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600]
-    step = next((s for s in steps if span / s <= max_ticks), None)
-    if step is None:
-        step = 3600 * math.ceil(span / max_ticks / 3600)
-    first = math.ceil(t0 / step - 1e-9) * step
-    return [first + i * step for i in range(int((t1 - first) // step) + 1)]
 
 
 @dataclass
@@ -317,6 +306,10 @@ class LiveModel:
             if col is not None:
                 out[:, j] = col
                 filled[j] = True
+        # Keep drawn columns for what is in view only: a long webcam session must grow
+        # by its strips alone.
+        if len(self._columns) > 2 * n + 64:
+            self._columns = {i: c for i, c in self._columns.items() if first <= i < last}
         self.dirty = False
         return out, filled, first
 

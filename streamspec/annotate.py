@@ -1,0 +1,221 @@
+"""Reading aids drawn under a spectrum: a time axis, chapter brackets, colour segments.
+
+Pillow only (no fonts from the machine: Pillow's bundled font, scaled to the image).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .errors import InputError
+from .timefmt import format_hms, nice_ticks
+
+if TYPE_CHECKING:
+    from .spectrum import Spectrum
+
+__all__ = ["annotate_image", "parse_chapters", "read_chapters", "spectrum_slot"]
+
+BACKGROUND = (16, 16, 18)
+INK = (230, 230, 235)
+DIM = (150, 150, 160)
+
+
+# -- chapters -----------------------------------------------------------------------------
+_LINE = re.compile(r"^\s*(\d+(?::\d{1,2}){1,2}(?:\.\d+)?)\s+(.+?)\s*$")
+
+
+def _seconds(text: str) -> float:
+    value = 0.0
+    for part in text.strip().split(":"):
+        value = value * 60 + float(part)
+    return value
+
+
+def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
+    """Chapters from ``HH:MM:SS Title`` / ``MM:SS Title`` lines or CSV ``start,title``.
+
+    Blank lines and ``#`` comments are ignored; a CSV header row is allowed. Returns
+    ``[{"start": s, "title": t}]`` sorted by start. Raises :class:`InputError` naming
+    the first bad line.
+    """
+    rows: list[dict[str, Any]] = []
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise InputError(f"{source}: no chapters in it")
+    if not all(_LINE.match(ln) for ln in lines) and all("," in ln for ln in lines):
+        reader = csv.reader(io.StringIO("\n".join(lines)))
+        for n, row in enumerate(reader, 1):
+            if len(row) < 2:
+                raise InputError(f"{source}: line {n}: expected 'start,title', got {row!r}")
+            start, title = row[0].strip(), ",".join(row[1:]).strip()
+            try:
+                t = _seconds(start)
+            except ValueError:
+                if n == 1:  # a header row
+                    continue
+                raise InputError(f"{source}: line {n}: bad time {start!r}") from None
+            rows.append({"start": t, "title": title.strip('"')})
+    else:
+        for n, line in enumerate(lines, 1):
+            m = _LINE.match(line)
+            if not m:
+                raise InputError(
+                    f"{source}: line {n}: expected 'HH:MM:SS Title' or "
+                    f"'MM:SS Title', got {line.strip()!r}"
+                )
+            rows.append({"start": _seconds(m.group(1)), "title": m.group(2)})
+    if not rows:
+        raise InputError(f"{source}: no chapters in it")
+    return sorted(rows, key=lambda r: r["start"])
+
+
+def read_chapters(path: str | Path) -> list[dict[str, Any]]:
+    """:func:`parse_chapters` of a file, with one-line errors for unreadable files."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"chapters file {str(p)!r}: no such file")
+    if p.is_dir():
+        raise InputError(f"chapters file {str(p)!r} is a directory")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"chapters file {str(p)!r} is not text") from None
+    return parse_chapters(text, f"chapters file {p.name!r}")
+
+
+# -- drawing ----------------------------------------------------------------------------
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=max(8, int(size)))
+
+
+def _text_w(draw: ImageDraw.ImageDraw, text: str, font: Any) -> float:
+    return draw.textlength(text, font=font)
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``width`` pixels ("" if nothing fits)."""
+    if _text_w(draw, text, font) <= width:
+        return text
+    for n in range(len(text) - 1, 0, -1):
+        t = text[:n].rstrip() + "…"
+        if _text_w(draw, t, font) <= width:
+            return t
+    return ""
+
+
+def annotate_image(
+    image: Image.Image,
+    spectrum: Spectrum,
+    *,
+    axis: bool = False,
+    chapters: Sequence[dict[str, Any]] | bool | None = None,
+    segments: Sequence[dict[str, Any]] | bool | None = None,
+    strip_width: int = 1,
+) -> Image.Image:
+    """Add bands under ``image`` (the bare spectrum): segments, chapters, time axis.
+
+    ``chapters``/``segments`` may be lists of dicts (``start``, ``end``, ``title`` /
+    ``colours``) or ``True`` to use the spectrum's own.
+    """
+    if chapters is True:
+        chapters = spectrum.chapters
+    if segments is True:
+        segments = spectrum.segments
+    chapters = list(chapters or [])
+    segments = list(segments or [])
+    w, h = image.size
+    fs = max(10, min(28, round(h * 0.032)))
+    font = _font(fs)
+    small = _font(max(8, round(fs * 0.85)))
+    pad = max(3, fs // 3)
+    seg_h = (fs + 2 * pad) if segments else 0
+    chap_h = (2 * fs + 2 * pad) if chapters else 0
+    axis_h = (fs + 3 * pad) if axis else 0
+    out = Image.new(
+        image.mode,
+        (w, h + seg_h + chap_h + axis_h),
+        BACKGROUND + ((255,) if image.mode == "RGBA" else ()),
+    )
+    out.paste(image, (0, 0))
+    draw = ImageDraw.Draw(out)
+
+    slots = spectrum.width_slots
+
+    def x_of(t: float) -> float:
+        # Slot i covers [i, i + 1) strips; its sample time sits at its middle.
+        return (spectrum_slot(spectrum, t) + 0.5) * strip_width
+
+    end_time = spectrum.slot_time(slots - 0.5) if slots else 0.0
+    y = h
+    if segments:
+        for seg in segments:
+            x0 = max(0, round(x_of(seg["start"])))
+            x1 = min(w, round(x_of(seg["end"]))) if seg.get("end") is not None else w
+            x1 = max(x1, x0 + 1)
+            colours = seg.get("colours") or []
+            total = sum(c["share"] for c in colours) or 1.0
+            cx = x0
+            for c in colours:  # the segment's dominant colours, side by side
+                cw = (x1 - x0) * c["share"] / total
+                draw.rectangle(
+                    [cx, y + pad, cx + cw, y + seg_h - pad], fill=tuple(int(v) for v in c["rgb"])
+                )
+                cx += cw
+            if x0 > 0:  # a boundary mark (the spectrum itself stays untouched)
+                draw.line([(x0, y), (x0, y + seg_h)], fill=INK, width=max(1, fs // 10))
+        y += seg_h
+    if chapters:
+        for i, ch in enumerate(chapters):
+            start = float(ch["start"])
+            stop = ch.get("end")
+            if stop is None:
+                stop = chapters[i + 1]["start"] if i + 1 < len(chapters) else end_time
+            x0 = max(0.0, x_of(start) - 0.5 * strip_width)
+            x1 = min(float(w), x_of(float(stop)) - 0.5 * strip_width)
+            if x1 <= x0 or x0 >= w:
+                continue
+            m = max(1.0, min(pad, (x1 - x0) / 6))
+            top = y + pad
+            draw.line(
+                [(x0 + m, top), (x0 + m, top + pad), (x1 - m, top + pad), (x1 - m, top)],
+                fill=INK,
+                width=max(1, fs // 12),
+            )
+            title = _fit(draw, str(ch.get("title", "")), font, x1 - x0 - 2 * m)
+            if title:
+                tw = _text_w(draw, title, font)
+                draw.text(((x0 + x1 - tw) / 2, top + 2 * pad), title, font=font, fill=INK)
+        y += chap_h
+    if axis:
+        t0 = spectrum.slot_time(-0.5) if slots else 0.0
+        label_w = _text_w(draw, "0:00:00", small) * 2.0
+        ticks = nice_ticks(max(t0, 0.0), end_time, max(1, int(w // max(label_w, 1))))
+        draw.line([(0, y + 1), (w, y + 1)], fill=DIM)
+        last_right = -1e9
+        for t in ticks:
+            x = math.floor(x_of(t))  # the pixel column of the strip sampled at t
+            if x < 0 or x >= w:
+                continue
+            draw.line([(x, y + 1), (x, y + 1 + pad)], fill=INK)
+            label = format_hms(t)
+            tw = _text_w(draw, label, small)
+            lx = min(max(x - tw / 2, 0), w - tw)
+            if lx > last_right + pad:
+                draw.text((lx, y + 2 + pad), label, font=small, fill=DIM)
+                last_right = lx + tw
+    return out
+
+
+def spectrum_slot(spectrum: Spectrum, t: float) -> float:
+    """Fractional slot whose sample time is ``t`` (inverse of ``slot_time``)."""
+    s = spectrum.settings
+    step = float(s.get("step", 1.0)) or 1.0
+    return (t - float(s.get("start", 0.0))) / step - float(s.get("offset", 0.0))

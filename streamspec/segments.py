@@ -1,0 +1,160 @@
+"""Automatic colour chapters: where does the film's palette change?
+
+Each strip becomes a colour histogram (its palette, weighted by pixel counts, spread
+softly over a 4x4x4 RGB grid, so near colours land in near bins). At every strip, the
+mean histogram of the next few strips is compared with that of the previous few (an L1,
+earth-mover-like distance): a change of palette is a sharp peak of that "novelty",
+while slow drifts and moving objects give low, wide values. Peaks that stand out from
+the film's own variation (a robust median + MAD threshold), at least one minimum
+segment length apart, are the boundaries -- so the same settings work for a calm drama
+and a restless music video.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .spectrum import Spectrum, Strip
+
+__all__ = ["colour_features", "find_segments", "novelty", "segment_spectrum"]
+
+BINS = 4
+
+
+def colour_features(strips: Sequence[Strip]) -> NDArray[np.float64]:
+    """``(n, 64)`` soft RGB histograms of the strips (each row sums to 1)."""
+    n = len(strips)
+    out = np.zeros((n, BINS**3))
+    for r, s in enumerate(strips):
+        share = s.counts / max(int(s.counts.sum()), 1)
+        pos = s.palette.astype(np.float64) / 255.0 * (BINS - 1)  # (k, 3) in bin units
+        lo = np.clip(np.floor(pos), 0, BINS - 2).astype(int)
+        frac = pos - lo
+        # Trilinear weights over the 8 neighbouring bin centres.
+        for corner in range(8):
+            off = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+            w = np.prod(np.where(off == 1, frac, 1.0 - frac), axis=1) * share
+            idx = ((lo[:, 0] + off[0]) * BINS + lo[:, 1] + off[1]) * BINS + lo[:, 2] + off[2]
+            np.add.at(out[r], idx, w)
+    return out
+
+
+def novelty(features: NDArray[np.float64], window: int) -> NDArray[np.float64]:
+    """How different the ``window`` strips after each position are from those before it:
+    the L1 distance between their mean histograms (0..2; NaN where a window would not
+    fit). Slow drift gives small values, a change of palette a peak at the change."""
+    x = np.asarray(features, dtype=np.float64)
+    n = len(x)
+    out = np.full(n, np.nan)
+    if n < 2 * window:
+        return out
+    S = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    i = np.arange(window, n - window + 1)
+    left = (S[i] - S[i - window]) / window
+    right = (S[i + window] - S[i]) / window
+    out[i] = np.abs(left - right).sum(axis=1)
+    return out
+
+
+def find_segments(
+    features: NDArray[np.float64],
+    *,
+    min_length: int = 3,
+    threshold: float | None = None,
+    sensitivity: float = 1.0,
+) -> list[int]:
+    """Start indices of the segments of ``features`` (the first is always 0).
+
+    A boundary is a peak of :func:`novelty` (window ``min_length``) that stands out from
+    the film's own variation -- above the smaller of ``median + 8 MAD`` of the novelty
+    and ten times the median strip-to-strip change over sqrt(window), and at least 0.25
+    (a quarter of the colour mass moved), all divided by ``sensitivity`` -- and is
+    ``min_length`` strips from any stronger one, so no segment is shorter.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    w = max(1, int(min_length))
+    d = novelty(x, w)
+    valid = np.flatnonzero(~np.isnan(d))
+    if len(valid) == 0:
+        return [0]
+    if threshold is None:
+        # The film's own variation, two ways: the spread of the novelty itself (robust
+        # while boundaries are sparse), and the typical strip-to-strip change, scaled to
+        # a mean over the window (robust when they are dense: every position is then
+        # near one and the novelty's own median is high).
+        med = float(np.median(d[valid]))
+        mad = 1.4826 * float(np.median(np.abs(d[valid] - med)))
+        step = float(np.median(np.abs(np.diff(x, axis=0)).sum(axis=1)))
+        dense = 10.0 * step / np.sqrt(w)
+        threshold = max(min(med + 8.0 * mad, dense), 0.25) / max(sensitivity, 1e-6)
+    starts: list[int] = []
+    for i in valid[np.argsort(-d[valid], kind="stable")]:
+        if d[i] < threshold:
+            break
+        if all(abs(int(i) - s) >= w for s in starts):
+            starts.append(int(i))
+    return [0, *sorted(starts)]
+
+
+def _dominant(strips: Sequence[Strip], top: int = 5) -> list[dict[str, Any]]:
+    """The segment's commonest colours (merged over its strips) and their shares."""
+    pal = np.concatenate([s.palette for s in strips]).astype(np.int64)
+    cnt = np.concatenate([s.counts for s in strips]).astype(np.float64)
+    # Merge near-identical colours across strips (to 1/16 of the range) before ranking.
+    key = (pal[:, 0] // 16) * 256 + (pal[:, 1] // 16) * 16 + pal[:, 2] // 16
+    uniq, inv = np.unique(key, return_inverse=True)
+    weight = np.bincount(inv, weights=cnt, minlength=len(uniq))
+    colour = (
+        np.stack(
+            [np.bincount(inv, weights=cnt * pal[:, c], minlength=len(uniq)) for c in range(3)],
+            axis=1,
+        )
+        / np.maximum(weight, 1e-12)[:, None]
+    )
+    order = np.argsort(-weight, kind="stable")[:top]
+    total = weight.sum() or 1.0
+    return [
+        {"rgb": [round(v) for v in colour[i]], "share": round(float(weight[i] / total), 4)}
+        for i in order
+    ]
+
+
+def segment_spectrum(
+    spectrum: Spectrum, *, min_seconds: float | None = None, sensitivity: float = 1.0
+) -> list[dict[str, Any]]:
+    """Segments of a spectrum's strips, with their times and dominant colours.
+
+    ``min_seconds`` is the shortest segment (default: 2 % of the film, at least 3
+    strips). Also stores them in ``spectrum.segments``.
+    """
+    strips = spectrum.strips
+    if not strips:
+        spectrum.segments = []
+        return []
+    step = float(spectrum.settings.get("step", 1.0)) or 1.0
+    span = strips[-1].time - strips[0].time
+    min_seconds = max(span * 0.02, 0.0) if min_seconds is None else min_seconds
+    min_len = max(3, round(min_seconds / step))
+    starts = find_segments(colour_features(strips), min_length=min_len, sensitivity=sensitivity)
+    bounds = [*starts, len(strips)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        first, end_strip = strips[a], strips[b - 1]
+        start_t = spectrum.slot_time(first.index - 0.5) if a else spectrum.slot_time(-0.5)
+        end_t = spectrum.slot_time(end_strip.index + 0.5)
+        out.append(
+            {
+                "start": round(max(start_t, 0.0), 3),
+                "end": round(end_t, 3),
+                "first_strip": first.index,
+                "last_strip": end_strip.index,
+                "colours": _dominant(strips[a:b]),
+            }
+        )
+    spectrum.segments = out
+    return out
