@@ -29,19 +29,23 @@ BINS = 4
 def colour_features(strips: Sequence[Strip]) -> NDArray[np.float64]:
     """``(n, 64)`` soft RGB histograms of the strips (each row sums to 1)."""
     n = len(strips)
-    out = np.zeros((n, BINS**3))
-    for r, s in enumerate(strips):
-        share = s.counts / max(int(s.counts.sum()), 1)
-        pos = s.palette.astype(np.float64) / 255.0 * (BINS - 1)  # (k, 3) in bin units
-        lo = np.clip(np.floor(pos), 0, BINS - 2).astype(int)
-        frac = pos - lo
-        # Trilinear weights over the 8 neighbouring bin centres.
-        for corner in range(8):
-            off = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
-            w = np.prod(np.where(off == 1, frac, 1.0 - frac), axis=1) * share
-            idx = ((lo[:, 0] + off[0]) * BINS + lo[:, 1] + off[1]) * BINS + lo[:, 2] + off[2]
-            np.add.at(out[r], idx, w)
-    return out
+    if n == 0:
+        return np.zeros((0, BINS**3))
+    sizes = [len(s.counts) for s in strips]
+    group = np.repeat(np.arange(n), sizes)
+    counts = np.concatenate([s.counts for s in strips]).astype(np.float64)
+    share = counts / np.maximum(np.bincount(group, weights=counts, minlength=n), 1.0)[group]
+    pos = np.concatenate([s.palette for s in strips]).astype(np.float64) / 255.0 * (BINS - 1)
+    lo = np.clip(np.floor(pos), 0, BINS - 2).astype(np.int64)
+    frac = pos - lo
+    out = np.zeros(n * BINS**3)
+    # Trilinear weights over the 8 neighbouring bin centres.
+    for corner in range(8):
+        off = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+        w = np.prod(np.where(off == 1, frac, 1.0 - frac), axis=1) * share
+        b = ((lo[:, 0] + off[0]) * BINS + lo[:, 1] + off[1]) * BINS + lo[:, 2] + off[2]
+        out += np.bincount(group * BINS**3 + b, weights=w, minlength=n * BINS**3)
+    return out.reshape(n, BINS**3)
 
 
 def novelty(features: NDArray[np.float64], window: int) -> NDArray[np.float64]:

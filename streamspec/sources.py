@@ -442,7 +442,7 @@ class AVSource(FrameSource):
             self._gaps.restart()
 
         fps = self.info.fps or 25.0
-        plan = _SkipPlan(self._key_times(), margin=4.0 / fps, tolerance=0.5 / fps)
+        plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
         skip = "NONE"
         last_t = -math.inf
 
@@ -551,22 +551,24 @@ class AVSource(FrameSource):
 class _SkipPlan:
     """What the decoder may skip for each packet in ``fast`` mode.
 
-    ``NONE`` near a sample time (so the sample is the exact frame), ``ALL`` for the rest
-    of a GOP when the next sample lies beyond the next keyframe (nothing there can be
-    needed: decoding restarts at that keyframe), ``NONREF`` otherwise (only frames that
-    later frames depend on are decoded). ``keys`` are keyframe presentation times from
-    the index; ``margin`` covers B-frame reordering, ``tolerance`` timestamp rounding.
+    ``NONE`` for packets that may hold the sample itself -- presented at the sample time
+    or within ``window`` after it (the first frame there is the one ``exact`` mode takes;
+    the frames it is predicted from are reference frames, decoded anyway); ``ALL`` for
+    the rest of a GOP when the sample lies beyond the next keyframe (nothing there can
+    be needed: decoding restarts at that keyframe); ``NONREF`` otherwise (only frames
+    that later frames depend on). ``keys`` are keyframe presentation times from the
+    index; ``tolerance`` absorbs timestamp rounding.
     """
 
-    def __init__(self, keys: list[float], margin: float, tolerance: float) -> None:
+    def __init__(self, keys: list[float], window: float, tolerance: float) -> None:
         self.keys = keys
-        self.margin = margin
+        self.window = window
         self.tolerance = tolerance
 
     def decide(self, t: float | None, is_key: bool, target: float) -> str:
-        if t is None or t >= target - self.margin:
+        if t is None or target - _EPS <= t <= target + self.window:
             return "NONE"
-        if not is_key and self.keys:
+        if t < target and not is_key and self.keys:
             i = bisect.bisect_right(self.keys, t + self.tolerance)
             if i < len(self.keys) and target >= self.keys[i] - self.tolerance:
                 return "ALL"

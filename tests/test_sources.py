@@ -322,3 +322,23 @@ def test_gap_counter():
     for pts in [0, 100, 200, 1500, 1600, 2500, 3900, 4000, 4900, 5000, 5100, 7000]:
         v.add(pts)
     assert v.missing() == 0  # irregular: variable frame rate, not damage
+
+
+def test_skip_plan():
+    from streamspec.sources import _SkipPlan
+
+    plan = _SkipPlan([0.0, 10.0, 20.0], window=0.08, tolerance=0.02)
+    # The packets that may hold the sample at 12.0 are decoded whole.
+    assert plan.decide(12.0, False, 12.0) == "NONE"
+    assert plan.decide(12.04, False, 12.0) == "NONE"
+    # Before it: only reference frames; after the window: the same.
+    assert plan.decide(11.9, False, 12.0) == "NONREF"
+    assert plan.decide(12.2, False, 12.0) == "NONREF"
+    # The tail of a GOP whose next keyframe comes before the sample: nothing.
+    assert plan.decide(8.0, False, 12.0) == "ALL"
+    assert plan.decide(8.0, False, 10.0) == "ALL"  # the sample is that keyframe
+    assert plan.decide(8.0, True, 12.0) == "NONREF"  # keyframes are never skipped
+    assert plan.decide(8.0, False, 9.0) == "NONREF"
+    # No index: no GOP skipping; no timestamp: decode.
+    assert _SkipPlan([], 0.08, 0.02).decide(8.0, False, 12.0) == "NONREF"
+    assert plan.decide(None, False, 12.0) == "NONE"

@@ -126,3 +126,28 @@ def test_modes():
         make_strip(pal, counts, 8, mode="slitscan")
     with pytest.raises(ValueError):
         make_strip(pal, counts, 8, mode="wavy")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            arrays(np.uint8, st.tuples(st.integers(1, 12), st.just(3))),
+            st.integers(0, 2**31 - 1),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 300),
+    st.sampled_from(["hls", "luma", "step", "count"]),
+)
+def test_sorted_strips_batch_equals_one_by_one(items, height, order):
+    from streamspec.strip import sorted_strips
+
+    palettes, counts = [], []
+    for pal, seed in items:
+        palettes.append(pal)
+        counts.append(np.random.default_rng(seed).integers(1, 50, len(pal)))
+    batch = sorted_strips(palettes, counts, height, order)
+    for got, pal, cnt in zip(batch, palettes, counts, strict=True):
+        np.testing.assert_array_equal(got, strip_from_palette(pal, cnt, height, order))
