@@ -9,9 +9,28 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 
-__all__ = ["atomic_write", "check_writable", "unique_path"]
+__all__ = ["atomic_write", "check_writable", "input_file", "unique_path"]
+
+
+def input_file(
+    path: str | os.PathLike[str], what: str, *, label: str = "", allow_empty: bool = True
+) -> Path:
+    """``path`` as a Path if it is an existing regular file, else a one-line
+    :class:`InputError` ("no such file", "is a directory, not WHAT", "is empty").
+
+    ``label`` prefixes the name in messages (e.g. ``"chapters file "``).
+    """
+    p = Path(path)
+    name = f"{label}{str(path)!r}"
+    if not p.exists():
+        raise InputError(f"{name}: no such file")
+    if p.is_dir():
+        raise InputError(f"{name} is a directory, not {what}")
+    if not allow_empty and p.stat().st_size == 0:
+        raise InputError(f"{name} is empty")
+    return p
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ._io import input_file
 from .errors import InputError
 from .timefmt import format_hms, nice_ticks
 
@@ -79,11 +80,7 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
 
 def read_chapters(path: str | Path) -> list[dict[str, Any]]:
     """:func:`parse_chapters` of a file, with one-line errors for unreadable files."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"chapters file {str(p)!r}: no such file")
-    if p.is_dir():
-        raise InputError(f"chapters file {str(p)!r} is a directory")
+    p = input_file(path, "a chapters file", label="chapters file ")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import _kernels as K
-from ._io import atomic_write, check_writable
+from ._io import atomic_write, check_writable, input_file
 from .errors import InputError
 from .kmeans import MAX_COLORS, ColorKMeans
 
@@ -93,11 +93,7 @@ def load_rgb(path: str | os.PathLike[str]) -> tuple[NDArray[np.uint8], NDArray[n
     Handles EXIF orientation, palette/grey/CMYK/16-bit images. Raises :class:`InputError`
     with a one-line message for a missing, unreadable, non-image or truncated file.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{str(p)!r}: no such file")
-    if p.is_dir():
-        raise InputError(f"{str(p)!r} is a directory, not an image")
+    p = input_file(path, "an image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -37,6 +37,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from ._io import input_file
 from .demo import DemoFilm
 from .errors import InputError
 
@@ -715,13 +716,7 @@ def open_source(
         return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
         return AVSource(text, kind="url", name=text, mode=mode)
-    path = Path(text.removeprefix("file://"))
-    if not path.exists():
-        raise InputError(f"{text!r}: no such file")
-    if path.is_dir():
-        raise InputError(f"{text!r} is a directory, not a video")
-    if path.stat().st_size == 0:
-        raise InputError(f"{text!r} is empty")
+    path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
     return AVSource(str(path), kind="file", name=text, mode=mode)
 
 

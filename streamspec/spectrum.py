@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 
 from . import __version__
-from ._io import atomic_write, check_writable
+from ._io import atomic_write, check_writable, input_file
 from .errors import InputError
 from .kmeans import ColorKMeans
 from .strip import MODES, ORDERS, make_strip, sorted_strips
@@ -288,12 +288,7 @@ class Spectrum:
     def load(cls, path: str | os.PathLike[str]) -> Spectrum:
         """Read a spectrum from its JSON sidecar (or from the PNG next to it)."""
         p = Path(path)
-        if p.suffix.lower() == ".png":
-            p = json_path_for(p)
-        if not p.exists():
-            raise InputError(f"{str(p)!r}: no such file")
-        if p.is_dir():
-            raise InputError(f"{str(p)!r} is a directory, not a spectrum file")
+        p = input_file(json_path_for(p) if p.suffix.lower() == ".png" else p, "a spectrum file")
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -394,9 +394,5 @@ class LiveWindow:
             self.screen.blit(v, (x + 40 + kw, cy))
             cy += lh
 
-    def snapshot_display(self, path: str) -> None:
-        """Save what the window shows (used for screenshots)."""
-        pygame.image.save(self.screen, path)
-
     def close(self) -> None:
         pygame.display.quit()
