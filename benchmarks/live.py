@@ -58,7 +58,7 @@ def session(source, fps: float, seconds: float, out: Path) -> dict:
     expected = int(np.ceil(seconds / 0.5 - 1e-9))
     return {
         "shown": m.stats.frames_shown,
-        "dropped": m.stats.frames_dropped,
+        "dropped": m.stats.frames_dropped + m.stats.frames_skipped_live,
         "rate": m.stats.frames_shown / played / fps,
         "p95": float(np.percentile(lat, 95)) if len(lat) else float("nan"),
         "p50": float(np.percentile(lat, 50)) if len(lat) else float("nan"),

@@ -508,7 +508,8 @@ class AVSource(FrameSource):
                     frames = []
             if frames:
                 f = frames[0]
-                return Frame(self, f, self._time(f) or t, True)
+                when = self._time(f)
+                return Frame(self, f, t if when is None else when, True)
             break
         return None
 

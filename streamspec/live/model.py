@@ -87,7 +87,8 @@ class _Stats:
     decoded: deque[float] = field(default_factory=lambda: deque(maxlen=120))
     quantize_ms: deque[float] = field(default_factory=lambda: deque(maxlen=60))
     frames_shown: int = 0
-    frames_dropped: int = 0
+    frames_dropped: int = 0  # by the window, when drawing fell behind
+    frames_skipped_live: int = 0  # by the worker: a live source's pictures nobody showed
     latencies: list[float] = field(default_factory=list)
 
     @staticmethod

@@ -105,6 +105,7 @@ class LiveWindow:
                     self.running = False
             self._pull_events()
             self._advance()
+            self.model.stats.frames_skipped_live = self.pipeline.dropped
             self.draw()
             pygame.display.flip()
             self.model.presented()
