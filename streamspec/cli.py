@@ -180,20 +180,6 @@ def _source_spec(args: argparse.Namespace) -> str | None:
     return args.video
 
 
-def _default_output(spec: str | None, suffix: str = "-spectrum.png") -> str:
-    from pathlib import Path
-
-    from ._io import unique_path
-
-    if spec is None or spec == "demo":
-        stem = "demo"
-    elif ":" in spec and not Path(spec).exists():
-        stem = spec.split(":", 1)[0]
-    else:
-        stem = Path(spec).stem or "spectrum"
-    return str(unique_path(Path(f"{stem}{suffix}")))
-
-
 def _add_render(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
@@ -266,11 +252,11 @@ def _run_render(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ._io import check_writable
-    from .rendering import Renderer
+    from .rendering import Renderer, default_output
     from .spectrum import json_path_for
 
     spec = _source_spec(args)
-    out = args.output or _default_output(spec)
+    out = args.output or default_output(spec)
     check_writable(out)
     check_writable(json_path_for(out))
     t0 = time.perf_counter()

@@ -14,8 +14,10 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+from ._io import unique_path
 from .errors import InputError
 from .sources import (
     SEEK_MODES,
@@ -31,7 +33,7 @@ from .spectrum import Spectrum, Strip, analyze_frame
 from .strip import MODES, ORDERS
 from .timefmt import describe_time
 
-__all__ = ["DEMO_EVERY", "Renderer", "render"]
+__all__ = ["DEMO_EVERY", "Renderer", "default_output", "render"]
 
 # The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
 DEMO_EVERY = 0.5
@@ -283,6 +285,20 @@ def _chapters_option(value: str | list[dict[str, Any]] | None) -> str | list[dic
     from .annotate import read_chapters
 
     return read_chapters(value)
+
+
+def default_output(spec: str | os.PathLike[str] | FrameSource | None) -> Path:
+    """``NAME-spectrum.png`` in the current directory, never overwriting an earlier one
+    (``demo``, ``webcam`` or ``lavfi`` for those sources, the file's stem otherwise)."""
+    if spec is None or str(spec) in ("demo", "demo:"):
+        stem = "demo"
+    elif isinstance(spec, FrameSource):
+        stem = "live" if spec.info.live else "spectrum"
+    elif str(spec).startswith(("webcam:", "lavfi:")):
+        stem = str(spec).split(":", 1)[0]
+    else:
+        stem = Path(str(spec)).stem or "spectrum"
+    return unique_path(Path(f"{stem}-spectrum.png"))
 
 
 class _Prefetch:

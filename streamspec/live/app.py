@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from .._io import check_writable, unique_path
-from ..rendering import Renderer
+from ..rendering import Renderer, default_output
 from ..sources import FrameSource
 from ..spectrum import Spectrum, json_path_for
 from .model import LiveModel
 from .pipeline import Pipeline
 
-__all__ = ["PlayResult", "default_output", "play"]
+__all__ = ["PlayResult", "play"]
 
 
 @dataclass
@@ -38,19 +38,6 @@ class PlayResult:
 
 class _Terminated(BaseException):
     """SIGTERM arrived."""
-
-
-def default_output(
-    spec: str | os.PathLike[str] | FrameSource | None, directory: Path | None = None
-) -> Path:
-    """``NAME-spectrum.png`` in the current directory, never overwriting an earlier one."""
-    if spec is None or isinstance(spec, FrameSource) or str(spec) == "demo":
-        stem = "demo" if not isinstance(spec, FrameSource) else "live"
-    elif str(spec).startswith(("webcam:", "lavfi:")):
-        stem = str(spec).split(":", 1)[0]
-    else:
-        stem = Path(str(spec)).stem or "spectrum"
-    return unique_path((directory or Path(".")) / f"{stem}-spectrum.png")
 
 
 def _save(spectrum: Spectrum, path: Path) -> tuple[Path, Path]:
