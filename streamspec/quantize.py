@@ -49,6 +49,7 @@ class QuantizeResult:
     height: int
     output: Path
     compare: Path | None = None
+    requested: int | None = None  # the K asked for (colors is what the image has)
 
     @property
     def psnr(self) -> float:
@@ -60,12 +61,21 @@ class QuantizeResult:
         """Input bytes / output bytes."""
         return self.input_bytes / self.output_bytes if self.output_bytes else math.inf
 
+    def _fewer(self) -> list[str]:
+        if self.requested is None or self.colors >= self.requested:
+            return []
+        return [
+            f"note         the image has only {self.colors} distinct colours, fewer than the "
+            f"{self.requested} asked for: every colour is kept exactly"
+        ]
+
     def summary(self) -> str:
         """The lines ``streamspec quantize`` prints."""
         psnr = "inf" if math.isinf(self.psnr) else f"{self.psnr:.2f}"
         lines = [
             f"image        {self.width}x{self.height}",
             f"colours      {self.colors}",
+            *self._fewer(),
             f"MSE          {self.mse:.3f}",
             f"PSNR         {psnr} dB",
             f"input bytes  {self.input_bytes}",
@@ -232,6 +242,7 @@ def quantize_file(
         height=rgb.shape[0],
         output=out_path,
         compare=cmp_path,
+        requested=k,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._io import unique_path
 from .errors import InputError
+from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH, check_image_size
 from .sources import (
     SEEK_MODES,
     Crop,
@@ -44,6 +45,7 @@ def _number(
     value: Any,
     *,
     minimum: float | None = None,
+    maximum: float | None = None,
     positive: bool = False,
     integer: bool = False,
 ) -> Any:
@@ -53,7 +55,7 @@ def _number(
         raise InputError(f"{name} must be a number, got {value!r}")
     try:
         v = int(value) if integer else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{name} must be a number, got {value!r}") from None
     if integer and v != float(value):
         raise InputError(f"{name} must be a whole number, got {value!r}")
@@ -63,6 +65,8 @@ def _number(
         raise InputError(f"{name} must be greater than 0, got {value!r}")
     if minimum is not None and v < minimum:
         raise InputError(f"{name} must be at least {minimum:g}, got {value!r}")
+    if maximum is not None and v > maximum:
+        raise InputError(f"{name} must be at most {maximum:,g}, got {value!r}")
     return v
 
 
@@ -103,15 +107,17 @@ class Renderer:
         if every is not None and strips is not None:
             raise InputError("give --every or --strips, not both")
         self.every = _number("--every", every, positive=True)
-        self.count = _number("--strips", strips, minimum=1, integer=True)
-        self.k = _number("--k", k, minimum=1, integer=True)
-        if self.k > 256:
-            raise InputError(f"--k must be at most 256 for a strip, got {k}")
-        self.height = _number("--height", height, minimum=1, integer=True)
-        self.strip_width = _number("--strip-width", strip_width, minimum=1, integer=True)
+        self.count = _number("--strips", strips, minimum=1, maximum=MAX_SLOTS, integer=True)
+        self.k = _number("--k", k, minimum=1, maximum=MAX_COLOURS, integer=True)
+        self.height = _number("--height", height, minimum=1, maximum=MAX_HEIGHT, integer=True)
+        self.strip_width = _number(
+            "--strip-width", strip_width, minimum=1, maximum=MAX_STRIP_WIDTH, integer=True
+        )
+        if self.count is not None:
+            check_image_size(self.count, self.strip_width, self.height)
         self.start = _number("--start", start, minimum=0.0) or 0.0
         self.end = _number("--end", end, minimum=0.0)
-        self.seed = _number("--seed", seed, minimum=0, integer=True)
+        self.seed = _number("--seed", seed, minimum=0, maximum=2**63 - 1, integer=True)
         if self.end is not None and self.end <= self.start:
             raise InputError(
                 f"--start ({describe_time(self.start)}) must be before --end "
@@ -160,6 +166,8 @@ class Renderer:
             step, offset = float(self.every), 0.0
             total = None if end is None else max(1, math.ceil((end - self.start) / step - 1e-9))
         self.total: int | None = total
+        if total is not None:
+            check_image_size(total, self.strip_width, self.height)
         self.spectrum = Spectrum(
             settings={
                 "k": self.k,

@@ -24,8 +24,10 @@ from PIL import Image, PngImagePlugin
 
 from . import __version__
 from ._io import atomic_write, check_writable, input_file
+from ._schema import SchemaError, check_spectrum_json
 from .errors import InputError
 from .kmeans import ColorKMeans
+from .limits import MAX_HEIGHT, MAX_JSON_BYTES, MAX_STRIP_WIDTH, check_image_size
 from .strip import MODES, ORDERS, make_strip, sorted_strips
 
 __all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "json_path_for"]
@@ -169,8 +171,8 @@ class Spectrum:
             raise InputError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        if height < 1:
-            raise InputError(f"height must be at least 1, got {height}")
+        if not 1 <= height <= MAX_HEIGHT:
+            raise InputError(f"height must be from 1 to {MAX_HEIGHT:,} px, got {height:,}")
         n = self.width_slots
         cols = np.zeros((height, n, 3), np.uint8)
         filled = np.zeros(n, bool)
@@ -196,8 +198,12 @@ class Spectrum:
         """The bare spectrum, ``(height, slots * strip_width, 3 or 4)``; empty slots are
         transparent (RGBA) when there are any."""
         strip_width = int(kw.pop("strip_width", None) or self.settings.get("strip_width", 1))
-        if strip_width < 1:
-            raise InputError(f"strip width must be at least 1, got {strip_width}")
+        if not 1 <= strip_width <= MAX_STRIP_WIDTH:
+            raise InputError(
+                f"strip width must be from 1 to {MAX_STRIP_WIDTH} px, got {strip_width:,}"
+            )
+        height = int(kw.get("height") or self.settings.get("height", 400))
+        check_image_size(self.width_slots, strip_width, height)
         cols, filled = self.columns(**kw)
         if not filled.all():
             alpha = np.where(filled, 255, 0).astype(np.uint8)
@@ -263,11 +269,20 @@ class Spectrum:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Spectrum:
+    def from_json(cls, data: dict[str, Any], *, name: str = "the data") -> Spectrum:
+        """A spectrum from its JSON form, every field checked first (one-line
+        :class:`InputError` naming the field; ``name`` is used in messages)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InputError("not a streamspec spectrum file (no 'format' marker)")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise InputError("this spectrum file was written by a newer streamspec")
+            raise InputError(f"{name} is not a streamspec spectrum file (no 'format' marker)")
+        version = data.get("format_version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InputError(f"damaged spectrum file {name}: format_version must be a whole number")
+        if version > FORMAT_VERSION:
+            raise InputError(f"{name} was written by a newer streamspec (format {version})")
+        try:
+            check_spectrum_json(data)
+        except SchemaError as exc:
+            raise InputError(f"damaged spectrum file {name}: {exc}") from None
         try:
             spec = cls(
                 settings=dict(data["settings"]),
@@ -280,8 +295,8 @@ class Spectrum:
                 segments=list(data.get("segments") or []),
             )
             spec.extend(Strip.from_json(s) for s in data["strips"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"damaged spectrum file ({exc})") from None
+        except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - checked above
+            raise InputError(f"damaged spectrum file {name} ({exc})") from None
         return spec
 
     @classmethod
@@ -289,11 +304,16 @@ class Spectrum:
         """Read a spectrum from its JSON sidecar (or from the PNG next to it)."""
         p = Path(path)
         p = input_file(json_path_for(p) if p.suffix.lower() == ".png" else p, "a spectrum file")
+        if p.stat().st_size > MAX_JSON_BYTES:
+            raise InputError(
+                f"{str(p)!r} is {p.stat().st_size / 2**20:,.0f} MiB; spectrum files are "
+                f"read up to {MAX_JSON_BYTES // 2**20:,} MiB"
+            )
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise InputError(f"{str(p)!r} is not a spectrum JSON file") from None
-        return cls.from_json(data)
+        return cls.from_json(data, name=repr(str(p)))
 
     def save(
         self, path: str | os.PathLike[str], image: Image.Image | None = None

@@ -23,6 +23,9 @@ from .pipeline import Pipeline
 
 __all__ = ["PlayResult", "play"]
 
+MAX_ZOOM = 32  # pixels per strip in the window
+MAX_WINDOW = 16_384  # SDL's largest window side on most drivers
+
 
 @dataclass
 class PlayResult:
@@ -72,10 +75,15 @@ def play(
     Returns a :class:`PlayResult`. Raises :class:`~streamspec.errors.InputError` (before
     any window opens) for a source or option that cannot be used.
     """
-    if layout not in ("below", "right"):
-        from ..errors import InputError
+    from ..errors import InputError
 
+    if layout not in ("below", "right"):
         raise InputError(f"--layout must be below or right, got {layout!r}")
+    if not 1 <= pixels_per_strip <= MAX_ZOOM:
+        raise InputError(f"--zoom must be from 1 to {MAX_ZOOM} px, got {pixels_per_strip}")
+    w, h = window_size
+    if not (160 <= w <= MAX_WINDOW and 120 <= h <= MAX_WINDOW):
+        raise InputError(f"--size must be from 160x120 to {MAX_WINDOW}x{MAX_WINDOW}, got {w}x{h}")
     out = Path(output) if output is not None else default_output(source)
     check_writable(out)
     check_writable(json_path_for(out))

@@ -1,0 +1,60 @@
+"""Every size streamspec accepts has a limit, checked before any work starts.
+
+The limits are far above anything a film needs and well below what exhausts memory or
+makes the written image unreadable elsewhere:
+
+- ``MAX_HEIGHT`` 16,383 px: a strip of 256 colours needs a few hundred rows; 16,383 is
+  WebP's largest side and about the largest texture GPUs and browsers display.
+- ``MAX_STRIP_WIDTH`` 256 px per sample: wider strips only repeat columns.
+- ``MAX_IMAGE_PIXELS`` 89,478,485 px (about 256 MiB as RGB): Pillow's own
+  decompression-bomb threshold, above which Pillow (and many tools built on it) warns
+  or refuses to open the file we would write.
+- ``MAX_IMAGE_SIDE`` 65,500 px: JPEG's largest side, and past what PNG viewers and
+  browsers show (a 2-hour film at one sample a second is 7,200 px wide).
+- ``MAX_COLOURS`` 256 colours per strip; ``MAX_SLOTS`` 10,000,000 slots (115 days at one
+  sample a second) in a saved spectrum; ``MAX_JSON_BYTES`` 2 GiB of spectrum JSON read.
+"""
+
+from __future__ import annotations
+
+from .errors import InputError
+
+__all__ = [
+    "MAX_COLOURS",
+    "MAX_HEIGHT",
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "MAX_JSON_BYTES",
+    "MAX_SLOTS",
+    "MAX_STRIP_WIDTH",
+    "check_image_size",
+]
+
+MAX_HEIGHT = 16_383
+MAX_STRIP_WIDTH = 256
+MAX_IMAGE_PIXELS = 89_478_485  # PIL.Image.MAX_IMAGE_PIXELS's default
+MAX_IMAGE_SIDE = 65_500
+MAX_COLOURS = 256
+MAX_SLOTS = 10_000_000
+# A spectrum JSON is about 2.5 kB a strip: 2 GiB is 800,000 strips (18 days at 2 s).
+MAX_JSON_BYTES = 2 * 2**30
+# Axis, chapter and segment bands add at most this many rows under the spectrum.
+ANNOTATION_ROWS = 200
+
+
+def check_image_size(slots: int, strip_width: int, height: int, *, what: str = "image") -> None:
+    """Refuse, in one line, an image of ``slots`` strips that would exceed the limits."""
+    width = slots * strip_width
+    rows = height + ANNOTATION_ROWS
+    if width > MAX_IMAGE_SIDE:
+        raise InputError(
+            f"the {what} would be {width:,} px wide ({slots:,} strips x {strip_width} px); "
+            f"the limit is {MAX_IMAGE_SIDE:,} px (JPEG's largest side, past what viewers "
+            "show): sample less often or use a narrower strip width"
+        )
+    if width * rows > MAX_IMAGE_PIXELS:
+        raise InputError(
+            f"the {what} would be {width:,} x {height:,} px; the limit is "
+            f"{MAX_IMAGE_PIXELS:,} pixels (Pillow's decompression-bomb limit): "
+            "lower the height or the strip width, or sample less often"
+        )
