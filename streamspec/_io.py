@@ -1,17 +1,47 @@
-"""Small filesystem helpers: atomic writes and early output checks."""
+"""Small filesystem helpers: atomic writes, image formats and early output checks."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from .errors import InputError, OutputError
 
-__all__ = ["atomic_write", "check_writable", "input_file", "unique_path"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "atomic_write",
+    "check_format_size",
+    "check_image_output",
+    "check_outputs",
+    "check_writable",
+    "image_format",
+    "input_file",
+    "same_file",
+    "save_image",
+    "unique_path",
+]
+
+StrPath: TypeAlias = "str | os.PathLike[str]"
+
+# Output image formats by extension (Pillow's format names).
+IMAGE_FORMATS: dict[str, str] = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+_SUPPORTED = ".png, .jpg/.jpeg, .webp or .tif/.tiff"
+# The largest side each format can hold (libjpeg, libwebp); PNG and TIFF have room.
+_MAX_SIDE = {"JPEG": 65500, "WEBP": 16383}
 
 
 def input_file(
@@ -105,3 +135,145 @@ def unique_path(path: str | os.PathLike[str]) -> Path:
         if not q.exists():
             return q
         n += 1
+
+
+def same_file(a: StrPath, b: StrPath) -> bool:
+    """Whether ``a`` and ``b`` name the same file.
+
+    When both exist, :func:`os.path.samefile` decides (so hard links, symlinks and other
+    spellings are caught); otherwise the normalised real paths are compared.
+    """
+    with contextlib.suppress(OSError):
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def check_outputs(
+    inputs: Iterable[tuple[str, StrPath | None]],
+    outputs: Iterable[tuple[str, StrPath | None, str]],
+    *,
+    distinct: bool = True,
+) -> None:
+    """Refuse, with one line, any output that is an input (or, with ``distinct``,
+    another output).
+
+    ``inputs`` are ``(what, path)`` pairs such as ``("the input video", "film.mp4")``;
+    ``outputs`` are ``(label, path, option)`` triples such as ``("output", "out.png",
+    "-o")`` -- the option is the one to change, named in the message. ``None`` paths are
+    skipped. Call it before any work starts: an output must never replace an input.
+    """
+    ins = [(what, p) for what, p in inputs if p is not None]
+    outs = [(label, p, option) for label, p, option in outputs if p is not None]
+    for label, out, option in outs:
+        for what, src in ins:
+            if same_file(out, src):
+                # Name the input too when it is spelt differently (a link, ./, ...).
+                also = "" if os.fspath(src) == os.fspath(out) else f" {os.fspath(src)!r}"
+                raise OutputError(
+                    f"{label} {os.fspath(out)!r} is {what}{also}; choose another name with {option}"
+                )
+    if not distinct:
+        return
+    for i, (label, out, option) in enumerate(outs):
+        for other_label, other, _ in outs[:i]:
+            if same_file(out, other):
+                raise OutputError(
+                    f"{label} {os.fspath(out)!r} is the same file as the {other_label}; "
+                    f"choose another name with {option}"
+                )
+
+
+def image_format(path: StrPath) -> str:
+    """Pillow's format name for an output image named ``path``, by its extension.
+
+    Raises a one-line :class:`OutputError` naming the supported extensions otherwise.
+    """
+    suffix = Path(path).suffix.lower()
+    fmt = IMAGE_FORMATS.get(suffix)
+    if fmt is None:
+        what = f": cannot write {suffix} images" if suffix else " has no extension"
+        raise OutputError(f"output {os.fspath(path)!r}{what}; name it {_SUPPORTED}")
+    return fmt
+
+
+def check_image_output(path: StrPath) -> tuple[Path, str]:
+    """:func:`check_writable`, then :func:`image_format`: the path and its format."""
+    p = check_writable(path)
+    return p, image_format(p)
+
+
+def check_format_size(size: tuple[int, int], path: StrPath) -> None:
+    """Refuse, with one line, an image too large for the format ``path`` names."""
+    fmt = image_format(path)
+    limit = _MAX_SIDE.get(fmt)
+    if limit is not None and max(size) > limit:
+        raise OutputError(
+            f"output {os.fspath(path)!r}: a {size[0]}x{size[1]} image is too large for a "
+            f"{Path(path).suffix.lower()} file (at most {limit} pixels a side); use .png or .tif"
+        )
+
+
+def _for_format(img: Image.Image, fmt: str) -> Image.Image:
+    """``img`` in a mode ``fmt`` can hold, without losing its transparency silently."""
+    from PIL import Image
+
+    if fmt == "PNG":
+        return img
+    if img.mode == "P" and img.has_transparency_data:
+        # Only PNG keeps a palette's transparent entry; the others get real alpha.
+        img = img.convert("RGBA")
+    if fmt != "JPEG" or img.mode in ("RGB", "L", "CMYK"):
+        return img
+    # JPEG has no alpha: transparent pixels (a partial spectrum's empty slots, a
+    # quantized image's transparent areas) are laid over black.
+    if img.has_transparency_data:
+        rgba = img.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba).convert(
+            "RGB"
+        )
+    return img.convert("RGB")
+
+
+def save_image(
+    img: Image.Image,
+    path: StrPath,
+    *,
+    pnginfo: Any = None,
+    software: str | None = None,
+    description: str | None = None,
+    compress_level: int | None = None,
+) -> Path:
+    """Write ``img`` atomically in the format ``path``'s extension names.
+
+    PNG keeps ``pnginfo`` (text chunks) and ``compress_level``. JPEG (quality 95, no
+    chroma subsampling: strips have sharp colour edges), lossless WebP and TIFF carry
+    ``software`` and ``description`` as EXIF tags instead (non-ASCII becomes ``?``).
+    JPEG has no alpha: transparent pixels are laid over black.
+    """
+    from PIL import Image
+
+    fmt = image_format(path)
+    check_format_size(img.size, path)
+    out = _for_format(img, fmt)
+    kw: dict[str, Any] = {}
+    if fmt == "PNG":
+        if pnginfo is not None:
+            kw["pnginfo"] = pnginfo
+        if compress_level is not None:
+            kw["compress_level"] = compress_level
+    else:
+        exif = Image.Exif()
+        if software:
+            exif[0x0131] = software  # Software
+        if description:
+            exif[0x010E] = description  # ImageDescription
+        if len(exif):
+            kw["exif"] = exif
+        if fmt == "JPEG":
+            kw.update(quality=95, subsampling=0)
+        elif fmt == "WEBP":
+            kw["lossless"] = True  # exact colours, as in the PNG
+        elif fmt == "TIFF":
+            kw["compression"] = "tiff_deflate"
+    return atomic_write(path, lambda fh: out.save(fh, format=fmt, **kw))

@@ -43,7 +43,8 @@ def _add_quantize(sub: argparse._SubParsersAction) -> None:
         "quantize",
         help="reduce an image to K colours (palette PNG)",
         description="Replace every pixel of IMAGE by the nearest of K colours found by "
-        "k-means, write a PNG (a palette PNG for K <= 256) and print the error and size.",
+        "k-means, write a PNG (a palette PNG for K <= 256; or JPEG, WebP, TIFF by OUT's "
+        "extension) and print the error and size. Never overwrites IMAGE.",
     )
     p.add_argument("image", metavar="IMAGE", help="input image (PNG, JPEG, TIFF, WebP, ...)")
     p.add_argument(
@@ -54,13 +55,19 @@ def _add_quantize(sub: argparse._SubParsersAction) -> None:
         default=16,
         help="number of colours, 1..65536 (default 16)",
     )
-    p.add_argument("-o", "--output", metavar="OUT", help="output PNG (default IMAGE-kK.png)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output image: .png, .jpg/.jpeg, .webp or .tif/.tiff (default IMAGE-kK.png)",
+    )
     p.add_argument(
         "--compare",
         nargs="?",
         const="",
         metavar="PATH",
-        help="also write original | quantized side by side (default OUT with -compare before .png)",
+        help="also write original | quantized side by side (default OUT with -compare "
+        "before the extension)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(run=_run_quantize)
@@ -75,7 +82,9 @@ def _run_quantize(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else src.with_name(f"{src.stem}-k{args.k}.png")
     compare = None
     if args.compare is not None:
-        compare = Path(args.compare) if args.compare else out.with_name(f"{out.stem}-compare.png")
+        compare = (
+            Path(args.compare) if args.compare else out.with_name(f"{out.stem}-compare{out.suffix}")
+        )
     result = quantize_file(src, args.k, out, compare=compare, random_state=args.seed)
     print(result.summary())
     return 0
@@ -191,9 +200,9 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o",
         "--output",
-        metavar="PNG",
-        help="output image (default VIDEO-spectrum.png, never overwriting); "
-        "the data goes beside it as .json",
+        metavar="IMAGE",
+        help="output image, .png, .jpg, .webp or .tif by its extension (default "
+        "VIDEO-spectrum.png, never overwriting); the data goes beside it as .json",
     )
     when = p.add_mutually_exclusive_group()
     when.add_argument(
@@ -251,14 +260,12 @@ def _run_render(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from ._io import check_writable
-    from .rendering import Renderer, default_output
-    from .spectrum import json_path_for
+    from ._io import check_format_size
+    from .rendering import Renderer, check_spectrum_output, default_output
 
     spec = _source_spec(args)
-    out = args.output or default_output(spec)
-    check_writable(out)
-    check_writable(json_path_for(out))
+    # Before anything is decoded: never replace the video (or the chapters file).
+    out = check_spectrum_output(spec, args.output or default_output(spec), chapters=args.chapters)
     t0 = time.perf_counter()
     renderer = Renderer(
         spec,
@@ -281,6 +288,12 @@ def _run_render(args: argparse.Namespace) -> int:
         webcam_fps=args.webcam_fps,
         webcam_size=args.webcam_size,
     )
+    if renderer.total is not None:  # a picture the format cannot hold: say so now
+        try:
+            check_format_size((renderer.total * renderer.strip_width, renderer.height), out)
+        except BaseException:
+            renderer.close()
+            raise
     spectrum = renderer.spectrum
     info = renderer.source.info
     old = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -351,9 +364,9 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o",
         "--output",
-        metavar="PNG",
-        help="where to save the spectrum (default VIDEO-spectrum.png, never "
-        "overwriting; data beside it as .json)",
+        metavar="IMAGE",
+        help="where to save the spectrum: .png, .jpg, .webp or .tif (default "
+        "VIDEO-spectrum.png, never overwriting; data beside it as .json)",
     )
     p.add_argument(
         "--every",
@@ -447,24 +460,45 @@ def _add_redraw(sub: argparse._SubParsersAction) -> None:
         "settings (height, order, mode, axis, chapters, segments). Writes the image and "
         "its own .json beside it.",
     )
-    p.add_argument("data", metavar="SPECTRUM.json", help="a spectrum's .json (or its .png)")
-    p.add_argument("-o", "--output", metavar="PNG", required=True, help="the new image")
+    p.add_argument("data", metavar="SPECTRUM.json", help="a spectrum's .json (or its image)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="IMAGE",
+        required=True,
+        help="the new image: .png, .jpg, .webp or .tif (its .json goes beside it)",
+    )
     _add_look_args(p, defaults=False)
     p.set_defaults(run=_run_redraw)
 
 
 def _run_redraw(args: argparse.Namespace) -> int:
-    import os.path
     import time
+    from pathlib import Path
 
-    from ._io import check_writable
+    from ._io import IMAGE_FORMATS, check_outputs, check_writable, image_format
     from .spectrum import Spectrum, json_path_for
 
-    out = check_writable(args.output)
-    if os.path.abspath(json_path_for(out)) == os.path.abspath(
-        args.data if args.data.endswith(".json") else json_path_for(args.data)
-    ):
-        raise StreamspecError("the output would overwrite the data it is drawn from")
+    data = Path(args.data)
+    if data.suffix.lower() in IMAGE_FORMATS:
+        data, images = json_path_for(data), [data]
+    else:  # the images drawn from this data before are the user's too
+        images = (
+            [p for p in map(data.with_suffix, IMAGE_FORMATS) if p.exists()] if data.name else []
+        )
+    chapters = args.chapters if args.chapters not in (None, "auto", "none") else None
+    out = check_writable(args.output)  # first: a directory has no sidecar name
+    check_outputs(
+        [
+            ("the spectrum data it is drawn from", data),
+            *(("the spectrum image it is drawn from", p) for p in images),
+            ("the chapters file", chapters),
+        ],
+        [("output", out, "-o"), ("output data", json_path_for(out), "-o")],
+        distinct=False,  # they differ unless out is a .json, which image_format refuses
+    )
+    image_format(out)
+    check_writable(json_path_for(out))
     t0 = time.perf_counter()
     spectrum = Spectrum.load(args.data)
     s = spectrum.settings

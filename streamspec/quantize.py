@@ -1,9 +1,10 @@
 """Still-image colour quantization (the seed's image-compression section).
 
 Every pixel is replaced by the nearest of K colours found with :class:`ColorKMeans`,
-and the result is written as a palette PNG. Memory stays close to the image itself:
-pixels are never copied to floating point, labels are one byte each for K <= 256 and
-the palette PNG is built directly on the label buffer.
+and the result is written as a palette PNG (or JPEG, WebP, TIFF by the extension).
+Memory stays close to the image itself: pixels are never copied to floating point,
+labels are one byte each for K <= 256 and the palette PNG is built directly on the
+label buffer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import _kernels as K
-from ._io import atomic_write, check_writable, input_file
+from ._io import check_format_size, check_image_output, check_outputs, input_file, save_image
 from .errors import InputError
 from .kmeans import MAX_COLORS, ColorKMeans
 
@@ -209,22 +210,33 @@ def quantize_file(
     compare: str | os.PathLike[str] | None = None,
     random_state: int | None = 0,
 ) -> QuantizeResult:
-    """Quantize an image file to ``k`` colours and save it as PNG (atomically).
+    """Quantize an image file to ``k`` colours and save it (atomically).
 
-    ``k <= 256`` gives a palette (mode P) PNG, larger ``k`` an RGB one. Alpha is kept.
-    ``compare`` also writes the original and the result side by side.
+    The output's extension picks the format: ``.png`` (a palette PNG for ``k <= 256``,
+    RGB above; alpha is kept), ``.jpg``/``.jpeg`` (no alpha: transparent areas become
+    black), ``.webp`` (lossless) or ``.tif``/``.tiff``. ``compare`` also writes the
+    original and the result side by side, in its own extension's format. Neither output
+    may be the input or each other: :class:`~streamspec.errors.OutputError` before any
+    work.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise InputError(f"k must be an integer, got {k!r}")
     if not 1 <= k <= MAX_COLORS:
         raise InputError(f"k must be between 1 and {MAX_COLORS}, got {k}")
-    out_path = check_writable(output)
-    cmp_path = check_writable(compare) if compare is not None else None
+    check_outputs(
+        [("the input image", path)],
+        [("output", output, "-o"), ("--compare image", compare, "--compare")],
+    )
+    out_path, _ = check_image_output(output)
+    cmp_path = check_image_output(compare)[0] if compare is not None else None
     rgb, alpha = load_rgb(path)
+    check_format_size((rgb.shape[1], rgb.shape[0]), out_path)
+    if cmp_path is not None:
+        check_format_size((2 * rgb.shape[1], rgb.shape[0]), cmp_path)
     mask = None if alpha is None else alpha > 0
     palette, labels, mse = quantize_array(rgb, k, mask=mask, random_state=random_state)
     img = quantized_image(palette, labels, alpha)
-    atomic_write(out_path, lambda fh: img.save(fh, format="PNG"))
+    save_image(img, out_path)
     if cmp_path is not None:
         side = Image.new("RGBA" if alpha is not None else "RGB", (2 * rgb.shape[1], rgb.shape[0]))
         orig = Image.fromarray(rgb, "RGB")
@@ -232,7 +244,7 @@ def quantize_file(
             orig = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
         side.paste(orig, (0, 0))
         side.paste(img.convert(side.mode), (rgb.shape[1], 0))
-        atomic_write(cmp_path, lambda fh: side.save(fh, format="PNG"))
+        save_image(side, cmp_path)
     return QuantizeResult(
         colors=len(palette),
         mse=mse,

@@ -12,12 +12,13 @@ import dataclasses
 import math
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._io import unique_path
+from ._io import check_outputs, check_writable, image_format, unique_path
 from .errors import InputError
 from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH, check_image_size
 from .sources import (
@@ -30,11 +31,18 @@ from .sources import (
     parse_crop,
     sample_frames,
 )
-from .spectrum import Spectrum, Strip, analyze_frame
+from .spectrum import Spectrum, Strip, analyze_frame, json_path_for
 from .strip import MODES, ORDERS
 from .timefmt import describe_time
 
-__all__ = ["DEMO_EVERY", "Renderer", "default_output", "render"]
+__all__ = [
+    "DEMO_EVERY",
+    "Renderer",
+    "check_spectrum_output",
+    "default_output",
+    "render",
+    "source_file",
+]
 
 # The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
 DEMO_EVERY = 0.5
@@ -307,6 +315,47 @@ def default_output(spec: str | os.PathLike[str] | FrameSource | None) -> Path:
     else:
         stem = Path(str(spec)).stem or "spectrum"
     return unique_path(Path(f"{stem}-spectrum.png"))
+
+
+def source_file(spec: str | os.PathLike[str] | FrameSource | None) -> Path | None:
+    """The file a source spec reads, or ``None`` (the demo film, a webcam, lavfi, a URL)."""
+    if isinstance(spec, FrameSource):
+        info = spec.info
+        return Path(info.name.removeprefix("file://")) if info.kind == "file" else None
+    if spec is None or str(spec) in ("demo", "demo:"):
+        return None
+    text = os.fspath(spec)
+    if text.startswith(("webcam:", "lavfi:")):
+        return None
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
+        return None
+    return Path(text.removeprefix("file://"))
+
+
+def check_spectrum_output(
+    source: str | os.PathLike[str] | FrameSource | None,
+    output: str | os.PathLike[str],
+    *,
+    chapters: str | os.PathLike[str] | list[dict[str, Any]] | None = None,
+) -> Path:
+    """Check, before any decoding, that a spectrum can be saved to ``output``.
+
+    Refuses (one-line :class:`~streamspec.errors.OutputError`) an image or ``.json``
+    sidecar that would replace the video or a chapters file, an extension that is not
+    an image format streamspec writes, and an unwritable place. Returns ``output``.
+    """
+    out = check_writable(output)  # first: a directory has no sidecar name
+    chapters_file = None
+    if isinstance(chapters, (str, os.PathLike)) and os.fspath(chapters) not in ("auto", "none"):
+        chapters_file = chapters
+    check_outputs(
+        [("the input video", source_file(source)), ("the chapters file", chapters_file)],
+        [("output", out, "-o"), ("output data", json_path_for(out), "-o")],
+        distinct=False,  # they differ unless out is a .json, which image_format refuses
+    )
+    image_format(out)
+    check_writable(json_path_for(out))
+    return out
 
 
 class _Prefetch:

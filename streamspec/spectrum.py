@@ -23,9 +23,18 @@ from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 
 from . import __version__
-from ._io import atomic_write, check_writable, input_file
+from ._io import (
+    IMAGE_FORMATS,
+    atomic_write,
+    check_format_size,
+    check_outputs,
+    check_writable,
+    image_format,
+    input_file,
+    save_image,
+)
 from ._schema import SchemaError, check_spectrum_json
-from .errors import InputError
+from .errors import InputError, OutputError
 from .kmeans import ColorKMeans
 from .limits import MAX_HEIGHT, MAX_JSON_BYTES, MAX_STRIP_WIDTH, check_image_size
 from .strip import MODES, ORDERS, make_strip, sorted_strips
@@ -93,9 +102,9 @@ def analyze_frame(
     return Strip(index, float(target), float(time), km.palette_, km.counts_, column)
 
 
-def json_path_for(png: str | os.PathLike[str]) -> Path:
-    """The sidecar of ``spectrum.png`` is ``spectrum.json``."""
-    return Path(png).with_suffix(".json")
+def json_path_for(image: str | os.PathLike[str]) -> Path:
+    """The sidecar of ``spectrum.png`` (or ``.jpg``, ``.webp``, ...) is ``spectrum.json``."""
+    return Path(image).with_suffix(".json")
 
 
 @dataclass
@@ -303,7 +312,9 @@ class Spectrum:
     def load(cls, path: str | os.PathLike[str]) -> Spectrum:
         """Read a spectrum from its JSON sidecar (or from the PNG next to it)."""
         p = Path(path)
-        p = input_file(json_path_for(p) if p.suffix.lower() == ".png" else p, "a spectrum file")
+        if p.suffix.lower() in IMAGE_FORMATS:
+            p = json_path_for(p)
+        p = input_file(p, "a spectrum file")
         if p.stat().st_size > MAX_JSON_BYTES:
             raise InputError(
                 f"{str(p)!r} is {p.stat().st_size / 2**20:,.0f} MiB; spectrum files are "
@@ -315,15 +326,37 @@ class Spectrum:
             raise InputError(f"{str(p)!r} is not a spectrum JSON file") from None
         return cls.from_json(data, name=repr(str(p)))
 
+    def source_file(self) -> Path | None:
+        """The file this spectrum was made from, if it was a file and is still there.
+
+        A relative name is relative to where the spectrum was made, so it is only
+        trusted when such a file exists here (then it may be that very file).
+        """
+        if self.source.get("kind") != "file" or not self.source.get("name"):
+            return None
+        p = Path(str(self.source["name"]).removeprefix("file://"))
+        return p if p.is_file() else None
+
     def save(
         self, path: str | os.PathLike[str], image: Image.Image | None = None
     ) -> tuple[Path, Path]:
-        """Write ``path`` (PNG, with text metadata) and its ``.json`` sidecar, atomically.
+        """Write the image to ``path`` and the data to its ``.json`` sidecar, atomically.
 
-        Returns both paths. The image defaults to :attr:`image`.
+        The extension picks the format: ``.png`` (with text metadata), ``.jpg``/``.jpeg``
+        (no alpha: empty slots of a partial spectrum are black), ``.webp`` (lossless) or
+        ``.tif``/``.tiff``; anything else raises :class:`~streamspec.errors.OutputError`
+        before anything is written, as does a path that is the spectrum's own source
+        file. Returns both paths. The image defaults to :attr:`image`.
         """
-        png = check_writable(path)
-        sidecar = json_path_for(png)
+        out = check_writable(path)  # first: a directory has no sidecar name
+        sidecar = json_path_for(out)
+        check_outputs(
+            [("the spectrum's source video", self.source_file())],
+            [("output", out, "-o"), ("output data", sidecar, "-o")],
+            distinct=False,  # they differ unless out is a .json, which image_format refuses
+        )
+        image_format(out)
+        check_writable(sidecar)
         img = image if image is not None else self.image
         data = self.to_json()
         info = PngImagePlugin.PngInfo()
@@ -334,7 +367,20 @@ class Spectrum:
         info.add_text("streamspec:partial", "yes" if self.partial else "no")
         text = json.dumps(data, separators=(",", ":"))
         atomic_write(sidecar, lambda fh: fh.write(text.encode("utf-8")))
+        try:
+            check_format_size(img.size, out)
+        except OutputError as exc:  # the data is safe: say how to get the picture
+            raise OutputError(
+                f"{exc}; the data is saved in {str(sidecar)!r} (streamspec redraw draws it)"
+            ) from None
         # zlib level 3: a third faster than the default 6 for ~7 % more bytes (spectra of
         # thousands of strips are redrawn interactively).
-        atomic_write(png, lambda fh: img.save(fh, format="PNG", pnginfo=info, compress_level=3))
-        return png, sidecar
+        save_image(
+            img,
+            out,
+            pnginfo=info,
+            compress_level=3,
+            software=f"streamspec {__version__}",
+            description=f"colour spectrum of {self.source.get('name', '')}",
+        )
+        return out, sidecar

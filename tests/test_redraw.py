@@ -109,7 +109,7 @@ def test_modes_in_render_and_redraw(rendered, tmp_path, capsys, mode):
         ("not_json", "not a spectrum JSON file"),
         ("other_json", "not a streamspec spectrum file"),
         ("damaged", "damaged spectrum file"),
-        ("overwrite", "would overwrite the data"),
+        ("overwrite", "it is drawn from"),
         ("bad_chapters", "chapters file"),
     ],
 )

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._io import check_writable, unique_path
-from ..rendering import Renderer, default_output
+from .._io import check_format_size, unique_path
+from ..rendering import Renderer, check_spectrum_output, default_output
 from ..sources import FrameSource
-from ..spectrum import Spectrum, json_path_for
+from ..spectrum import Spectrum
 from .model import LiveModel
 from .pipeline import Pipeline
 
@@ -84,9 +84,8 @@ def play(
     w, h = window_size
     if not (160 <= w <= MAX_WINDOW and 120 <= h <= MAX_WINDOW):
         raise InputError(f"--size must be from 160x120 to {MAX_WINDOW}x{MAX_WINDOW}, got {w}x{h}")
-    out = Path(output) if output is not None else default_output(source)
-    check_writable(out)
-    check_writable(json_path_for(out))
+    # Before the source or a window opens: the saved spectrum must not replace the video.
+    out = check_spectrum_output(source, output if output is not None else default_output(source))
     renderer = Renderer(
         source,
         every=every,
@@ -104,6 +103,8 @@ def play(
     )
     src = renderer.source
     try:
+        if renderer.total is not None:  # a picture the format cannot hold: say so now
+            check_format_size((renderer.total, renderer.height), out)
         renderer.prepare()
     except BaseException:
         src.close()
@@ -133,7 +134,8 @@ def play(
     from .view import LiveWindow  # pygame only now, after every input check
 
     def snapshot() -> str:
-        path = unique_path(out.with_name(f"{out.stem}-snapshot-{time.strftime('%H%M%S')}.png"))
+        stamp = time.strftime("%H%M%S")
+        path = unique_path(out.with_name(f"{out.stem}-snapshot-{stamp}{out.suffix}"))
         if len(spectrum) == 0:
             return "nothing yet (no strips)"
         spectrum.save(path)
