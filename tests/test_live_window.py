@@ -44,14 +44,28 @@ def clip(tmp_path_factory) -> Path:
 
 class Script:
     """on_tick hook: runs each action when its condition first holds, or (an int) that
-    many window ticks after the previous action -- one action per tick at most."""
+    many window ticks after the previous action -- one action per tick at most.
 
-    def __init__(self, *steps) -> None:
+    A script that has not finished ``deadline`` seconds after its first tick closes the
+    window (so a test never hangs on a condition that never holds) and records it in
+    ``timed_out``; :meth:`check` fails the test then.
+    """
+
+    def __init__(self, *steps, deadline: float = 60.0) -> None:
         self.steps = list(steps)
         self.since = 0
+        self.deadline = deadline
+        self.started: float | None = None
+        self.timed_out: str | None = None
 
     def __call__(self, window) -> None:
         self.since += 1
+        now = time.monotonic()
+        self.started = self.started or now
+        if self.steps and self.timed_out is None and now - self.started > self.deadline:
+            self.timed_out = f"{len(self.steps)} steps left after {self.deadline:.0f} s"
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+            return
         if not self.steps:
             return
         when, action = self.steps[0]
@@ -60,6 +74,11 @@ class Script:
             self.steps.pop(0)
             self.since = 0
             action(window)
+
+    def check(self) -> None:
+        """Fail the test if the script ran out of time (its window was closed for it)."""
+        assert self.timed_out is None, f"the scripted window timed out: {self.timed_out}"
+        assert not self.steps, f"{len(self.steps)} scripted steps never ran"
 
 
 def key(k):
@@ -122,6 +141,7 @@ def test_live_lavfi_source_matches_render(tmp_path):
         window_size=(640, 480),
         announce=lambda s: None,
     )
+    script.check()
     assert result.reason == "closed"
     data = check_saved(result, partial=True)
     n = len(data["strips"])
@@ -178,8 +198,10 @@ def test_keys_and_mouse(clip, tmp_path):
         (1, key(pygame.K_EQUALS)),
         (1, look("zoom", lambda w: w.model.pps)),
         (1, key(pygame.K_f)),
-        (3, key(pygame.K_f)),
-        (3, lambda w: w._resized(900, 700)),
+        (3, look("full_on", lambda w: bool(w.screen.get_flags() & pygame.FULLSCREEN))),
+        (1, key(pygame.K_f)),
+        (3, look("full_off", lambda w: bool(w.screen.get_flags() & pygame.FULLSCREEN))),
+        (1, lambda w: w._resized(900, 700)),
         (3, look("layout", lambda w: w.model.layout.window.w)),
         (3, key(pygame.K_q)),
     )
@@ -200,6 +222,9 @@ def test_keys_and_mouse(clip, tmp_path):
     assert seen["hover"] is not None and seen["hover"][0] == "0:00"
     assert seen["zoom"] == 6
     assert seen["layout"] == 900
+    # F toggles the display mode both ways (SDL's dummy driver supports fullscreen).
+    assert seen["full_on"] is True and seen["full_off"] is False
+    script.check()
     assert list(tmp_path.glob("k-snapshot-*.png")), "S saves a snapshot"
     check_saved(result)
 
@@ -222,10 +247,11 @@ def test_every_window_exit_saves(clip, tmp_path, how, reason):
         clip,
         every=0.5,
         output=tmp_path / f"{how}.png",
-        on_tick=Script((strips_at_least(3), action)),
+        on_tick=(script := Script((strips_at_least(3), action))),
         window_size=(480, 360),
         announce=lambda s: None,
     )
+    script.check()
     assert result.reason == reason
     check_saved(result, partial=True)
 
@@ -257,6 +283,7 @@ def test_worker_error_is_shown_and_the_spectrum_so_far_saved(tmp_path):
         window_size=(480, 360),
         announce=lambda s: None,
     )
+    script.check()
     assert result.reason == "error" and result.error == "disk on fire"
     assert "disk on fire" in shown["hud"]
     data = check_saved(result, partial=True)

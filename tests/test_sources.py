@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -304,8 +305,14 @@ def test_open_errors(tmp_path, spec, message, monkeypatch):
 
 
 def test_list_devices_is_a_list():
-    for spec, desc in list_devices():
+    devices = list_devices()
+    assert isinstance(devices, list)
+    for spec, desc in devices:
         assert spec.startswith("webcam:") and desc
+    # On Linux the list is exactly the /dev/video* nodes, camera or not.
+    if sys.platform.startswith("linux"):
+        nodes = sorted(str(n) for n in Path("/dev").glob("video*"))
+        assert sorted(desc.rsplit("(", 1)[-1].rstrip(")") for _, desc in devices) == nodes
 
 
 def test_gap_counter():
