@@ -26,8 +26,9 @@ import math
 import os
 import platform
 import re
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ SEEK_MODES = ("exact", "fast", "keyframes")
 # well under 1 % (L1), and the quantizer stays in milliseconds.
 ANALYSIS_PIXELS = 480 * 270
 _EPS = 1e-6
+_TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next packet
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,7 +282,7 @@ class AVSource(FrameSource):
         self.decode_errors = 0
         self._gaps = _GapCounter()
         try:
-            self.container = av.open(url, format=format, options=options or {}, timeout=15.0)
+            self.container = av.open(url, format=format, options=options or {}, timeout=_TIMEOUT)
         except av.error.FileNotFoundError:
             raise InputError(_not_found(kind, name)) from None
         except av.error.IsADirectoryError:
@@ -369,19 +371,39 @@ class AVSource(FrameSource):
     def _packets(self) -> Iterator[Any]:
         """Demuxed packets; a demuxer error is counted and reading goes on."""
         failures = 0
+        stalled: float | None = None
         while True:
             try:
                 for packet in self.container.demux(self.stream):
-                    failures = 0
+                    failures, stalled = 0, None
                     yield packet
                 return
             except av.error.EOFError:
                 return
+            except av.error.BlockingIOError:
+                # EAGAIN: a live device has no picture ready yet. Not damage; wait (as
+                # long as opening it may take) for one.
+                now = time.monotonic()
+                stalled = now if stalled is None else stalled
+                if now - stalled > _TIMEOUT:
+                    return
+                time.sleep(0.005)
             except (av.error.FFmpegError, OSError):
                 self.decode_errors += 1
                 failures += 1
                 if failures > 20:
                     return
+
+    def _counted(self, packets: Iterable[Any]) -> Iterator[Any]:
+        """``packets`` read one after the other by a pass: their timestamps go to the gap
+        counter and the extent."""
+        for packet in packets:
+            if packet.pts is not None:
+                self._gaps.add(packet.pts)
+                self.extent = max(self.extent, packet.pts * self._tb - self._t0)
+            yield packet
+        # The end of the stream: the counter's reorder buffer now holds all the rest.
+        self._gaps.finish()
 
     def _decode(self, packet: Any) -> list[Any]:
         try:
@@ -404,7 +426,7 @@ class AVSource(FrameSource):
         return self.decode_errors + self._gaps.missing()
 
     def _first_frame(self, name: str) -> Any:
-        self._iter = self._packets()
+        self._iter = self._counted(self._packets())
         for packet in self._iter:
             frames = self._decode(packet)
             if frames:
@@ -439,8 +461,8 @@ class AVSource(FrameSource):
                 self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
             except av.error.FFmpegError:
                 self.container.seek(0, stream=self.stream)
-            it = self._iter = self._packets()
             self._gaps.restart()
+            it = self._iter = self._counted(self._packets())
 
         fps = self.info.fps or 25.0
         plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
@@ -462,9 +484,6 @@ class AVSource(FrameSource):
             for packet in it:
                 pt = packet.pts if packet.pts is not None else packet.dts
                 ptime = None if pt is None else pt * self._tb - self._t0
-                if packet.pts is not None:
-                    self.extent = max(self.extent, packet.pts * self._tb - self._t0)
-                    self._gaps.add(packet.pts)
                 if mode == "fast" and next_target is not None:
                     target = next_target()
                     if target is None:
@@ -582,9 +601,18 @@ class _GapCounter:
 
     A damaged container often loses packets without any error: the demuxer just
     resynchronises further on. Packet timestamps (sorted through a small reorder buffer,
-    as B-frames arrive out of order) then jump by several frame durations. Gaps are
-    only counted when the stream is regular (90 % of steps equal the commonest step),
-    so variable-frame-rate files are never reported as damaged.
+    as B-frames arrive out of order) then jump by a whole number of frame durations.
+
+    Only steps between packets read one after the other count: a seek restarts the
+    count and drops the buffer (the packets that would fill its holes were never read),
+    and the buffer is drained only at the end of the stream, when it is complete. A
+    stretch read twice (opening reads ahead, then the first pass seeks back to the
+    start) is counted once.
+
+    Gaps only count on a constant-rate grid: at least 90 % of the steps are one frame
+    (give or take the time base's rounding) and every other step is a whole number of
+    frames. Any step off that grid means a variable frame rate: then nothing is
+    reported, as timestamps alone cannot tell a held frame from a lost one.
     """
 
     DEPTH = 16
@@ -592,42 +620,71 @@ class _GapCounter:
     def __init__(self) -> None:
         self.steps: Counter[int] = Counter()
         self.heap: list[int] = []
+        self.first: int | None = None  # the stretch counted since the last seek
         self.last: int | None = None
+        self.spans: list[tuple[int, int]] = []  # stretches counted before, sorted, disjoint
 
     def restart(self) -> None:
         """After a seek, timestamps are not continuous."""
-        self._drain()
+        if self.first is not None and self.last is not None and self.last > self.first:
+            self._remember(self.first, self.last)
         self.heap.clear()
-        self.last = None
+        self.first = self.last = None
+
+    def _remember(self, lo: int, hi: int) -> None:
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted([*self.spans, (lo, hi)]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self.spans = merged
+
+    def _counted_before(self, lo: int, hi: int) -> bool:
+        i = bisect.bisect_right(self.spans, (lo, math.inf)) - 1
+        return i >= 0 and self.spans[i][1] >= hi
 
     def add(self, pts: int) -> None:
         heapq.heappush(self.heap, pts)
         if len(self.heap) > self.DEPTH:
             self._step(heapq.heappop(self.heap))
 
-    def _step(self, pts: int) -> None:
-        if self.last is not None and pts > self.last:
-            self.steps[pts - self.last] += 1
-        self.last = pts if self.last is None else max(self.last, pts)
-
-    def _drain(self) -> None:
+    def finish(self) -> None:
+        """At the end of the stream: every packet was read, the buffer is complete."""
         while self.heap:
             self._step(heapq.heappop(self.heap))
 
+    def _step(self, pts: int) -> None:
+        if self.last is None:
+            self.first = self.last = pts
+            return
+        if pts > self.last and not self._counted_before(self.last, pts):
+            self.steps[pts - self.last] += 1
+        self.last = max(self.last, pts)
+
     def missing(self) -> int:
-        steps = self.steps.copy()
-        last = self.last
-        for pts in sorted(self.heap):  # peek at the buffer without consuming it
-            if last is not None and pts > last:
-                steps[pts - last] += 1
-            last = pts if last is None else max(last, pts)
+        steps = self.steps
         total = sum(steps.values())
         if total < 10:
             return 0
-        mode, n = steps.most_common(1)[0]
-        if n < 0.9 * total:
+        mode = max(steps, key=lambda step: (steps[step], -step))  # the commonest step
+        # Timestamps rounded to the time base make one frame vary by a tick (29.97 fps in
+        # 1/1000 s: 33 and 34 ms); with at least 10 ticks a frame, that is no lost frame.
+        slack = max(mode // 50, 1 if mode >= 10 else 0)
+        frame = {step: n for step, n in steps.items() if abs(step - mode) <= slack}
+        regular = sum(frame.values())
+        if regular < 0.9 * total:
             return 0
-        return sum((round(step / mode) - 1) * c for step, c in steps.items() if step > 1.5 * mode)
+        unit = sum(step * n for step, n in frame.items()) / regular
+        lost = 0
+        for step, n in steps.items():
+            if step in frame:
+                continue
+            k = round(step / unit)
+            if k < 2 or abs(step - k * unit) > slack + 0.002 * step:
+                return 0  # not a whole number of frames: a variable frame rate
+            lost += (k - 1) * n
+        return lost
 
 
 # ---------------------------------------------------------------------------------------
