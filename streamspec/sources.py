@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
+import itertools
 import math
 import os
 import platform
@@ -66,6 +67,9 @@ SEEK_MODES = ("exact", "fast", "keyframes")
 ANALYSIS_PIXELS = 480 * 270
 _EPS = 1e-6
 _TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next packet
+# s: how far back a seek looks for the keyframe it needs in a container without an index
+# (longer than any sane GOP; a stream without keyframe flags is decoded from where it lands)
+_SEEK_BACK_LIMIT = 64.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -333,6 +337,7 @@ class AVSource(FrameSource):
         self._t0 = (start or 0) * self._tb
         rate = s.average_rate or s.guessed_rate or s.base_rate
         fps = float(rate) if rate else None
+        self._frame_time = 1 / fps if fps else 0.04
         duration = None
         if s.duration and s.time_base:
             duration = float(s.duration * s.time_base)
@@ -441,6 +446,59 @@ class AVSource(FrameSource):
             return None
         return f.pts * self._tb - self._t0
 
+    def _seek_to(self, t: float) -> bool:
+        """Move the demuxer to about ``t`` (s); True when it went to the very start."""
+        self._gaps.restart()  # the timestamps read next do not follow the last ones
+        start = t <= _EPS
+        # For the start, aim before it: bisecting demuxers (MPEG-TS) land on the first
+        # packet after the timestamp aimed at, which would miss the first keyframe.
+        ts = math.floor(((-1.0 if start else t) + self._t0) / self._tb)
+        try:
+            self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+            return start
+        except av.error.FFmpegError:  # e.g. EPERM for a timestamp before an AVI's start
+            pass
+        try:
+            self.container.seek(0, stream=self.stream, backward=True, any_frame=False)
+            return True
+        except av.error.FFmpegError as exc:
+            text = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"{self.info.name!r}: cannot seek in this video ({text})") from None
+
+    def _seek(self, t: float) -> Iterator[Any]:
+        """Packets from a keyframe at or before ``t`` (s) on, the demuxer moved there.
+
+        Containers with an index (MP4, MKV ...) land on that keyframe. Those without
+        (MPEG-TS, raw streams) bisect on timestamps and land on any packet, often after
+        it: nothing then decodes before the next keyframe, which may be far past ``t``
+        or past the end of the film. So when the first keyframe read comes after ``t``,
+        the seek steps back (1, 2, 4 ... s) and tries again. The packets read before
+        that keyframe cannot be decoded and are dropped.
+        """
+        late = 0.5 * self._frame_time  # a keyframe this soon after t is the frame at t
+        back = 0.0
+        while True:
+            whole = self._seek_to(t - back)
+            packets = self._packets()
+            head: list[Any] = []
+            key: int | None = None
+            for packet in packets:
+                head.append(packet)
+                if packet.is_keyframe and packet.size:
+                    key = len(head) - 1
+                    break
+                when = packet.dts if packet.dts is not None else packet.pts
+                if when is not None and when * self._tb - self._t0 > t + late:
+                    break  # past t without a keyframe: the one needed is further back
+            enough = whole or back >= _SEEK_BACK_LIMIT  # or a file with no keyframe flags
+            if key is not None:
+                kt = self._time(head[key])
+                if kt is None or kt <= t + late or enough:
+                    return itertools.chain(head[key:], packets)
+            elif enough:
+                return itertools.chain(head, packets)
+            back = max(1.0, 2 * back)
+
     def frames(
         self,
         start: float = 0.0,
@@ -456,13 +514,7 @@ class AVSource(FrameSource):
             it = self._iter  # go on where the previous pass stopped (live sources)
         else:
             pending = []
-            ts = int((start + self._t0) / self._tb)
-            try:
-                self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
-            except av.error.FFmpegError:
-                self.container.seek(0, stream=self.stream)
-            self._gaps.restart()
-            it = self._iter = self._counted(self._packets())
+            it = self._iter = self._counted(self._seek(start))
 
         fps = self.info.fps or 25.0
         plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
@@ -509,12 +561,10 @@ class AVSource(FrameSource):
         self._pending = []
         self._iter = None
         try:
-            self.container.seek(
-                int((t + self._t0) / self._tb), stream=self.stream, backward=True, any_frame=False
-            )
-        except av.error.FFmpegError:
+            packets = self._seek(t)
+        except InputError:
             return None
-        for packet in self.container.demux(self.stream):
+        for packet in packets:
             if packet.size == 0:
                 break
             if not packet.is_keyframe:
