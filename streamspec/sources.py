@@ -268,6 +268,21 @@ class DemoSource(FrameSource):
         return np.ascontiguousarray(self.film.frame(frame.time, fw, fh)[rows, cols])
 
 
+def _is_image_format(name: str) -> bool:
+    """A demuxer FFmpeg picks for a picture file: image2, or one of the image pipes
+    (png_pipe, jpeg_pipe, webp_pipe ...); an animated GIF or PNG has a demuxer of its own
+    and is a video."""
+    return name == "image2" or (name.endswith("_pipe") and name != "gif_pipe")
+
+
+def _is_cover_art(stream: Any) -> bool:
+    """An attached picture (cover art), not a video."""
+    try:
+        return bool(stream.disposition & av.stream.Disposition.attached_pic)
+    except (AttributeError, TypeError):  # PyAV without Stream.disposition
+        return False
+
+
 class AVSource(FrameSource):
     """A source decoded by PyAV: a file, URL, webcam or lavfi graph."""
 
@@ -309,10 +324,21 @@ class AVSource(FrameSource):
 
     def _setup(self, name: str) -> None:
         c = self.container
-        if not c.streams.video:
+        if _is_image_format(c.format.name or ""):
+            # FFmpeg opens a picture as a one-frame "video": say what it is instead.
+            raise InputError(
+                f"{name!r} is a still image, not a video; to reduce an image to K colours "
+                "use 'streamspec quantize'"
+            )
+        # Cover art (an MP3's or M4A's picture) is a video stream holding one picture:
+        # it is not the film, and its demuxer cannot seek in it.
+        videos = [v for v in c.streams.video if not _is_cover_art(v)]
+        if not videos:
+            if c.streams.video:
+                raise InputError(f"{name!r} has no video, only cover art")
             what = "audio only" if c.streams.audio else "no video stream, or an empty one"
             raise InputError(f"{name!r} has no video frames ({what})")
-        self.stream = s = c.streams.video[0]
+        self.stream = s = videos[0]
         ctx = s.codec_context
         live = self.kind in ("webcam", "lavfi") or (self.kind == "url" and not c.duration)
         self.seekable = not live
