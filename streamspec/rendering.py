@@ -25,6 +25,8 @@ from .sources import (
     FrameSource,
     analysis_size,
     detect_crop,
+    fit_to_frames,
+    frame_step,
     open_source,
     parse_crop,
     sample_frames,
@@ -153,6 +155,7 @@ class Renderer:
         if self.count is not None and end is None:
             raise InputError("--strips needs a known duration; use --every for live sources")
         self.stop = end
+        notes = self._fit_to_frames(end)
         if self.count is not None:
             assert end is not None
             step, offset, total = (end - self.start) / self.count, 0.5, self.count
@@ -189,8 +192,31 @@ class Renderer:
                 else [c.__dict__ for c in info.chapters]
             ),
         )
+        self.spectrum.warnings.extend(notes)
         if self.chapters == "auto" and not info.chapters:
             self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
+
+    def _fit_to_frames(self, end: float | None) -> list[str]:
+        """Never more samples than frames: ``--every`` shorter than a frame samples every
+        frame, ``--strips`` beyond the frame count gives one strip per frame. Returns
+        the warnings saying so."""
+        info = self.source.info
+        every, count = fit_to_frames(info, self.start, end, self.every, self.count)
+        step = frame_step(info)
+        known = step > 0.001 or info.fps == 1000  # else the rate is unknown or implausible
+        frame = f"a frame ({step:g} s at {info.fps:g} fps)" if known else "1 ms"
+        notes = []
+        if every != self.every:
+            what = "every frame" if known else "every 1 ms (the frame rate is unknown)"
+            notes.append(f"--every {self.every:g} is shorter than {frame}: sampling {what}")
+            self.every = every
+        if count != self.count:
+            notes.append(
+                f"--strips {self.count} is more than the {count} frames from "
+                f"{describe_time(self.start)} to {describe_time(end)}: one strip per frame"
+            )
+            self.count = count
+        return notes
 
     # -- running --------------------------------------------------------------------------
     def prepare(self) -> None:

@@ -24,6 +24,7 @@ import contextlib
 import heapq
 import itertools
 import math
+import numbers
 import os
 import platform
 import re
@@ -54,6 +55,8 @@ __all__ = [
     "SourceInfo",
     "analysis_size",
     "detect_crop",
+    "fit_to_frames",
+    "frame_step",
     "list_devices",
     "open_source",
     "parse_crop",
@@ -892,19 +895,70 @@ def analysis_size(width: int, height: int, pixels: int = ANALYSIS_PIXELS) -> tup
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def frame_step(info: SourceInfo) -> float:
+    """The time (s) from one frame to the next: the finest useful sampling step.
+
+    1 ms when the rate is unknown or implausible (above 1000 fps, e.g. a 90 kHz tick
+    reported as the rate).
+    """
+    fps = info.fps
+    if fps is not None and math.isfinite(fps) and 0 < fps <= 1000:
+        return 1.0 / fps
+    return 0.001
+
+
+def fit_to_frames(
+    info: SourceInfo,
+    start: float,
+    end: float | None,
+    every: float | None = None,
+    count: int | None = None,
+) -> tuple[float | None, int | None]:
+    """``every`` and ``count`` bounded by the frames that exist: a step of at least one
+    frame (:func:`frame_step`), and at most one slot per frame of ``[start, end)``.
+    Values that are not valid are returned as they are, for :func:`sample_times` to
+    refuse."""
+    step = frame_step(info)
+    if isinstance(every, numbers.Real) and not isinstance(every, bool) and 0 < every < step:
+        every = step
+    valid = isinstance(count, numbers.Integral) and not isinstance(count, bool)
+    if valid and end is not None and count is not None and count > 1:
+        frames = max(1, math.ceil((end - start) / step - 1e-6))
+        count = min(int(count), frames)
+    return every, count
+
+
 def sample_times(
     start: float, end: float | None, every: float | None = None, count: int | None = None
 ) -> Iterator[float]:
     """Nominal sample times: ``start + i * every`` up to ``end`` (endless if None), or
-    ``count`` times at the centres of equal slots of ``[start, end)``."""
+    ``count`` times at the centres of equal slots of ``[start, end)``.
+
+    Raises :class:`InputError` for a step that is not a positive number or a count
+    below 1 (checked at once, not when the times are first asked for).
+    """
     if count is not None:
         if end is None:
             raise InputError("--strips needs a source with a known duration; use --every")
-        span = (end - start) / count
-        for i in range(count):
-            yield start + (i + 0.5) * span
-        return
-    assert every is not None and every > 0
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+            raise InputError(f"--strips must be a whole number of at least 1, got {count!r}")
+        return _slot_centres(start, end, int(count))
+    if every is None:
+        raise InputError("give a time between samples (--every) or a number of them (--strips)")
+    if isinstance(every, bool) or not isinstance(every, numbers.Real):
+        raise InputError(f"--every must be a number, got {every!r}")
+    if not (math.isfinite(every) and every > 0):
+        raise InputError(f"--every must be a finite number greater than 0, got {every!r}")
+    return _steps(start, end, float(every))
+
+
+def _slot_centres(start: float, end: float, count: int) -> Iterator[float]:
+    span = (end - start) / count
+    for i in range(count):
+        yield start + (i + 0.5) * span
+
+
+def _steps(start: float, end: float | None, every: float) -> Iterator[float]:
     i = 0
     while True:
         t = start + i * every
@@ -1024,6 +1078,7 @@ def sample_frames(
         size = analysis_size(*source.content_size)
     if end is None:
         end = source.info.duration
+    every, count = fit_to_frames(source.info, start, end, every, count)
     targets = sample_times(start, end, every, count)
     current: list[float | None] = [next(targets, None)]
     index = 0
@@ -1057,19 +1112,29 @@ def sample_frames(
                     break
                 pick = frame
             if end is not None and pick.time >= end + _EPS and mode != "keyframes":
-                current[0] = None
-                break
+                # No frame starts between the sample time and the end: the one on screen
+                # then (held by a variable frame rate) serves the samples left.
+                while prev is not None and current[0] is not None and prev.time <= current[0]:
+                    yield take(prev, current[0])
+                    index += 1
+                    current[0] = next(targets, None)
+                return
             yield take(pick, target)
             index += 1
             current[0] = next(targets, None)
         if current[0] is None:
             return
         prev = frame
-    # Keyframes mode: the last keyframe also serves the samples after it, as far as the
-    # stream really went (a truncated file does not get its last keyframe repeated).
-    if mode == "keyframes" and prev is not None:
-        limit = source.extent + _EPS if end is None else min(end, source.extent + _EPS)
-        while current[0] is not None and current[0] <= limit:
-            yield take(prev, current[0])
-            index += 1
-            current[0] = next(targets, None)
+    if prev is None:
+        return
+    # The last frame also serves the samples after it, as far as the stream really went
+    # (one frame past the last packet read, or, decoding all frames, past the last
+    # frame): a truncated file does not get its last frame repeated.
+    last_time = source.extent if mode == "keyframes" else prev.time
+    limit = last_time + frame_step(source.info) - _EPS
+    if end is not None:
+        limit = min(limit, end)
+    while current[0] is not None and current[0] <= limit:
+        yield take(prev, current[0])
+        index += 1
+        current[0] = next(targets, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from videos import noisy
+from videos import make_video, noisy
 
 import streamspec
 from streamspec.cli import main
@@ -158,3 +158,101 @@ def test_animated_images_are_videos(tmp_path):
         frames[0].save(path, save_all=True, append_images=frames[1:], duration=500, loop=0)
         spec = streamspec.render(path, every=0.5, k=4, height=20)
         assert len(spec.strips) == 5, name
+
+
+@pytest.fixture(scope="module")
+def four_seconds(tmp_path_factory) -> Path:
+    """4 s at 25 fps: 100 frames."""
+    d = tmp_path_factory.mktemp("short")
+    return make_video(d / "four.mp4", noisy(COLOURS, 1.0), seconds=4, gop=25)
+
+
+@pytest.mark.parametrize("seek", SEEKS)
+def test_every_shorter_than_a_frame_samples_every_frame(four_seconds, tmp_path, capsys, seek):
+    out = tmp_path / "o.png"
+    code, err = run(
+        ["render", four_seconds, "--every", "0.000001", "--seek", seek, "-o", out, "-q"], capsys
+    )
+    assert code == 0, err
+    assert "--every 1e-06 is shorter than a frame (0.04 s at 25 fps): sampling every frame" in err
+    spec = streamspec.Spectrum.load(out.with_suffix(".json"))
+    assert spec.slots == len(spec.strips) == 100  # duration x fps
+    assert spec.settings["every"] == pytest.approx(0.04)
+    if seek != "keyframes":
+        assert [round(s.time, 6) for s in spec.strips] == [round(i * 0.04, 6) for i in range(100)]
+
+
+@pytest.mark.parametrize("seek", SEEKS)
+def test_more_strips_than_frames_gives_one_per_frame(four_seconds, seek):
+    spec = streamspec.render(four_seconds, strips=1000, seek=seek, k=2, height=10)
+    assert spec.slots == len(spec.strips) == 100
+    assert spec.warnings == [
+        "--strips 1000 is more than the 100 frames from 0:00 to 0:04: one strip per frame"
+    ]
+    # Exactly one strip per frame: the last slot (centred on 3.98 s) is the last frame.
+    spec = streamspec.render(four_seconds, strips=100, seek=seek, k=2, height=10)
+    assert len(spec.strips) == 100 and not spec.warnings, spec.warnings
+    if seek != "keyframes":  # the first frame at or after each slot's centre
+        assert len({s.time for s in spec.strips}) == 99
+
+
+def test_sample_frames_is_bounded_by_the_frames_too(four_seconds):
+    with open_source(four_seconds) as src:
+        assert len(list(sample_frames(src, every=1e-9))) == 100
+    with open_source(four_seconds) as src:
+        assert len(list(sample_frames(src, every=None, count=10**6, start=1.0, end=2.3))) == 33
+
+
+@pytest.mark.parametrize(
+    ("every", "count"),
+    [
+        (0, None),
+        (-1.0, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (None, None),
+        ("2", None),
+        (True, None),
+        (None, 0),
+        (None, 2.5),
+    ],
+)
+def test_sample_times_refuses_bad_steps(every, count):
+    from streamspec.sources import sample_times
+
+    with pytest.raises(InputError):
+        sample_times(0.0, 5.0, every, count)
+
+
+def test_sample_times_refuses_a_zero_step_under_python_o():
+    """It used to check with ``assert``: under ``python -O``, a zero step looped forever."""
+    import subprocess
+    import sys
+
+    code = (
+        "from streamspec.errors import InputError\n"
+        "from streamspec.sources import sample_times\n"
+        "try:\n    next(iter(sample_times(0.0, None, 0.0)))\n"
+        "except InputError as e:\n    print('refused:', e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-O", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.startswith("refused: --every must be"), done.stdout + done.stderr
+
+
+def test_a_pause_across_the_end_is_not_an_early_end(tmp_path):
+    """Variable frame rate: a frame held from 1.2 s to 2.5 s, and --end 2.1 in between.
+    The samples in the pause take the frame on screen, and nothing is 'ending early'."""
+    pts = [i * 40 for i in range(31)] + [2500 + i * 40 for i in range(40)]
+    path = make_video(tmp_path / "pause.mkv", noisy(COLOURS, 1.0), seconds=0, pts=pts)
+    for seek in SEEKS:
+        spec = streamspec.render(path, every=0.3, end=2.1, seek=seek, k=2, height=10)
+        assert len(spec.strips) == spec.slots == 7 and not spec.warnings, spec.warnings
+        assert [round(s.time, 2) for s in spec.strips][-2:] == (
+            [1.2, 1.2] if seek != "keyframes" else [s.time for s in spec.strips][-2:]
+        )
