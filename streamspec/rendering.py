@@ -153,7 +153,8 @@ class Renderer:
         if end is not None and duration is not None:
             end = min(end, duration)
         if self.count is not None and end is None:
-            raise InputError("--strips needs a known duration; use --every for live sources")
+            what = "a live source has none" if info.live else f"{info.name!r} does not tell"
+            raise InputError(f"--strips needs a known duration, and {what}; use --every")
         self.stop = end
         notes = self._fit_to_frames(end)
         if self.count is not None:
@@ -210,10 +211,12 @@ class Renderer:
             what = "every frame" if known else "every 1 ms (the frame rate is unknown)"
             notes.append(f"--every {self.every:g} is shorter than {frame}: sampling {what}")
             self.every = every
-        if count != self.count:
+        if count != self.count and count is not None and end is not None:
+            span = end - self.start
+            length = f"{span:.3g} s" if span < 60 else describe_time(span)
+            frames = f"{count} frame{'s' if count != 1 else ''}"
             notes.append(
-                f"--strips {self.count} is more than the {count} frames from "
-                f"{describe_time(self.start)} to {describe_time(end)}: one strip per frame"
+                f"--strips {self.count} is more than the {frames} in {length}: one strip per frame"
             )
             self.count = count
         return notes

@@ -301,6 +301,7 @@ class AVSource(FrameSource):
     ) -> None:
         self.kind = kind
         self.mode = mode
+        self._open_args = (url, format, dict(options or {}))
         self.decode_errors = 0
         self._gaps = _GapCounter()
         try:
@@ -335,8 +336,12 @@ class AVSource(FrameSource):
             )
         # Cover art (an MP3's or M4A's picture) is a video stream holding one picture:
         # it is not the film, and its demuxer cannot seek in it.
-        videos = [v for v in c.streams.video if not _is_cover_art(v)]
+        films = [v for v in c.streams.video if not _is_cover_art(v)]
+        # A stream in a codec FFmpeg does not know has no decoder (no codec context).
+        videos = [v for v in films if v.codec_context is not None]
         if not videos:
+            if films:
+                raise InputError(f"{name!r}: its video is in a format FFmpeg cannot decode")
             if c.streams.video:
                 raise InputError(f"{name!r} has no video, only cover art")
             what = "audio only" if c.streams.audio else "no video stream, or an empty one"
@@ -345,20 +350,7 @@ class AVSource(FrameSource):
         ctx = s.codec_context
         live = self.kind in ("webcam", "lavfi") or (self.kind == "url" and not c.duration)
         self.seekable = not live
-        if not live:
-            # Frame+slice threads: decoding is the real cost of a render.
-            ctx.thread_type = "AUTO"
-        if self.mode in ("fast", "keyframes"):
-            # PyAV applies codec options only when the decoder opens, so the loop filter
-            # is skipped for the whole pass (frame skipping is switched per packet).
-            ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
-            if not live:
-                # With frames skipped, the chain of reference frames is serial: more frame
-                # threads than cores keep both cores busy (measured: 0.65x -> 0.5x of
-                # decoding everything, on a 1080p film with 3 B-frames).
-                ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
-        if self.mode == "keyframes":
-            ctx.skip_frame = "NONKEY"
+        self._configure_decoder(live)
         self._tb = float(s.time_base) if s.time_base else 1 / 90000
         start = s.start_time if s.start_time is not None else None
         if start is None and c.start_time is not None:
@@ -377,6 +369,7 @@ class AVSource(FrameSource):
         self._pending: list[Any] = []
         self._keys: list[float] | None = None
         self.extent = 0.0
+        self._next_untimed = 0.0  # the time of a frame without a timestamp, if first
         # Decode the first frame now: real size, rotation, and "no frames at all".
         first = self._first_frame(name)
         self._first_time = self._time(first)
@@ -400,6 +393,37 @@ class AVSource(FrameSource):
             rotation=self.rotation,
             chapters=_chapters(c),
         )
+
+    def _configure_decoder(self, live: bool) -> None:
+        ctx = self.stream.codec_context
+        if not live:
+            # Frame+slice threads: decoding is the real cost of a render.
+            ctx.thread_type = "AUTO"
+        if self.mode in ("fast", "keyframes"):
+            # PyAV applies codec options only when the decoder opens, so the loop filter
+            # is skipped for the whole pass (frame skipping is switched per packet).
+            ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
+            if not live:
+                # With frames skipped, the chain of reference frames is serial: more frame
+                # threads than cores keep both cores busy (measured: 0.65x -> 0.5x of
+                # decoding everything, on a 1080p film with 3 B-frames).
+                ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
+        if self.mode == "keyframes":
+            ctx.skip_frame = "NONKEY"
+
+    def _reopen(self) -> None:
+        """Open the input again, at its start: the only way back in a stream whose
+        demuxer cannot seek at all (raw H.264 or HEVC, for one)."""
+        url, format, options = self._open_args
+        old, index = self.container, self.stream.index
+        self.container = av.open(url, format=format, options=options, timeout=_TIMEOUT)
+        with contextlib.suppress(Exception):
+            old.close()
+        same = [v for v in self.container.streams.video if v.index == index]
+        if not same:  # the file changed under us
+            raise OSError("its video stream is gone")
+        self.stream = same[0]
+        self._configure_decoder(not self.seekable)
 
     # -- decoding ------------------------------------------------------------------------
     def _packets(self) -> Iterator[Any]:
@@ -490,7 +514,12 @@ class AVSource(FrameSource):
         try:
             self.container.seek(0, stream=self.stream, backward=True, any_frame=False)
             return True
-        except av.error.FFmpegError as exc:
+        except av.error.FFmpegError:  # e.g. EPERM from a raw stream's demuxer
+            pass
+        try:
+            self._reopen()
+            return True
+        except (av.error.FFmpegError, OSError) as exc:
             text = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"{self.info.name!r}: cannot seek in this video ({text})") from None
 
@@ -523,8 +552,10 @@ class AVSource(FrameSource):
             if key is not None:
                 kt = self._time(head[key])
                 if kt is None or kt <= t + late or enough:
+                    self._next_untimed = 0.0 if whole else t
                     return itertools.chain(head[key:], packets)
             elif enough:
+                self._next_untimed = 0.0 if whole else t
                 return itertools.chain(head, packets)
             back = max(1.0, 2 * back)
 
@@ -553,8 +584,11 @@ class AVSource(FrameSource):
         def stamp(f: Any) -> float:
             nonlocal last_t
             t = self._time(f)
-            t = last_t + 1 / fps if t is None else t
+            if t is None:  # no timestamps (raw streams): one frame after the last
+                t = self._next_untimed if last_t == -math.inf else last_t + 1 / fps
             last_t = max(last_t, t)
+            self._next_untimed = last_t + 1 / fps
+            self.extent = max(self.extent, t)
             return t
 
         for f in pending:
@@ -582,6 +616,8 @@ class AVSource(FrameSource):
                 ctx.skip_frame = "NONE"
 
     def unread(self, frames: list[Frame]) -> None:
+        if frames:  # frames without timestamps get theirs again
+            self._next_untimed = frames[0].time
         self._pending = [f.raw for f in frames] + self._pending
 
     def grab(self, t: float) -> Frame | None:

@@ -187,7 +187,7 @@ def test_more_strips_than_frames_gives_one_per_frame(four_seconds, seek):
     spec = streamspec.render(four_seconds, strips=1000, seek=seek, k=2, height=10)
     assert spec.slots == len(spec.strips) == 100
     assert spec.warnings == [
-        "--strips 1000 is more than the 100 frames from 0:00 to 0:04: one strip per frame"
+        "--strips 1000 is more than the 100 frames in 4 s: one strip per frame"
     ]
     # Exactly one strip per frame: the last slot (centred on 3.98 s) is the last frame.
     spec = streamspec.render(four_seconds, strips=100, seek=seek, k=2, height=10)
@@ -256,3 +256,47 @@ def test_a_pause_across_the_end_is_not_an_early_end(tmp_path):
         assert [round(s.time, 2) for s in spec.strips][-2:] == (
             [1.2, 1.2] if seek != "keyframes" else [s.time for s in spec.strips][-2:]
         )
+
+
+def _raw_h264(path: Path) -> Path:
+    """An H.264 elementary stream: no container, no timestamps, no index, no duration."""
+    paint = noisy(COLOURS, 0.5)
+    with av.open(str(path), "w", format="h264") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
+        st.options = {"preset": "ultrafast"}
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(paint(i, i / 25), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            for p in st.encode(frame):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("seek", ["exact", "fast"])
+def test_raw_stream_without_timestamps_renders(tmp_path, capsys, seek):
+    """Its demuxer cannot seek at all (EPERM): it used to be a traceback."""
+    path = _raw_h264(tmp_path / "raw.h264")
+    spec = streamspec.render(path, every=0.5, seek=seek, k=4, height=10)
+    assert [s.time for s in spec.strips] == pytest.approx([0.0, 0.52, 1.0, 1.52])
+    for s in spec.strips:  # the right pictures: colours change every 0.5 s
+        want = np.array(COLOURS[min(int(s.time / 0.5), 4)], float)
+        w = s.counts / s.counts.sum()
+        assert np.abs((s.palette * w[:, None]).sum(axis=0) - want).max() < 20
+    code, err = run(["render", path, "--strips", "5", "-o", tmp_path / "o.png", "-q"], capsys)
+    assert code == 2 and "--strips needs a known duration" in err and str(path) in err
+
+
+def test_unknown_codec_is_refused_in_one_line(tmp_path, capsys):
+    clip = make_video(tmp_path / "ok.mkv", noisy(COLOURS, 1.0), seconds=1)
+    data = clip.read_bytes()
+    assert b"V_MPEG4/ISO/AVC" in data
+    odd = tmp_path / "odd.mkv"
+    odd.write_bytes(data.replace(b"V_MPEG4/ISO/AVC", b"V_QQQQQ/ISO/ZZZ", 1))
+    code, err = run(["render", odd, "-o", tmp_path / "o.png", "-q"], capsys)
+    assert code == 2, err
+    assert err.strip().endswith("its video is in a format FFmpeg cannot decode"), err
+    assert len(err.strip().splitlines()) == 1
