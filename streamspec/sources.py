@@ -351,6 +351,9 @@ class AVSource(FrameSource):
         live = self.kind in ("webcam", "lavfi") or (self.kind == "url" and not c.duration)
         self.seekable = not live
         self._configure_decoder(live)
+        # Animations (GIF, APNG, WebP) give each frame its own delay: a frame held for
+        # several others' time is their nature, never a lost packet.
+        self._count_gaps = ctx.name not in ("gif", "apng", "webp")
         self._tb = float(s.time_base) if s.time_base else 1 / 90000
         start = s.start_time if s.start_time is not None else None
         if start is None and c.start_time is not None:
@@ -481,7 +484,7 @@ class AVSource(FrameSource):
     def errors(self) -> int:  # type: ignore[override]
         """Frames lost: decode failures, corrupt frames, and packets the demuxer dropped
         while resynchronising after damage (gaps in a constant-rate stream)."""
-        return self.decode_errors + self._gaps.missing()
+        return self.decode_errors + (self._gaps.missing() if self._count_gaps else 0)
 
     def _first_frame(self, name: str) -> Any:
         self._iter = self._counted(self._packets())

@@ -228,3 +228,16 @@ def test_real_clip_reports_no_damage(media_dir, seek):
     with open_source(path, mode=seek) as src:  # no crop detection: no seek back first
         list(sample_frames(src, every=1.0, mode=seek))
         assert src.errors == 0
+
+
+@pytest.mark.parametrize("name", ["held.png", "held.gif"])
+def test_animations_holding_a_frame_are_not_damaged(tmp_path, name):
+    """APNG/GIF give each frame its own delay: one shown for 10 frames' time is no loss."""
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((48, 64, 3), i * 12, np.uint8)) for i in range(20)]
+    delays = [1000 if i == 5 else 100 for i in range(20)]
+    path = tmp_path / name
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=delays, loop=0)
+    spec = streamspec.render(path, every=0.5, k=2, height=10)
+    assert spec.skipped_frames == 0 and not spec.warnings, spec.warnings
