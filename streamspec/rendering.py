@@ -204,7 +204,7 @@ class Renderer:
         info = self.source.info
         every, count = fit_to_frames(info, self.start, end, self.every, self.count)
         step = frame_step(info)
-        known = step > 0.001 or info.fps == 1000  # else the rate is unknown or implausible
+        known = info.fps is not None and math.isclose(step * info.fps, 1.0)  # a usable rate
         frame = f"a frame ({step:g} s at {info.fps:g} fps)" if known else "1 ms"
         notes = []
         if every != self.every:

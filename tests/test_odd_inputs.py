@@ -300,3 +300,17 @@ def test_unknown_codec_is_refused_in_one_line(tmp_path, capsys):
     assert code == 2, err
     assert err.strip().endswith("its video is in a format FFmpeg cannot decode"), err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_every_is_bounded_when_the_rate_is_unknown():
+    from streamspec.rendering import Renderer
+    from streamspec.sources import DemoSource
+
+    src = DemoSource()
+    src.info.fps = None  # as for a stream that declares no rate
+    r = Renderer(src, every=1e-6)
+    r.close()
+    assert r.every == 0.001 and r.total == 180_000  # three minutes, one sample a ms
+    assert r.spectrum.warnings == [
+        "--every 1e-06 is shorter than 1 ms: sampling every 1 ms (the frame rate is unknown)"
+    ]
