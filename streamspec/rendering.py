@@ -27,6 +27,8 @@ from .sources import (
     FrameSource,
     analysis_size,
     detect_crop,
+    fit_to_frames,
+    frame_step,
     open_source,
     parse_crop,
     sample_frames,
@@ -165,8 +167,10 @@ class Renderer:
         if end is not None and duration is not None:
             end = min(end, duration)
         if self.count is not None and end is None:
-            raise InputError("--strips needs a known duration; use --every for live sources")
+            what = "a live source has none" if info.live else f"{info.name!r} does not tell"
+            raise InputError(f"--strips needs a known duration, and {what}; use --every")
         self.stop = end
+        notes = self._fit_to_frames(end)
         if self.count is not None:
             assert end is not None
             step, offset, total = (end - self.start) / self.count, 0.5, self.count
@@ -205,8 +209,33 @@ class Renderer:
                 else [c.__dict__ for c in info.chapters]
             ),
         )
+        self.spectrum.warnings.extend(notes)
         if self.chapters == "auto" and not info.chapters:
             self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
+
+    def _fit_to_frames(self, end: float | None) -> list[str]:
+        """Never more samples than frames: ``--every`` shorter than a frame samples every
+        frame, ``--strips`` beyond the frame count gives one strip per frame. Returns
+        the warnings saying so."""
+        info = self.source.info
+        every, count = fit_to_frames(info, self.start, end, self.every, self.count)
+        step = frame_step(info)
+        known = info.fps is not None and math.isclose(step * info.fps, 1.0)  # a usable rate
+        frame = f"a frame ({step:g} s at {info.fps:g} fps)" if known else "1 ms"
+        notes = []
+        if every != self.every:
+            what = "every frame" if known else "every 1 ms (the frame rate is unknown)"
+            notes.append(f"--every {self.every:g} is shorter than {frame}: sampling {what}")
+            self.every = every
+        if count != self.count and count is not None and end is not None:
+            span = end - self.start
+            length = f"{span:.3g} s" if span < 60 else describe_time(span)
+            frames = f"{count} frame{'s' if count != 1 else ''}"
+            notes.append(
+                f"--strips {self.count} is more than the {frames} in {length}: one strip per frame"
+            )
+            self.count = count
+        return notes
 
     # -- running --------------------------------------------------------------------------
     def prepare(self) -> None:

@@ -22,12 +22,15 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
+import itertools
 import math
+import numbers
 import os
 import platform
 import re
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,8 @@ __all__ = [
     "SourceInfo",
     "analysis_size",
     "detect_crop",
+    "fit_to_frames",
+    "frame_step",
     "list_devices",
     "open_source",
     "parse_crop",
@@ -64,6 +69,10 @@ SEEK_MODES = ("exact", "fast", "keyframes")
 # well under 1 % (L1), and the quantizer stays in milliseconds.
 ANALYSIS_PIXELS = 480 * 270
 _EPS = 1e-6
+_TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next packet
+# s: how far back a seek looks for the keyframe it needs in a container without an index
+# (longer than any sane GOP; a stream without keyframe flags is decoded from where it lands)
+_SEEK_BACK_LIMIT = 64.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,6 +271,21 @@ class DemoSource(FrameSource):
         return np.ascontiguousarray(self.film.frame(frame.time, fw, fh)[rows, cols])
 
 
+def _is_image_format(name: str) -> bool:
+    """A demuxer FFmpeg picks for a picture file: image2, or one of the image pipes
+    (png_pipe, jpeg_pipe, webp_pipe ...); an animated GIF or PNG has a demuxer of its own
+    and is a video."""
+    return name == "image2" or (name.endswith("_pipe") and name != "gif_pipe")
+
+
+def _is_cover_art(stream: Any) -> bool:
+    """An attached picture (cover art), not a video."""
+    try:
+        return bool(stream.disposition & av.stream.Disposition.attached_pic)
+    except (AttributeError, TypeError):  # PyAV without Stream.disposition
+        return False
+
+
 class AVSource(FrameSource):
     """A source decoded by PyAV: a file, URL, webcam or lavfi graph."""
 
@@ -277,10 +301,11 @@ class AVSource(FrameSource):
     ) -> None:
         self.kind = kind
         self.mode = mode
+        self._open_args = (url, format, dict(options or {}))
         self.decode_errors = 0
         self._gaps = _GapCounter()
         try:
-            self.container = av.open(url, format=format, options=options or {}, timeout=15.0)
+            self.container = av.open(url, format=format, options=options or {}, timeout=_TIMEOUT)
         except av.error.FileNotFoundError:
             raise InputError(_not_found(kind, name)) from None
         except av.error.IsADirectoryError:
@@ -303,27 +328,32 @@ class AVSource(FrameSource):
 
     def _setup(self, name: str) -> None:
         c = self.container
-        if not c.streams.video:
+        if _is_image_format(c.format.name or ""):
+            # FFmpeg opens a picture as a one-frame "video": say what it is instead.
+            raise InputError(
+                f"{name!r} is a still image, not a video; to reduce an image to K colours "
+                "use 'streamspec quantize'"
+            )
+        # Cover art (an MP3's or M4A's picture) is a video stream holding one picture:
+        # it is not the film, and its demuxer cannot seek in it.
+        films = [v for v in c.streams.video if not _is_cover_art(v)]
+        # A stream in a codec FFmpeg does not know has no decoder (no codec context).
+        videos = [v for v in films if v.codec_context is not None]
+        if not videos:
+            if films:
+                raise InputError(f"{name!r}: its video is in a format FFmpeg cannot decode")
+            if c.streams.video:
+                raise InputError(f"{name!r} has no video, only cover art")
             what = "audio only" if c.streams.audio else "no video stream, or an empty one"
             raise InputError(f"{name!r} has no video frames ({what})")
-        self.stream = s = c.streams.video[0]
+        self.stream = s = videos[0]
         ctx = s.codec_context
         live = self.kind in ("webcam", "lavfi") or (self.kind == "url" and not c.duration)
         self.seekable = not live
-        if not live:
-            # Frame+slice threads: decoding is the real cost of a render.
-            ctx.thread_type = "AUTO"
-        if self.mode in ("fast", "keyframes"):
-            # PyAV applies codec options only when the decoder opens, so the loop filter
-            # is skipped for the whole pass (frame skipping is switched per packet).
-            ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
-            if not live:
-                # With frames skipped, the chain of reference frames is serial: more frame
-                # threads than cores keep both cores busy (measured: 0.65x -> 0.5x of
-                # decoding everything, on a 1080p film with 3 B-frames).
-                ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
-        if self.mode == "keyframes":
-            ctx.skip_frame = "NONKEY"
+        self._configure_decoder(live)
+        # Animations (GIF, APNG, WebP) give each frame its own delay: a frame held for
+        # several others' time is their nature, never a lost packet.
+        self._count_gaps = ctx.name not in ("gif", "apng", "webp")
         self._tb = float(s.time_base) if s.time_base else 1 / 90000
         start = s.start_time if s.start_time is not None else None
         if start is None and c.start_time is not None:
@@ -331,6 +361,7 @@ class AVSource(FrameSource):
         self._t0 = (start or 0) * self._tb
         rate = s.average_rate or s.guessed_rate or s.base_rate
         fps = float(rate) if rate else None
+        self._frame_time = 1 / fps if fps else 0.04
         duration = None
         if s.duration and s.time_base:
             duration = float(s.duration * s.time_base)
@@ -341,6 +372,7 @@ class AVSource(FrameSource):
         self._pending: list[Any] = []
         self._keys: list[float] | None = None
         self.extent = 0.0
+        self._next_untimed = 0.0  # the time of a frame without a timestamp, if first
         # Decode the first frame now: real size, rotation, and "no frames at all".
         first = self._first_frame(name)
         self._first_time = self._time(first)
@@ -365,23 +397,74 @@ class AVSource(FrameSource):
             chapters=_chapters(c),
         )
 
+    def _configure_decoder(self, live: bool) -> None:
+        ctx = self.stream.codec_context
+        if not live:
+            # Frame+slice threads: decoding is the real cost of a render.
+            ctx.thread_type = "AUTO"
+        if self.mode in ("fast", "keyframes"):
+            # PyAV applies codec options only when the decoder opens, so the loop filter
+            # is skipped for the whole pass (frame skipping is switched per packet).
+            ctx.options = {**(ctx.options or {}), "skip_loop_filter": "all"}
+            if not live:
+                # With frames skipped, the chain of reference frames is serial: more frame
+                # threads than cores keep both cores busy (measured: 0.65x -> 0.5x of
+                # decoding everything, on a 1080p film with 3 B-frames).
+                ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
+        if self.mode == "keyframes":
+            ctx.skip_frame = "NONKEY"
+
+    def _reopen(self) -> None:
+        """Open the input again, at its start: the only way back in a stream whose
+        demuxer cannot seek at all (raw H.264 or HEVC, for one)."""
+        url, format, options = self._open_args
+        old, index = self.container, self.stream.index
+        self.container = av.open(url, format=format, options=options, timeout=_TIMEOUT)
+        with contextlib.suppress(Exception):
+            old.close()
+        same = [v for v in self.container.streams.video if v.index == index]
+        if not same:  # the file changed under us
+            raise OSError("its video stream is gone")
+        self.stream = same[0]
+        self._configure_decoder(not self.seekable)
+
     # -- decoding ------------------------------------------------------------------------
     def _packets(self) -> Iterator[Any]:
         """Demuxed packets; a demuxer error is counted and reading goes on."""
         failures = 0
+        stalled: float | None = None
         while True:
             try:
                 for packet in self.container.demux(self.stream):
-                    failures = 0
+                    failures, stalled = 0, None
                     yield packet
                 return
             except av.error.EOFError:
                 return
+            except av.error.BlockingIOError:
+                # EAGAIN: a live device has no picture ready yet. Not damage; wait (as
+                # long as opening it may take) for one.
+                now = time.monotonic()
+                stalled = now if stalled is None else stalled
+                if now - stalled > _TIMEOUT:
+                    return
+                time.sleep(0.005)
             except (av.error.FFmpegError, OSError):
                 self.decode_errors += 1
                 failures += 1
                 if failures > 20:
                     return
+
+    def _counted(self, packets: Iterable[Any]) -> Iterator[Any]:
+        """``packets`` read one after the other by a pass: their timestamps go to the gap
+        counter and the extent."""
+        for packet in packets:
+            if packet.pts is not None:
+                self._gaps.add(packet.pts)
+                self.extent = max(self.extent, packet.pts * self._tb - self._t0)
+            yield packet
+        # The end of the stream: the counter's reorder buffer now holds all the rest.
+        self._gaps.finish()
 
     def _decode(self, packet: Any) -> list[Any]:
         try:
@@ -401,10 +484,10 @@ class AVSource(FrameSource):
     def errors(self) -> int:  # type: ignore[override]
         """Frames lost: decode failures, corrupt frames, and packets the demuxer dropped
         while resynchronising after damage (gaps in a constant-rate stream)."""
-        return self.decode_errors + self._gaps.missing()
+        return self.decode_errors + (self._gaps.missing() if self._count_gaps else 0)
 
     def _first_frame(self, name: str) -> Any:
-        self._iter = self._packets()
+        self._iter = self._counted(self._packets())
         for packet in self._iter:
             frames = self._decode(packet)
             if frames:
@@ -418,6 +501,66 @@ class AVSource(FrameSource):
         if f.pts is None:
             return None
         return f.pts * self._tb - self._t0
+
+    def _seek_to(self, t: float) -> bool:
+        """Move the demuxer to about ``t`` (s); True when it went to the very start."""
+        self._gaps.restart()  # the timestamps read next do not follow the last ones
+        start = t <= _EPS
+        # For the start, aim before it: bisecting demuxers (MPEG-TS) land on the first
+        # packet after the timestamp aimed at, which would miss the first keyframe.
+        ts = math.floor(((-1.0 if start else t) + self._t0) / self._tb)
+        try:
+            self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+            return start
+        except av.error.FFmpegError:  # e.g. EPERM for a timestamp before an AVI's start
+            pass
+        try:
+            self.container.seek(0, stream=self.stream, backward=True, any_frame=False)
+            return True
+        except av.error.FFmpegError:  # e.g. EPERM from a raw stream's demuxer
+            pass
+        try:
+            self._reopen()
+            return True
+        except (av.error.FFmpegError, OSError) as exc:
+            text = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"{self.info.name!r}: cannot seek in this video ({text})") from None
+
+    def _seek(self, t: float) -> Iterator[Any]:
+        """Packets from a keyframe at or before ``t`` (s) on, the demuxer moved there.
+
+        Containers with an index (MP4, MKV ...) land on that keyframe. Those without
+        (MPEG-TS, raw streams) bisect on timestamps and land on any packet, often after
+        it: nothing then decodes before the next keyframe, which may be far past ``t``
+        or past the end of the film. So when the first keyframe read comes after ``t``,
+        the seek steps back (1, 2, 4 ... s) and tries again. The packets read before
+        that keyframe cannot be decoded and are dropped.
+        """
+        late = 0.5 * self._frame_time  # a keyframe this soon after t is the frame at t
+        back = 0.0
+        while True:
+            whole = self._seek_to(t - back)
+            packets = self._packets()
+            head: list[Any] = []
+            key: int | None = None
+            for packet in packets:
+                head.append(packet)
+                if packet.is_keyframe and packet.size:
+                    key = len(head) - 1
+                    break
+                when = packet.dts if packet.dts is not None else packet.pts
+                if when is not None and when * self._tb - self._t0 > t + late:
+                    break  # past t without a keyframe: the one needed is further back
+            enough = whole or back >= _SEEK_BACK_LIMIT  # or a file with no keyframe flags
+            if key is not None:
+                kt = self._time(head[key])
+                if kt is None or kt <= t + late or enough:
+                    self._next_untimed = 0.0 if whole else t
+                    return itertools.chain(head[key:], packets)
+            elif enough:
+                self._next_untimed = 0.0 if whole else t
+                return itertools.chain(head, packets)
+            back = max(1.0, 2 * back)
 
     def frames(
         self,
@@ -434,13 +577,7 @@ class AVSource(FrameSource):
             it = self._iter  # go on where the previous pass stopped (live sources)
         else:
             pending = []
-            ts = int((start + self._t0) / self._tb)
-            try:
-                self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
-            except av.error.FFmpegError:
-                self.container.seek(0, stream=self.stream)
-            it = self._iter = self._packets()
-            self._gaps.restart()
+            it = self._iter = self._counted(self._seek(start))
 
         fps = self.info.fps or 25.0
         plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
@@ -450,8 +587,11 @@ class AVSource(FrameSource):
         def stamp(f: Any) -> float:
             nonlocal last_t
             t = self._time(f)
-            t = last_t + 1 / fps if t is None else t
+            if t is None:  # no timestamps (raw streams): one frame after the last
+                t = self._next_untimed if last_t == -math.inf else last_t + 1 / fps
             last_t = max(last_t, t)
+            self._next_untimed = last_t + 1 / fps
+            self.extent = max(self.extent, t)
             return t
 
         for f in pending:
@@ -462,9 +602,6 @@ class AVSource(FrameSource):
             for packet in it:
                 pt = packet.pts if packet.pts is not None else packet.dts
                 ptime = None if pt is None else pt * self._tb - self._t0
-                if packet.pts is not None:
-                    self.extent = max(self.extent, packet.pts * self._tb - self._t0)
-                    self._gaps.add(packet.pts)
                 if mode == "fast" and next_target is not None:
                     target = next_target()
                     if target is None:
@@ -482,6 +619,8 @@ class AVSource(FrameSource):
                 ctx.skip_frame = "NONE"
 
     def unread(self, frames: list[Frame]) -> None:
+        if frames:  # frames without timestamps get theirs again
+            self._next_untimed = frames[0].time
         self._pending = [f.raw for f in frames] + self._pending
 
     def grab(self, t: float) -> Frame | None:
@@ -490,12 +629,10 @@ class AVSource(FrameSource):
         self._pending = []
         self._iter = None
         try:
-            self.container.seek(
-                int((t + self._t0) / self._tb), stream=self.stream, backward=True, any_frame=False
-            )
-        except av.error.FFmpegError:
+            packets = self._seek(t)
+        except InputError:
             return None
-        for packet in self.container.demux(self.stream):
+        for packet in packets:
             if packet.size == 0:
                 break
             if not packet.is_keyframe:
@@ -582,9 +719,18 @@ class _GapCounter:
 
     A damaged container often loses packets without any error: the demuxer just
     resynchronises further on. Packet timestamps (sorted through a small reorder buffer,
-    as B-frames arrive out of order) then jump by several frame durations. Gaps are
-    only counted when the stream is regular (90 % of steps equal the commonest step),
-    so variable-frame-rate files are never reported as damaged.
+    as B-frames arrive out of order) then jump by a whole number of frame durations.
+
+    Only steps between packets read one after the other count: a seek restarts the
+    count and drops the buffer (the packets that would fill its holes were never read),
+    and the buffer is drained only at the end of the stream, when it is complete. A
+    stretch read twice (opening reads ahead, then the first pass seeks back to the
+    start) is counted once.
+
+    Gaps only count on a constant-rate grid: at least 90 % of the steps are one frame
+    (give or take the time base's rounding) and every other step is a whole number of
+    frames. Any step off that grid means a variable frame rate: then nothing is
+    reported, as timestamps alone cannot tell a held frame from a lost one.
     """
 
     DEPTH = 16
@@ -592,42 +738,71 @@ class _GapCounter:
     def __init__(self) -> None:
         self.steps: Counter[int] = Counter()
         self.heap: list[int] = []
+        self.first: int | None = None  # the stretch counted since the last seek
         self.last: int | None = None
+        self.spans: list[tuple[int, int]] = []  # stretches counted before, sorted, disjoint
 
     def restart(self) -> None:
         """After a seek, timestamps are not continuous."""
-        self._drain()
+        if self.first is not None and self.last is not None and self.last > self.first:
+            self._remember(self.first, self.last)
         self.heap.clear()
-        self.last = None
+        self.first = self.last = None
+
+    def _remember(self, lo: int, hi: int) -> None:
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted([*self.spans, (lo, hi)]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self.spans = merged
+
+    def _counted_before(self, lo: int, hi: int) -> bool:
+        i = bisect.bisect_right(self.spans, (lo, math.inf)) - 1
+        return i >= 0 and self.spans[i][1] >= hi
 
     def add(self, pts: int) -> None:
         heapq.heappush(self.heap, pts)
         if len(self.heap) > self.DEPTH:
             self._step(heapq.heappop(self.heap))
 
-    def _step(self, pts: int) -> None:
-        if self.last is not None and pts > self.last:
-            self.steps[pts - self.last] += 1
-        self.last = pts if self.last is None else max(self.last, pts)
-
-    def _drain(self) -> None:
+    def finish(self) -> None:
+        """At the end of the stream: every packet was read, the buffer is complete."""
         while self.heap:
             self._step(heapq.heappop(self.heap))
 
+    def _step(self, pts: int) -> None:
+        if self.last is None:
+            self.first = self.last = pts
+            return
+        if pts > self.last and not self._counted_before(self.last, pts):
+            self.steps[pts - self.last] += 1
+        self.last = max(self.last, pts)
+
     def missing(self) -> int:
-        steps = self.steps.copy()
-        last = self.last
-        for pts in sorted(self.heap):  # peek at the buffer without consuming it
-            if last is not None and pts > last:
-                steps[pts - last] += 1
-            last = pts if last is None else max(last, pts)
+        steps = self.steps
         total = sum(steps.values())
         if total < 10:
             return 0
-        mode, n = steps.most_common(1)[0]
-        if n < 0.9 * total:
+        mode = max(steps, key=lambda step: (steps[step], -step))  # the commonest step
+        # Timestamps rounded to the time base make one frame vary by a tick (29.97 fps in
+        # 1/1000 s: 33 and 34 ms); with at least 10 ticks a frame, that is no lost frame.
+        slack = max(mode // 50, 1 if mode >= 10 else 0)
+        frame = {step: n for step, n in steps.items() if abs(step - mode) <= slack}
+        regular = sum(frame.values())
+        if regular < 0.9 * total:
             return 0
-        return sum((round(step / mode) - 1) * c for step, c in steps.items() if step > 1.5 * mode)
+        unit = sum(step * n for step, n in frame.items()) / regular
+        lost = 0
+        for step, n in steps.items():
+            if step in frame:
+                continue
+            k = round(step / unit)
+            if k < 2 or abs(step - k * unit) > slack + 0.002 * step:
+                return 0  # not a whole number of frames: a variable frame rate
+            lost += (k - 1) * n
+        return lost
 
 
 # ---------------------------------------------------------------------------------------
@@ -759,19 +934,70 @@ def analysis_size(width: int, height: int, pixels: int = ANALYSIS_PIXELS) -> tup
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def frame_step(info: SourceInfo) -> float:
+    """The time (s) from one frame to the next: the finest useful sampling step.
+
+    1 ms when the rate is unknown or implausible (above 1000 fps, e.g. a 90 kHz tick
+    reported as the rate).
+    """
+    fps = info.fps
+    if fps is not None and math.isfinite(fps) and 0 < fps <= 1000:
+        return 1.0 / fps
+    return 0.001
+
+
+def fit_to_frames(
+    info: SourceInfo,
+    start: float,
+    end: float | None,
+    every: float | None = None,
+    count: int | None = None,
+) -> tuple[float | None, int | None]:
+    """``every`` and ``count`` bounded by the frames that exist: a step of at least one
+    frame (:func:`frame_step`), and at most one slot per frame of ``[start, end)``.
+    Values that are not valid are returned as they are, for :func:`sample_times` to
+    refuse."""
+    step = frame_step(info)
+    if isinstance(every, numbers.Real) and not isinstance(every, bool) and 0 < every < step:
+        every = step
+    valid = isinstance(count, numbers.Integral) and not isinstance(count, bool)
+    if valid and end is not None and count is not None and count > 1:
+        frames = max(1, math.ceil((end - start) / step - 1e-6))
+        count = min(int(count), frames)
+    return every, count
+
+
 def sample_times(
     start: float, end: float | None, every: float | None = None, count: int | None = None
 ) -> Iterator[float]:
     """Nominal sample times: ``start + i * every`` up to ``end`` (endless if None), or
-    ``count`` times at the centres of equal slots of ``[start, end)``."""
+    ``count`` times at the centres of equal slots of ``[start, end)``.
+
+    Raises :class:`InputError` for a step that is not a positive number or a count
+    below 1 (checked at once, not when the times are first asked for).
+    """
     if count is not None:
         if end is None:
             raise InputError("--strips needs a source with a known duration; use --every")
-        span = (end - start) / count
-        for i in range(count):
-            yield start + (i + 0.5) * span
-        return
-    assert every is not None and every > 0
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+            raise InputError(f"--strips must be a whole number of at least 1, got {count!r}")
+        return _slot_centres(start, end, int(count))
+    if every is None:
+        raise InputError("give a time between samples (--every) or a number of them (--strips)")
+    if isinstance(every, bool) or not isinstance(every, numbers.Real):
+        raise InputError(f"--every must be a number, got {every!r}")
+    if not (math.isfinite(every) and every > 0):
+        raise InputError(f"--every must be a finite number greater than 0, got {every!r}")
+    return _steps(start, end, float(every))
+
+
+def _slot_centres(start: float, end: float, count: int) -> Iterator[float]:
+    span = (end - start) / count
+    for i in range(count):
+        yield start + (i + 0.5) * span
+
+
+def _steps(start: float, end: float | None, every: float) -> Iterator[float]:
     i = 0
     while True:
         t = start + i * every
@@ -891,6 +1117,7 @@ def sample_frames(
         size = analysis_size(*source.content_size)
     if end is None:
         end = source.info.duration
+    every, count = fit_to_frames(source.info, start, end, every, count)
     targets = sample_times(start, end, every, count)
     current: list[float | None] = [next(targets, None)]
     index = 0
@@ -924,19 +1151,29 @@ def sample_frames(
                     break
                 pick = frame
             if end is not None and pick.time >= end + _EPS and mode != "keyframes":
-                current[0] = None
-                break
+                # No frame starts between the sample time and the end: the one on screen
+                # then (held by a variable frame rate) serves the samples left.
+                while prev is not None and current[0] is not None and prev.time <= current[0]:
+                    yield take(prev, current[0])
+                    index += 1
+                    current[0] = next(targets, None)
+                return
             yield take(pick, target)
             index += 1
             current[0] = next(targets, None)
         if current[0] is None:
             return
         prev = frame
-    # Keyframes mode: the last keyframe also serves the samples after it, as far as the
-    # stream really went (a truncated file does not get its last keyframe repeated).
-    if mode == "keyframes" and prev is not None:
-        limit = source.extent + _EPS if end is None else min(end, source.extent + _EPS)
-        while current[0] is not None and current[0] <= limit:
-            yield take(prev, current[0])
-            index += 1
-            current[0] = next(targets, None)
+    if prev is None:
+        return
+    # The last frame also serves the samples after it, as far as the stream really went
+    # (one frame past the last packet read, or, decoding all frames, past the last
+    # frame): a truncated file does not get its last frame repeated.
+    last_time = source.extent if mode == "keyframes" else prev.time
+    limit = last_time + frame_step(source.info) - _EPS
+    if end is not None:
+        limit = min(limit, end)
+    while current[0] is not None and current[0] <= limit:
+        yield take(prev, current[0])
+        index += 1
+        current[0] = next(targets, None)
