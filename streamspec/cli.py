@@ -555,12 +555,62 @@ def _run_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- corpus ----------------------------------------------------------------------------
+def _add_corpus(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "corpus",
+        help="gather many spectra into Parquet tables (needs streamspec[corpus])",
+        description="Read every spectrum .json under the folders (recursively) and the "
+        "files given, and write one row per strip colour to OUT (.parquet) and one row per "
+        "film to OUT-films.parquet beside it, film by film. Unreadable files are skipped "
+        "with a warning and the exit status is then 1. Needs pyarrow: "
+        "pip install 'streamspec[corpus]'.",
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="SPECTRA", help="folders of spectra and/or .json files"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.parquet",
+        required=True,
+        help="the colours table; the films table goes beside it as OUT-films.parquet",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-film progress")
+    p.set_defaults(run=_run_corpus)
+
+
+def _run_corpus(args: argparse.Namespace) -> int:
+    from .corpus import build_corpus
+
+    def skipped(path: object, reason: str) -> None:
+        print(f"{PROG} corpus: warning: skipped {reason}", file=sys.stderr)
+
+    def progress(film: int, path: object) -> None:
+        if not args.quiet and sys.stderr.isatty():
+            print(f"\r{film + 1} films read", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = build_corpus(args.inputs, args.output, on_skip=skipped, on_film=progress)
+    finally:
+        if not args.quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+    skip = f"; skipped {len(result.skipped)} unreadable" if result.skipped else ""
+    print(
+        f"wrote {result.colours_path} ({result.colours:,} colours of {result.strips:,} "
+        f"strips) and {result.films_path} ({result.films:,} films){skip} "
+        f"in {result.seconds:.1f} s"
+    )
+    return 1 if result.skipped else 0
+
+
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
     _add_play,
     _add_redraw,
     _add_quantize,
     _add_devices,
+    _add_corpus,
 ]
 
 
