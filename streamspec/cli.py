@@ -611,7 +611,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         help="draw several spectra stacked on one time axis",
         description="Stack the spectra of several films (their .json data), each labelled "
         "with its title, on one time axis: the same pixels per second for all, or each "
-        "stretched to 0-100 %% of its running time with --normalize. --diff (two films) "
+        "stretched to 0-100 % of its running time with --normalize. --diff (two films) "
         "adds the palette distance between them over time and prints where they differ "
         "most.",
     )
