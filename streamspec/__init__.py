@@ -21,11 +21,13 @@ from .spectrum import Spectrum, Strip
 from .strip import make_strip, strip_from_palette
 
 if TYPE_CHECKING:
+    from .corpus import Corpus
     from .rendering import Renderer, render
     from .sources import open_source, sample_frames
 
 __all__ = [
     "ColorKMeans",
+    "Corpus",
     "InputError",
     "OutputError",
     "Renderer",
@@ -41,7 +43,9 @@ __all__ = [
 ]
 
 # Decoding pulls in PyAV; load it only when asked, so the pure parts import without it.
+# The corpus needs pyarrow and pandas, an optional extra: also loaded only when asked.
 _LAZY = {
+    "Corpus": "corpus",
     "Renderer": "rendering",
     "render": "rendering",
     "open_source": "sources",

@@ -555,12 +555,149 @@ def _run_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- corpus ----------------------------------------------------------------------------
+def _add_corpus(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "corpus",
+        help="gather many spectra into Parquet tables (needs streamspec[corpus])",
+        description="Read every spectrum .json under the folders (recursively) and the "
+        "files given, and write one row per strip colour to OUT (.parquet) and one row per "
+        "film to OUT-films.parquet beside it, film by film. Unreadable files are skipped "
+        "with a warning and the exit status is then 1. Needs pyarrow: "
+        "pip install 'streamspec[corpus]'.",
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="SPECTRA", help="folders of spectra and/or .json files"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.parquet",
+        required=True,
+        help="the colours table; the films table goes beside it as OUT-films.parquet",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-film progress")
+    p.set_defaults(run=_run_corpus)
+
+
+def _run_corpus(args: argparse.Namespace) -> int:
+    from .corpus import build_corpus
+
+    def skipped(path: object, reason: str) -> None:
+        print(f"{PROG} corpus: warning: skipped {reason}", file=sys.stderr)
+
+    def progress(film: int, path: object) -> None:
+        if not args.quiet and sys.stderr.isatty():
+            print(f"\r{film + 1} films read", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = build_corpus(args.inputs, args.output, on_skip=skipped, on_film=progress)
+    finally:
+        if not args.quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+    skip = f"; skipped {len(result.skipped)} unreadable" if result.skipped else ""
+    print(
+        f"wrote {result.colours_path} ({result.colours:,} colours of {result.strips:,} "
+        f"strips) and {result.films_path} ({result.films:,} films){skip} "
+        f"in {result.seconds:.1f} s"
+    )
+    return 1 if result.skipped else 0
+
+
+# -- compare ---------------------------------------------------------------------------
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="draw several spectra stacked on one time axis",
+        description="Stack the spectra of several films (their .json data), each labelled "
+        "with its title, on one time axis: the same pixels per second for all, or each "
+        "stretched to 0-100 % of its running time with --normalize. --diff (two films) "
+        "adds the palette distance between them over time and prints where they differ "
+        "most.",
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="SPECTRUM.json", help="spectra (.json, or their images)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="IMAGE",
+        required=True,
+        help="the comparison: .png, .jpg, .webp or .tif",
+    )
+    p.add_argument("--height", type=_int, default=100, help="band height per film in px (100)")
+    p.add_argument(
+        "--width",
+        type=_int,
+        default=None,
+        help="image width in px (default: one column per strip of the densest film, 800 to 4,000)",
+    )
+    p.add_argument(
+        "--normalize",
+        action="store_true",
+        help="stretch each film to the full width (0-100 %% of its running time)",
+    )
+    p.add_argument(
+        "--segments",
+        action="store_true",
+        help="draw each film's colour segments (found now if its data has none)",
+    )
+    p.add_argument("--chapters", action="store_true", help="draw each film's chapters")
+    p.add_argument(
+        "--diff",
+        action="store_true",
+        help="two films: add the palette distance curve and print its mean, max and peaks",
+    )
+    p.add_argument(
+        "--order", choices=["hls", "luma", "step", "count"], default=None, help="colour order"
+    )
+    p.add_argument(
+        "--mode",
+        choices=["sorted", "average", "dominant", "slitscan"],
+        default=None,
+        help="strip mode",
+    )
+    p.set_defaults(run=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from .compare import _clock, compare_files
+
+    cmp = compare_files(
+        args.inputs,
+        args.output,
+        height=args.height,
+        width=args.width,
+        normalize=args.normalize,
+        segments=args.segments,
+        chapters=args.chapters,
+        diff=args.diff,
+        order=args.order,
+        mode=args.mode,
+    )
+    w, h = cmp.image.size
+    print(f"wrote {args.output}: {len(cmp.titles)} films, {w}x{h} px")
+    if cmp.diff is not None:
+        d = cmp.diff
+        if d.mean != d.mean:  # NaN: no time where both films have a strip
+            print("palette distance: the two films have no strips at the same times")
+        else:
+            peaks = ", ".join(f"{_clock(t)} ({v:.3f})" for t, v in d.peaks(3)) or "none"
+            print(
+                f"palette distance (OKLab): mean {d.mean:.3f}, max {d.max:.3f}; "
+                f"largest differences at {peaks}"
+            )
+    return 0
+
+
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
     _add_play,
     _add_redraw,
     _add_quantize,
     _add_devices,
+    _add_corpus,
+    _add_compare,
 ]
 
 

@@ -1,0 +1,486 @@
+"""`streamspec corpus` and `streamspec.Corpus`: the tables, their readers, the questions,
+and every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pd = pytest.importorskip("pandas")
+
+import streamspec  # noqa: E402
+from streamspec import corpus as corpus_mod  # noqa: E402
+from streamspec.cli import main  # noqa: E402
+from streamspec.corpus import (  # noqa: E402
+    MERGE_DISTANCE,
+    Corpus,
+    MissingDependencyError,
+    build_corpus,
+    linear_to_srgb,
+    oklab,
+    srgb_to_linear,
+)
+from streamspec.spectrum import Spectrum, Strip  # noqa: E402
+
+RED, GREEN, BLUE = (220, 30, 30), (30, 200, 40), (30, 40, 220)
+Palette = Sequence[tuple[Sequence[int], int]]
+
+
+def make_spectrum(
+    palette_at: Callable[[int], Palette],
+    n: int,
+    *,
+    name: str,
+    step: float = 1.0,
+    partial: bool = False,
+    segments: list[dict] | None = None,
+) -> Spectrum:
+    """A spectrum of ``n`` strips whose strip i has the colours ``palette_at(i)``."""
+    spec = Spectrum(
+        settings={
+            "k": 8,
+            "every": step,
+            "strips": None,
+            "height": 60,
+            "order": "hls",
+            "mode": "sorted",
+            "strip_width": 1,
+            "start": 0.0,
+            "end": n * step,
+            "step": step,
+            "offset": 0.0,
+            "seek": "fast",
+        },
+        source={
+            "name": f"/films/{name}",
+            "kind": "file",
+            "width": 640,
+            "height": 360,
+            "fps": 24.0,
+            "duration": n * step,
+            "codec": "h264",
+        },
+        slots=n,
+        partial=partial,
+        segments=segments or [],
+    )
+    for i in range(n):
+        pal = palette_at(i)
+        spec.add(
+            Strip(
+                i,
+                i * step,
+                i * step + 0.01,
+                np.array([c for c, _ in pal], np.uint8),
+                np.array([w for _, w in pal], np.int64),
+            )
+        )
+    return spec
+
+
+def save(spec: Spectrum, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(spec.to_json()))
+    return path
+
+
+def shades(colour: Sequence[int], rng: np.random.Generator, k: int = 6, spread: int = 6) -> Palette:
+    """``k`` shades of one colour (within ``spread`` levels) with random counts."""
+    c = np.clip(np.array(colour) + rng.integers(-spread, spread + 1, (k, 3)), 0, 255)
+    return [
+        (tuple(int(v) for v in row), int(w))
+        for row, w in zip(c, rng.integers(50, 500, k), strict=True)
+    ]
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A folder of three films: mostly red, mostly green (in a sub-folder), half red."""
+    rng = np.random.default_rng(3)
+    d = tmp_path / "spectra"
+    red = make_spectrum(
+        lambda i: [*shades(RED, rng), (BLUE, 60)],
+        12,
+        name="red.mp4",
+        segments=[
+            {"start": 0.0, "end": 5.5, "first_strip": 0, "last_strip": 5, "colours": []},
+            {"start": 5.5, "end": 11.5, "first_strip": 6, "last_strip": 11, "colours": []},
+        ],
+    )
+    green = make_spectrum(
+        lambda i: [*shades(GREEN, rng, k=9), (RED, 40)], 20, name="green.mkv", step=2.0
+    )
+    half = make_spectrum(
+        lambda i: shades(RED if i % 2 else BLUE, rng, k=4), 8, name="half.mov", partial=True
+    )
+    save(red, d / "red-spectrum.json")
+    save(green, d / "sub" / "green-spectrum.json")
+    save(half, d / "half-spectrum.json")
+    return d
+
+
+def run(args: list, capsys) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- the tables -------------------------------------------------------------------------
+def test_colours_table_is_every_strip_colour(library, tmp_path, capsys):
+    out = tmp_path / "corpus.parquet"
+    code, stdout, stderr = run(["corpus", library, "-o", out], capsys)
+    assert code == 0, stderr
+    assert stderr == ""
+    assert "3 films" in stdout and str(out) in stdout
+    films_file = tmp_path / "corpus-films.parquet"
+    assert out.is_file() and films_file.is_file()
+    colours = pd.read_parquet(out)
+    films = pd.read_parquet(films_file)
+    assert list(colours.columns) == [
+        "film",
+        "slot",
+        "time",
+        "rank",
+        "r",
+        "g",
+        "b",
+        "share",
+        "segment",
+    ]
+    # Films are numbered in path order: half, red, sub/green.
+    assert films["title"].tolist() == ["half.mov", "red.mp4", "green.mkv"]
+    specs = [
+        Spectrum.load(library / "half-spectrum.json"),
+        Spectrum.load(library / "red-spectrum.json"),
+        Spectrum.load(library / "sub" / "green-spectrum.json"),
+    ]
+    # One row per palette colour of every strip.
+    assert len(colours) == sum(len(s.counts) for spec in specs for s in spec.strips)
+    # A strip's shares sum to 1, and rank 0 is its largest colour.
+    sums = colours.groupby(["film", "slot"])["share"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-5)
+    for (film, slot), rows in colours.groupby(["film", "slot"]):
+        strip = specs[film].get(slot)
+        assert rows["rank"].tolist() == list(range(len(strip.counts)))
+        assert rows["share"].is_monotonic_decreasing
+        # The same colours with the same shares (a colour may appear twice in a strip).
+        want: dict[tuple, float] = {}
+        shares = strip.counts / strip.counts.sum()
+        for colour, share in zip(strip.palette.tolist(), shares, strict=True):
+            want[tuple(colour)] = want.get(tuple(colour), 0.0) + share
+        got = rows.groupby(["r", "g", "b"])["share"].sum()
+        assert {tuple(k): pytest.approx(v, abs=1e-6) for k, v in want.items()} == {
+            tuple(int(x) for x in k): v for k, v in got.items()
+        }
+        assert (rows["time"] == strip.time).all()
+    # Segments: the red film has two, the others none (null).
+    red = colours[colours["film"] == 1]
+    assert set(red.loc[red["slot"] <= 5, "segment"]) == {0}
+    assert set(red.loc[red["slot"] >= 6, "segment"]) == {1}
+    assert colours.loc[colours["film"] != 1, "segment"].isna().all()
+    assert not list(tmp_path.glob(".*part"))
+
+
+def test_films_table(library, tmp_path):
+    result = build_corpus([library], tmp_path / "c.parquet")
+    assert (result.films, result.strips) == (3, 40) and result.skipped == []
+    films = pd.read_parquet(tmp_path / "c-films.parquet").set_index("title")
+    red = films.loc["red.mp4"]
+    assert red["film"] == 1
+    assert red["path"] == str((library / "red-spectrum.json").resolve())
+    assert red["source"] == "/films/red.mp4" and red["kind"] == "file"
+    assert (red["width"], red["height"], red["codec"], red["fps"]) == (640, 360, "h264", 24.0)
+    assert (red["duration"], red["every"], red["step"], red["k"]) == (12.0, 1.0, 1.0, 8)
+    assert (red["order"], red["mode"], red["seek"]) == ("hls", "sorted", "fast")
+    assert (red["strips"], red["slots"], red["segments"]) == (12, 12, 2)
+    assert not red["partial"] and films.loc["half.mov", "partial"]
+    assert films.loc["green.mkv", "step"] == 2.0
+
+
+def test_readable_by_pyarrow_polars_and_duckdb(library, tmp_path):
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    table = pq.read_table(out)
+    assert table.schema.field("segment").nullable
+    assert table.schema.metadata[b"format"] == b"streamspec-corpus"
+    n = table.num_rows
+    films = tmp_path / "c-films.parquet"
+    try:
+        import polars as pl
+    except ImportError:
+        pass
+    else:
+        assert pl.read_parquet(out).height == n
+        assert pl.read_parquet(films).height == 3
+    try:
+        import duckdb
+    except ImportError:
+        pass
+    else:
+        rows = duckdb.sql(
+            f"select f.title, sum(c.share) as s from '{out}' c join '{films}' f using (film) "
+            "group by f.title order by f.title"
+        ).fetchall()
+        assert [t for t, _ in rows] == ["green.mkv", "half.mov", "red.mp4"]
+        assert [round(s) for _, s in rows] == [20, 8, 12]  # one per strip
+
+
+def test_explicit_files_and_images(library, tmp_path):
+    red = library / "red-spectrum.json"
+    (library / "red-spectrum.png").write_bytes(b"")  # an image names the .json beside it
+    result = build_corpus(
+        [red, library / "red-spectrum.png", library / "sub"], tmp_path / "c.parquet"
+    )
+    assert result.films == 2  # red once, green from the folder
+    titles = pd.read_parquet(tmp_path / "c-films.parquet")["title"].tolist()
+    assert titles == ["red.mp4", "green.mkv"]
+
+
+def test_streams_film_by_film_in_row_groups(library, tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "ROW_GROUP_ROWS", 100)
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_row_groups > 3
+    # Row-group statistics on film let a reader skip other films' rows.
+    one = pq.read_table(out, filters=[("film", "=", 2)])
+    assert set(one["film"].to_pylist()) == {2}
+    # Same rows as one big row group.
+    monkeypatch.setattr(corpus_mod, "ROW_GROUP_ROWS", 1 << 20)
+    build_corpus([library], tmp_path / "d.parquet")
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "d.parquet"))
+
+
+# -- bad input ------------------------------------------------------------------------
+def test_damaged_and_foreign_json_are_skipped(library, tmp_path, capsys):
+    (library / "broken.json").write_text('{"format": "streamspec-spectrum", "strips": [')
+    (library / "notes.json").write_text('{"hello": 1}')
+    out = tmp_path / "c.parquet"
+    code, stdout, stderr = run(["corpus", library, "-o", out], capsys)
+    assert code == 1  # a corpus was written, but not from every file
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("streamspec corpus: warning: skipped ") for line in lines)
+    assert "broken.json" in lines[0] and "notes.json" in lines[1]
+    assert "skipped 2 unreadable" in stdout
+    assert len(pd.read_parquet(tmp_path / "c-films.parquet")) == 3
+
+
+def test_no_spectra(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(["corpus", empty, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "no spectra in" in err and "no .json files" in err
+    (empty / "bad.json").write_text("not json")
+    code, _, err = run(["corpus", empty, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2
+    assert "none of the 1 .json files is a readable spectrum" in err
+    assert "warning: skipped" in err and "bad.json" in err
+    code, _, err = run(["corpus", tmp_path / "missing", "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2 and "no such file or folder" in err
+    assert not list(tmp_path.glob("*.parquet")) and not list(tmp_path.glob(".*"))
+
+
+def test_unwritable_outputs(library, tmp_path, capsys):
+    for out, words in [
+        (tmp_path / "nowhere" / "c.parquet", "does not exist"),
+        (tmp_path, "is a directory"),
+        (tmp_path / "c.csv", "name it .parquet"),
+        (library / "red-spectrum.json" / "c.parquet", "not a directory"),
+    ]:
+        code, stdout, err = run(["corpus", library, "-o", out], capsys)
+        assert code == 2, out
+        assert words in err and err.count("\n") == 1 and stdout == ""
+    # An output that is one of the inputs (here: a file named as a spectrum).
+    target = tmp_path / "x.parquet"
+    target.write_text("{}")
+    code, _, err = run(["corpus", target, library, "-o", target], capsys)
+    assert code == 2 and "is an input spectrum" in err
+    assert target.read_text() == "{}"
+
+
+def test_a_failed_write_leaves_the_old_corpus(library, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    before = out.read_bytes(), (tmp_path / "c-films.parquet").read_bytes()
+
+    def fail(rows):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(corpus_mod, "_films_table", fail)
+    code, _, err = run(["corpus", library, "-o", out], capsys)
+    assert code == 2 and "No space left on device" in err
+    assert (out.read_bytes(), (tmp_path / "c-films.parquet").read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c-films.parquet", "c.parquet", "spectra"]
+
+
+def test_without_pyarrow(library, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    code, stdout, err = run(["corpus", library, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2 and stdout == ""
+    assert err == (
+        "streamspec corpus: error: the corpus needs pyarrow, which is not installed: "
+        "pip install 'streamspec[corpus]'\n"
+    )
+    with pytest.raises(MissingDependencyError, match=r"streamspec\[corpus\]"):
+        Corpus(library)
+    assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_package_import_does_not_load_pyarrow():
+    code = (
+        "import sys, streamspec; assert 'pyarrow' not in sys.modules; "
+        "assert 'pandas' not in sys.modules; streamspec.Corpus; "
+        "assert 'pyarrow' not in sys.modules"  # not even the module: only a Corpus does
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+# -- the library ----------------------------------------------------------------------
+def test_corpus_from_folder_or_parquet(library, tmp_path):
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    on_disk, in_memory = Corpus(out), streamspec.Corpus(library)
+    assert len(on_disk) == len(in_memory) == 3
+    assert on_disk.path == out and in_memory.path is None
+    pd.testing.assert_frame_equal(on_disk.strips, in_memory.to_pandas())
+    pd.testing.assert_frame_equal(
+        on_disk.films.drop(columns="path"), in_memory.films.drop(columns="path")
+    )
+    assert str(on_disk.strips["segment"].dtype) == "Int32"
+    assert len(Corpus(tmp_path / "c-films.parquet").films) == 3  # named by its films table
+    assert on_disk.film_id("red.mp4") == 1 and on_disk.film_id(2) == 2
+    assert on_disk.film_id(str(library / "red-spectrum.json")) == 1
+    with pytest.raises(streamspec.InputError, match="no film 'nope'"):
+        on_disk.film_id("nope")
+    with pytest.raises(streamspec.InputError, match="no film 7"):
+        on_disk.palette(7)
+
+
+def test_corpus_from_a_folder_with_a_damaged_file_warns(library):
+    (library / "broken.json").write_text("{")
+    with pytest.warns(UserWarning, match="broken.json"):
+        c = Corpus(library)
+    assert len(c) == 3 and [p.name for p, _ in c.skipped] == ["broken.json"]
+
+
+def test_corpus_refuses_other_parquet(tmp_path):
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "other.parquet")
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "other-films.parquet")
+    with pytest.raises(streamspec.InputError, match="not a streamspec corpus colours table"):
+        Corpus(tmp_path / "other.parquet")
+    (tmp_path / "text.parquet").write_text("hello")
+    (tmp_path / "text-films.parquet").write_text("hello")
+    with pytest.raises(streamspec.InputError, match="not a Parquet file"):
+        Corpus(tmp_path / "text.parquet")
+    with pytest.raises(streamspec.InputError, match="no such file"):
+        Corpus(tmp_path / "absent.parquet")
+
+
+def test_palette_merges_near_duplicates(library, tmp_path):
+    c = Corpus(library)
+    red = c.palette("red.mp4", k=5)
+    assert list(red.columns) == ["rank", "hex", "r", "g", "b", "share"]
+    # Six shades of red within 6 levels are one colour; blue is the other.
+    assert len(red) == 2
+    top = red.iloc[0]
+    assert np.linalg.norm(oklab(np.array([top.r, top.g, top.b], np.uint8)) - oklab(RED)) < 0.02
+    assert top.share > 0.8 and red["share"].sum() == pytest.approx(1.0)
+    assert red.iloc[1]["hex"] == "#1e28dc"  # BLUE, exactly
+    everyone = c.palette(k=3)
+    assert everyone.columns[0] == "film" and set(everyone["film"]) == {0, 1, 2}
+
+
+def test_palette_averages_in_linear_light(tmp_path):
+    # Half black, half white: merged into one colour, the mean is taken in linear light
+    # (0.5 -> sRGB 188), not on the sRGB numbers (128).
+    spec = make_spectrum(lambda i: [((0, 0, 0), 1), ((255, 255, 255), 1)], 4, name="bw.mp4")
+    c = Corpus(save(spec, tmp_path / "bw.json"))
+    two = c.palette(0)
+    assert sorted(two["hex"]) == ["#000000", "#ffffff"]
+    one = c.palette(0, k=1, merge=1.0)
+    assert one["hex"].tolist() == ["#bcbcbc"] and one["share"].tolist() == [1.0]
+    black_white = srgb_to_linear(np.array([[0, 0, 0], [255, 255, 255]], np.uint8))
+    assert linear_to_srgb(black_white.mean(axis=0)).tolist() == [188, 188, 188]
+
+
+def test_palette_threshold_is_documented():
+    # Colours just under the threshold merge; just over, they stay apart.
+    a, b = np.array([220, 30, 30], np.uint8), np.array([200, 30, 30], np.uint8)
+    assert np.linalg.norm(oklab(a) - oklab(b)) < MERGE_DISTANCE
+    rgb = np.array([a, b])
+    cols, w = corpus_mod._merge_colours(rgb, np.array([0.6, 0.4]), 10, MERGE_DISTANCE)
+    assert len(cols) == 1 and w.tolist() == [pytest.approx(1.0)]
+    cols, w = corpus_mod._merge_colours(rgb, np.array([0.6, 0.4]), 10, 0.01)
+    assert cols.tolist() == [[220, 30, 30], [200, 30, 30]]
+
+
+def test_rank_by_colour(library, tmp_path):
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    for c in (Corpus(out), Corpus(library)):
+        red = c.rank_by_colour(RED)
+        assert red["title"].tolist() == ["red.mp4", "half.mov", "green.mkv"]
+        shares = dict(zip(red["title"], red["share"], strict=True))
+        assert shares["red.mp4"] > 0.8 and 0.3 < shares["half.mov"] < 0.7
+        assert 0 < shares["green.mkv"] < 0.2  # the red accent
+        green = c.rank_by_colour("#1ec828")
+        assert green["title"].iloc[0] == "green.mkv"
+        assert c.rank_by_colour((255, 0, 255))["share"].max() == 0.0
+    with pytest.raises(streamspec.InputError, match="#rrggbb"):
+        Corpus(out).rank_by_colour("red")
+
+
+def test_rank_by_colour_with_the_full_colour_table(library, tmp_path, monkeypatch):
+    # Large corpora test colours through a table of all 2^24 colours: same answer.
+    c = Corpus(library)
+    small = c.rank_by_colour(RED)
+    monkeypatch.setattr(Corpus, "_rows", lambda self: 1 << 30)
+    pd.testing.assert_frame_equal(c.rank_by_colour(RED), small)
+
+
+def test_timeline(library):
+    c = Corpus(library)
+    t = c.timeline("half.mov")
+    assert list(t.columns) == ["slot", "time", "segment", "hex", "r", "g", "b", "L", "C", "h"]
+    assert t["slot"].tolist() == list(range(8))
+    # Odd strips red, even blue: the hue alternates.
+    reds = t[t["slot"] % 2 == 1]
+    assert ((reds["h"] < 40) | (reds["h"] > 340)).all()
+    assert ((t[t["slot"] % 2 == 0]["h"] - 264).abs() < 15).all()
+    assert t["segment"].isna().all()
+    assert c.timeline("red.mp4")["segment"].tolist() == [0] * 6 + [1] * 6
+
+
+def test_rendered_clips(tmp_path, capsys):
+    """Render real (generated) clips, then gather them: the red film ranks first for red."""
+    from videos import make_video, noisy
+
+    for name, colour in (("reds", [200, 30, 40]), ("blues", [30, 40, 200])):
+        make_video(
+            tmp_path / f"{name}.mp4", noisy([colour, [128, 128, 128]], 3.0), seconds=4, gop=10
+        )
+        code, _, err = run(
+            ["render", tmp_path / f"{name}.mp4", "-o", tmp_path / f"{name}.png", "-q", "--k", "6"],
+            capsys,
+        )
+        assert code == 0, err
+    code, _, err = run(["corpus", tmp_path, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 0, err
+    c = Corpus(tmp_path / "c.parquet")
+    assert c.films["title"].tolist() == ["blues.mp4", "reds.mp4"]
+    assert c.films["codec"].tolist() == ["h264", "h264"]
+    assert (c.films["width"] == 64).all() and (c.films["k"] == 6).all()
+    assert c.rank_by_colour([200, 30, 40])["title"].iloc[0] == "reds.mp4"
+    top = c.palette("reds.mp4", k=2)
+    assert np.abs(top.iloc[0][["r", "g", "b"]].to_numpy(int) - [200, 30, 40]).max() < 25
