@@ -22,3 +22,17 @@ def media_dir() -> Path:
     if not MEDIA.is_dir() or not any(MEDIA.glob("*.mp4")):
         pytest.skip("real footage (../shared/media) is not available")
     return MEDIA
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for running ``python -m streamspec`` in a test: this checkout's
+    package first on the path (whatever an editable install points at), headless SDL."""
+    old = os.environ.get("PYTHONPATH")
+    path = str(ROOT) + (os.pathsep + old if old else "")
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+        **extra,
+    }

@@ -6,7 +6,6 @@ Every way out of the window must leave a complete, valid spectrum on disk.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 import pytest
+from conftest import subprocess_env
 from PIL import Image
 from videos import make_video, noisy
 
@@ -344,7 +344,7 @@ def test_bad_play_options(tmp_path, capsys):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signals_save(tmp_path, sig):
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    env = subprocess_env()
     out = tmp_path / "sig.png"
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamspec", "play", "-o", str(out), "--size", "480x360"],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import subprocess_env
 from PIL import Image
 
 from streamspec.cli import main
@@ -198,6 +199,7 @@ def test_cli_subprocess_no_traceback(tmp_path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
     proc = subprocess.run(
         [sys.executable, "-m", "streamspec", "quantize", str(bad), "-k", "3"],
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=120,

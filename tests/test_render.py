@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import subprocess_env
 from PIL import Image
 from videos import make_video, mean_colour, noisy, solid
 
@@ -349,7 +350,7 @@ def _progress_then_signal(args: list[str], sig: int, tmp_path: Path) -> tuple[in
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "80"},
+        env=subprocess_env(COLUMNS="80"),
     )
     assert proc.stderr is not None
     buf = b""
