@@ -423,6 +423,7 @@ def expect_colours(strip: dict) -> list[tuple[str, float]]:
 
 def check_strip_shown(driver, strip: dict, label: str | None = None) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     tip = driver.find_element(By.ID, "tip")
     assert tip.is_displayed()
@@ -430,6 +431,13 @@ def check_strip_shown(driver, strip: dict, label: str | None = None) -> None:
     assert lines[0] == format_time(strip["time"])
     if label:
         assert label in lines[1]
+    # the full list follows once the pointer rests
+    WebDriverWait(driver, 5).until(
+        lambda d: d.execute_script(
+            "return document.getElementById('details-head').textContent.startsWith(arguments[0])",
+            lines[0],
+        )
+    )
     want = expect_colours(strip)
     got = shown_colours(driver)
     assert {h for h, _ in got} == {h for h, _ in want}

@@ -558,6 +558,7 @@
   function hideTip() { tip.hidden = true; }
 
   function showDetails(fi, i) {
+    clearTimeout(detailsTimer);
     const f = films[fi];
     const list = merged(f, i);
     const t = f.time[i];
@@ -575,6 +576,14 @@
     $('details-list').replaceChildren(...list.map(colourItem));
     $('details').dataset.film = fi;
     $('details').dataset.strip = i;
+  }
+
+  // The full list waits until the pointer rests: rebuilding ~50 rows on every move
+  // would cost the hover its frame.
+  let detailsTimer = 0;
+  function detailsLater(fi, i) {
+    clearTimeout(detailsTimer);
+    detailsTimer = setTimeout(() => showDetails(fi, i), 80);
   }
 
   let announceTimer = 0;
@@ -697,7 +706,7 @@
     const old = state.hover;
     if (!now !== !old || (now && (now.film !== old.film || now.strip !== old.strip))) {
       state.hover = now;
-      if (now) { fillTip(now.film, now.strip); showDetails(now.film, now.strip); } else hideTip();
+      if (now) { fillTip(now.film, now.strip); detailsLater(now.film, now.strip); } else hideTip();
       requestOverlay();
     }
     if (now) placeTip(x, y);
