@@ -463,12 +463,13 @@
     const b = stripBox(c.film, c.strip);
     const w = Math.max(b.w, 3);
     const x = Math.round(b.cx - w / 2);
+    // A coloured line on a dark halo: visible on any strip.
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = 'rgb(0 0 0 / 70%)';
+    ctx.strokeRect(x - 2, b.y - 1, Math.round(w) + 4, b.h + 2);
     ctx.lineWidth = 2;
-    ctx.strokeStyle = '#000';
-    ctx.strokeRect(x - 1, b.y + 1, Math.round(w) + 2, b.h - 2);
-    ctx.lineWidth = 1.5;
     ctx.strokeStyle = colour;
-    ctx.strokeRect(x - 2.5, b.y - 0.5, Math.round(w) + 5, b.h + 1);
+    ctx.strokeRect(x - 2, b.y - 1, Math.round(w) + 4, b.h + 2);
   }
 
   function drawOverlay() {
