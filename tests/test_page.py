@@ -461,6 +461,34 @@ def test_page_loads_offline_without_errors(driver, site):
 
 
 @pytest.mark.browser
+def test_strips_are_stacked_as_the_data_says(driver, site):
+    """The canvas's strip bitmap, pixel for pixel: streamspec's colours in streamspec's
+    order, each run ending at its cumulative share of the 512 rows (within half a row; a
+    redrawn PNG apportions rows by largest remainder instead, so its runs may differ by
+    a row)."""
+    import io
+
+    from PIL import Image
+
+    load(driver, site["dir"] / "plain.html")
+    url = driver.execute_script(
+        "return streamspecPage.films[0].tiles.get(0).toDataURL('image/png')"
+    )
+    got = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    spec = Spectrum.load(site["data"][0])
+    rows = got.shape[0]
+    assert got.shape == (512, len(spec), 3)
+    for x, s in enumerate(spec.strips):
+        idx = order_palette(s.palette, s.counts, "hls")
+        cum = np.cumsum(apportion(s.counts[idx], SHARE_SCALE))
+        ends = np.floor(cum * rows / SHARE_SCALE + 0.5).astype(int)
+        exact = np.cumsum(s.counts[idx]) / s.counts.sum() * rows
+        assert np.abs(ends - exact).max() <= 0.5 + 0.05  # plus the 1/65535ths' rounding
+        want = np.repeat(s.palette[idx], np.diff(np.concatenate([[0], ends])), axis=0)
+        np.testing.assert_array_equal(got[:, x], want)
+
+
+@pytest.mark.browser
 def test_times_are_formatted_as_in_python(driver, site):
     load(driver, site["dir"] / "plain.html")
     times = [0, 0.004, 0.005, 0.015, 1.5, 59.995, 61.04, 3599.999, 3600, 7322.04, 0.1 + 0.2]
