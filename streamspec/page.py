@@ -336,7 +336,9 @@ def page_html(
             f"script-src {_sha256(js)}",
             f"style-src {_sha256(css)}",
             "img-src data:",
-            "media-src *" if video_src is not None else "media-src 'none'",
+            # "*" covers http(s) and the page's own scheme; file: is said for browsers
+            # that read it narrowly.
+            "media-src * file:" if video_src is not None else "media-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",
         ]

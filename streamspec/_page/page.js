@@ -988,6 +988,7 @@
 
   // ---- start -------------------------------------------------------------------------------
   function resized() {
+    hideTip(); // its place was for the old layout
     const wasFit = view.fit;
     const centre = tOf(W / 2);
     layout();
