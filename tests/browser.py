@@ -29,7 +29,7 @@ ARGS = (
 
 def _find(env: str, names: tuple[str, ...]) -> str | None:
     if os.environ.get(env):
-        return os.environ[env]
+        return os.environ[env] if Path(os.environ[env]).is_file() else None
     for name in names:
         found = shutil.which(name) or (
             f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").is_file() else None
