@@ -204,7 +204,9 @@ def test_two_hour_page_is_small(tmp_path):
 
 
 def test_page_is_self_contained(tmp_path):
-    out = write_page(make_spectrum(), tmp_path / "p.html", title='A <b>"film"</b> & co')
+    # a name that tries to end the data's <script> element
+    spec = make_spectrum(name="</script><script>alert(1)</script>.mp4")
+    out = write_page(spec, tmp_path / "p.html", title='A <b>"film"</b> & co')
     text = out.read_text()
     assert not re.search(r"(?i)\b(?:https?|ftp|wss?):", text)
     # every src / href (quoted or not) is a data: URL or a fragment
