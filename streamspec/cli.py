@@ -533,6 +533,48 @@ def _run_redraw(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- page ------------------------------------------------------------------------------
+def _add_page(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "page",
+        help="write a spectrum (or several, compared) as one self-contained web page",
+        description="Write one HTML file that shows the spectrum with its time axis, chapters "
+        "and segments: hover for a strip's time and colours, click to copy the time, zoom "
+        "and pan. Everything is inside the file; it works offline. Several spectra are "
+        "stacked on one time axis.",
+    )
+    p.add_argument(
+        "data", nargs="+", metavar="SPECTRUM.json", help="spectrum data (.json, or its image)"
+    )
+    p.add_argument("-o", "--output", metavar="PAGE.html", required=True, help="the page to write")
+    p.add_argument(
+        "--video",
+        metavar="PATH_OR_URL",
+        help="add a player: clicking the spectrum seeks it, a playhead follows it",
+    )
+    p.add_argument("--title", help="the page's title (default: the film's name)")
+    p.set_defaults(run=_run_page)
+
+
+def _run_page(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .page import PageWarning, write_page
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PageWarning)
+        out = write_page(args.data, args.output, video=args.video, title=args.title)
+    for w in caught:
+        if issubclass(w.category, PageWarning):
+            print(f"{PROG} page: warning: {w.message}", file=sys.stderr)
+        else:  # pragma: no cover - not ours: let it show as it would have
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    size = out.stat().st_size
+    n = len(args.data)
+    print(f"wrote {out}: {n} spectr{'um' if n == 1 else 'a'}, {size / 1e6:.1f} MB")
+    return 0
+
+
 # -- devices ---------------------------------------------------------------------------
 def _add_devices(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -695,6 +737,7 @@ _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_play,
     _add_redraw,
     _add_quantize,
+    _add_page,
     _add_devices,
     _add_corpus,
     _add_compare,
