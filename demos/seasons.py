@@ -15,7 +15,6 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 import streamspec
-from streamspec.segments import segment_spectrum
 
 
 def titled(img: Image.Image, title: str) -> Image.Image:
@@ -33,11 +32,10 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    spec = streamspec.render(None, every=args.every, axis=True, chapters="auto")
-    segments = segment_spectrum(spec)
+    spec = streamspec.render(None, every=args.every, axis=True, chapters="auto", segments=True)
+    segments = spec.segments
     by_chapter = spec.render_image(axis=True, chapters=True)
     by_segment = spec.render_image(axis=True, segments=True)
-    spec.settings.update(chapters="auto", segments="auto")
     spec.save(args.out / "seasons.png")
     by_chapter.save(args.out / "seasons-chapters.png")
     by_segment.save(args.out / "seasons-segments.png")

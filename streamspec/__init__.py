@@ -11,10 +11,9 @@ share of the frame.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import InputError, OutputError, StreamspecError
 from .kmeans import ColorKMeans
 from .spectrum import Spectrum, Strip

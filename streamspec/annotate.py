@@ -22,7 +22,7 @@ from .timefmt import format_hms, nice_ticks
 if TYPE_CHECKING:
     from .spectrum import Spectrum
 
-__all__ = ["annotate_image", "parse_chapters", "read_chapters", "spectrum_slot"]
+__all__ = ["annotate_image", "parse_chapters", "read_chapters"]
 
 BACKGROUND = (16, 16, 18)
 INK = (230, 230, 235)
@@ -146,11 +146,13 @@ def annotate_image(
 
     slots = spectrum.width_slots
 
+    grid = spectrum.grid
+
     def x_of(t: float) -> float:
         # Slot i covers [i, i + 1) strips; its sample time sits at its middle.
-        return (spectrum_slot(spectrum, t) + 0.5) * strip_width
+        return grid.column_of_time(t) * strip_width
 
-    end_time = spectrum.slot_time(slots - 0.5) if slots else 0.0
+    end_time = grid.span(slots - 1)[1] if slots else 0.0
     y = h
     if segments:
         for seg in segments:
@@ -192,7 +194,7 @@ def annotate_image(
                 draw.text(((x0 + x1 - tw) / 2, top + 2 * pad), title, font=font, fill=INK)
         y += chap_h
     if axis:
-        t0 = spectrum.slot_time(-0.5) if slots else 0.0
+        t0 = grid.span(0)[0] if slots else 0.0
         label_w = _text_w(draw, "0:00:00", small) * 2.0
         ticks = nice_ticks(max(t0, 0.0), end_time, max(1, int(w // max(label_w, 1))))
         draw.line([(0, y + 1), (w, y + 1)], fill=DIM)
@@ -209,10 +211,3 @@ def annotate_image(
                 draw.text((lx, y + 2 + pad), label, font=small, fill=DIM)
                 last_right = lx + tw
     return out
-
-
-def spectrum_slot(spectrum: Spectrum, t: float) -> float:
-    """Fractional slot whose sample time is ``t`` (inverse of ``slot_time``)."""
-    s = spectrum.settings
-    step = float(s.get("step", 1.0)) or 1.0
-    return (t - float(s.get("start", 0.0))) / step - float(s.get("offset", 0.0))

@@ -10,10 +10,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
+from ._version import __version__
 from .errors import StreamspecError
+
+if TYPE_CHECKING:
+    from . import options
 
 __all__ = ["main"]
 
@@ -90,40 +93,94 @@ def _run_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- render ----------------------------------------------------------------------------
-def _time(text: str) -> float:
-    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (fractions allowed)."""
-    parts = text.strip().split(":")
-    try:
-        if len(parts) > 3 or any(p == "" for p in parts):
-            raise ValueError
-        value = 0.0
-        for p in parts:
-            value = value * 60 + float(p)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected seconds, MM:SS or HH:MM:SS, got {text!r}"
-        ) from None
-    if value < 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"time must be 0 or more, got {text!r}")
-    return value
+# -- options, derived from streamspec.options ----------------------------------------------
+# Library option name -> the flag that sets it, for error messages.
+_FLAGS: dict[str, str] = {}
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+def _text_parser(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse ``type`` from a library parser: its ValueError becomes a usage error."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            message = str(exc) if "got" in str(exc) else f"expected a number, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+
+    return convert
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+_int = _text_parser(int)
+_number = _text_parser(float)
+
+
+def _add_options(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup,
+    group: type,
+    *,
+    defaults: bool = True,
+    only: tuple[str, ...] | None = None,
+) -> None:
+    """Add a flag for every field of an option group (``only``: those fields).
+
+    Type, choices, default and help come from the field. ``defaults=False`` leaves every
+    flag at None, so a command (redraw) can tell "not given" from a default.
+    """
+    import dataclasses
+
+    for f in dataclasses.fields(group):
+        meta = f.metadata
+        if not meta.get("cli", True) or (only is not None and f.name not in only):
+            continue
+        flag = meta["flag"] or "--" + f.name.replace("_", "-")
+        names = [meta["short"], flag] if meta["short"] else [flag]
+        _FLAGS[f.name] = flag
+        kw: dict[str, object] = {"dest": f.name, "help": meta["help"]}
+        default = f.default if defaults else None
+        kind, parse, choices = meta["kind"], meta["parse"], meta["choices"]
+        if kind is bool and not choices:
+            kw["action"] = argparse.BooleanOptionalAction
+        elif choices:
+            kw["choices"] = choices
+            if parse is not None and default is not None:
+                default = next((c for c in choices if parse(c) == default), default)
+        else:
+            kw["type"] = _text_parser(parse or kind or str)
+        if meta["metavar"]:
+            kw["metavar"] = meta["metavar"]
+        kw["default"] = default
+        p.add_argument(*names, **kw)  # type: ignore[arg-type]
+
+
+def _collect(args: argparse.Namespace, group: type) -> dict[str, object]:
+    """The values the user gave for a group's fields (None where not given)."""
+    import dataclasses
+
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(group):
+        if not hasattr(args, f.name):
+            continue
+        value = getattr(args, f.name)
+        parse = f.metadata["parse"]
+        if value is not None and f.metadata["choices"] and parse is not None:
+            value = parse(value)  # choices are checked on the text, then parsed
+        out[f.name] = value
+    return out
+
+
+def _render_options(args: argparse.Namespace) -> options.RenderOptions:
+    from .options import RenderOptions
+
+    values: dict[str, object] = {}
+    for group in RenderOptions.GROUPS:
+        values.update(_collect(args, group))
+    return RenderOptions.from_kwargs(**values)
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
+    from .options import SourceOptions
+
     p.add_argument(
         "video",
         nargs="?",
@@ -131,56 +188,16 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="a video file or URL, webcam:N, or lavfi:GRAPH (default: the built-in demo film)",
     )
     p.add_argument("--webcam", metavar="N", help="read webcam N (same as VIDEO webcam:N)")
-    p.add_argument("--webcam-fps", type=_number, metavar="FPS", help="webcam frame rate")
-    p.add_argument("--webcam-size", metavar="WxH", help="webcam frame size, e.g. 1280x720")
+    _add_options(p, SourceOptions, only=("webcam_fps", "webcam_size"))
 
 
 def _add_look_args(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
-    d = (lambda v: v) if defaults else (lambda v: None)
-    p.add_argument("--height", type=_int, default=d(400), help="image height in pixels (400)")
-    p.add_argument(
-        "--order",
-        choices=["hls", "luma", "step", "count"],
-        default=d("hls"),
-        help="colour order in a strip (hls: hue, lightness, saturation)",
-    )
-    p.add_argument(
-        "--mode",
-        choices=["sorted", "average", "dominant", "slitscan"],
-        default=d("sorted"),
-        help="strip mode (sorted: the hue-sorted palette)",
-    )
-    p.add_argument(
-        "--strip-width", type=_int, default=d(1), metavar="PX", help="pixels per sample (1)"
-    )
-    p.add_argument(
-        "--axis",
-        action=argparse.BooleanOptionalAction,
-        default=d(False),
-        help="draw a time axis under the spectrum",
-    )
-    p.add_argument(
-        "--chapters",
-        metavar="FILE|auto|none",
-        default=d(None),
-        help="draw chapter brackets: a file of 'HH:MM:SS Title' lines (or CSV start,title), "
-        "or auto for the video's own chapters",
-    )
-    p.add_argument(
-        "--segments",
-        choices=["auto", "none"],
-        default=d(None),
-        help="auto: find where the palette changes and draw those colour chapters",
-    )
-    p.add_argument(
-        "--min-segment",
-        type=_number,
-        metavar="SECONDS",
-        default=None,
-        help="shortest automatic segment (default: 2%% of the film)",
-    )
+    from .options import LookOptions
+
+    _add_options(p.add_argument_group("look"), LookOptions, defaults=defaults)
 
 
+# -- render ----------------------------------------------------------------------------
 def _source_spec(args: argparse.Namespace) -> str | None:
     if args.webcam is not None and args.video is not None:
         raise StreamspecError("give VIDEO or --webcam, not both")
@@ -204,38 +221,14 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="output image, .png, .jpg, .webp or .tif by its extension (default "
         "VIDEO-spectrum.png, never overwriting); the data goes beside it as .json",
     )
+    from .options import QuantizerOptions, SamplingOptions, SourceOptions
+
     when = p.add_mutually_exclusive_group()
-    when.add_argument(
-        "--every",
-        type=_number,
-        metavar="SECONDS",
-        help="seconds between samples (default 2; 0.5 for the demo film)",
-    )
-    when.add_argument("--strips", type=_int, metavar="N", help="spread N samples over the film")
-    p.add_argument("-k", "--k", dest="k", type=_int, default=50, help="colours per strip (50)")
+    _add_options(when, SamplingOptions, only=("every", "strips"))
+    _add_options(p, SamplingOptions, only=("start", "end"))
+    _add_options(p, QuantizerOptions)
+    _add_options(p, SourceOptions, only=("seek", "crop"))
     _add_look_args(p)
-    p.add_argument(
-        "--start",
-        type=_time,
-        default=0.0,
-        metavar="TIME",
-        help="start at TIME (seconds, MM:SS or HH:MM:SS)",
-    )
-    p.add_argument("--end", type=_time, metavar="TIME", help="stop at TIME")
-    p.add_argument(
-        "--seek",
-        choices=["exact", "fast", "keyframes"],
-        default="fast",
-        help="decoding: exact frames, fast (skip non-reference frames between "
-        "samples; default) or keyframes only",
-    )
-    p.add_argument(
-        "--crop",
-        default="auto",
-        metavar="auto|none|W:H:X:Y",
-        help="crop black bars (auto), nothing, or a given rectangle",
-    )
-    p.add_argument("--seed", type=_int, default=0, help="random seed of the quantizer (0)")
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -246,57 +239,30 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_render)
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: save what is done, exit 130."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated()
-
-
 def _run_render(args: argparse.Namespace) -> int:
-    import signal
     import time
 
     from tqdm import tqdm
 
     from ._io import check_format_size
+    from ._signals import save_safely
     from .rendering import Renderer, check_spectrum_output, default_output
 
     spec = _source_spec(args)
+    options = _render_options(args)
     # Before anything is decoded: never replace the video (or the chapters file).
-    out = check_spectrum_output(spec, args.output or default_output(spec), chapters=args.chapters)
-    t0 = time.perf_counter()
-    renderer = Renderer(
-        spec,
-        every=args.every,
-        strips=args.strips,
-        k=args.k,
-        height=args.height,
-        order=args.order,
-        mode=args.mode,
-        start=args.start,
-        end=args.end,
-        seek=args.seek,
-        crop=args.crop,
-        strip_width=args.strip_width,
-        seed=args.seed,
-        axis=args.axis,
-        chapters=None if args.chapters in (None, "none") else args.chapters,
-        segments=args.segments == "auto",
-        min_segment=args.min_segment,
-        webcam_fps=args.webcam_fps,
-        webcam_size=args.webcam_size,
+    out = check_spectrum_output(
+        spec, args.output or default_output(spec), chapters=options.look.chapters
     )
+    t0 = time.perf_counter()
+    renderer = Renderer(spec, options)
     if renderer.total is not None:  # a picture the format cannot hold: say so now
         try:
             check_format_size((renderer.total * renderer.strip_width, renderer.height), out)
         except BaseException:
             renderer.close()
             raise
-    spectrum = renderer.spectrum
     info = renderer.source.info
-    old = signal.signal(signal.SIGTERM, _on_sigterm)
     show = False if args.quiet else args.progress  # None: tqdm decides (a terminal or not)
     bar = tqdm(
         total=renderer.total,
@@ -307,41 +273,23 @@ def _run_render(args: argparse.Namespace) -> int:
         leave=False,
         mininterval=0.2,
     )
-    interrupted = False
     try:
-        with renderer.source:
-            for _ in renderer:
-                bar.update(1)
+        spectrum = renderer.run(on_strip=lambda _: bar.update(1))
     except KeyboardInterrupt:
-        interrupted = True
+        print(f"{PROG} render: interrupted before the first strip; nothing saved", file=sys.stderr)
+        return 130
     finally:
         bar.close()
-    # Saving must not be cut short by a second Ctrl-C or SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        if interrupted:
-            if len(spectrum) == 0:
-                print(
-                    f"{PROG} render: interrupted before the first strip; nothing saved",
-                    file=sys.stderr,
-                )
-                return 130
-            spectrum.partial = True
-            spectrum.skipped_frames = renderer.source.errors
-        png, js = spectrum.save(out)
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, old)
+    png, js = save_safely(spectrum, out)
     for w in spectrum.warnings:
         print(f"{PROG} render: warning: {w}", file=sys.stderr)
     took = time.perf_counter() - t0
-    state = "interrupted; saved the partial spectrum" if interrupted else "wrote"
+    state = "interrupted; saved the partial spectrum" if renderer.interrupted else "wrote"
     print(
         f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(info.name)} "
         f"in {took:.1f} s"
     )
-    return 130 if interrupted else 0
+    return 130 if renderer.interrupted else 0
 
 
 def _short(name: str, n: int = 40) -> str:
@@ -368,80 +316,30 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
         help="where to save the spectrum: .png, .jpg, .webp or .tif (default "
         "VIDEO-spectrum.png, never overwriting; data beside it as .json)",
     )
-    p.add_argument(
-        "--every",
-        type=_number,
-        default=None,
-        metavar="SECONDS",
-        help="seconds between samples (default 2; 0.5 for the demo film)",
+    from .options import (
+        LookOptions,
+        QuantizerOptions,
+        SamplingOptions,
+        SourceOptions,
+        ViewOptions,
     )
-    p.add_argument("-k", "--k", dest="k", type=_int, default=50, help="colours per strip (50)")
-    p.add_argument(
-        "--order",
-        choices=["hls", "luma", "step", "count"],
-        default="hls",
-        help="colour order in a strip",
-    )
-    p.add_argument(
-        "--mode",
-        choices=["sorted", "average", "dominant", "slitscan"],
-        default="sorted",
-        help="strip mode",
-    )
-    p.add_argument("--start", type=_time, default=0.0, metavar="TIME", help="start at TIME")
-    p.add_argument("--end", type=_time, metavar="TIME", help="stop at TIME")
-    p.add_argument(
-        "--crop",
-        default="auto",
-        metavar="auto|none|W:H:X:Y",
-        help="crop black bars before analysis (the picture is shown whole)",
-    )
-    p.add_argument(
-        "--layout",
-        choices=["below", "right"],
-        default="below",
-        help="spectrum below the video (default) or to its right",
-    )
-    p.add_argument("--size", default="1280x720", metavar="WxH", help="window size (1280x720)")
-    p.add_argument(
-        "--zoom", type=_int, default=3, metavar="PX", help="pixels per strip in the window (3)"
-    )
-    p.add_argument(
-        "--exit-at-end", action="store_true", help="close the window when the video ends"
-    )
-    p.add_argument("--seed", type=_int, default=0, help="random seed of the quantizer (0)")
+
+    _add_options(p, SamplingOptions, only=("every", "start", "end"))
+    _add_options(p, QuantizerOptions)
+    _add_options(p, LookOptions, only=("order", "mode"))
+    _add_options(p, SourceOptions, only=("crop",))
+    _add_options(p, ViewOptions)
     p.set_defaults(run=_run_play)
-
-
-def _window_size(text: str) -> tuple[int, int]:
-    m = __import__("re").fullmatch(r"(\d+)[xX](\d+)", text.strip())
-    if not m or int(m.group(1)) < 160 or int(m.group(2)) < 120:
-        raise StreamspecError(f"--size must be WxH, at least 160x120, got {text!r}")
-    return int(m.group(1)), int(m.group(2))
 
 
 def _run_play(args: argparse.Namespace) -> int:
     from .live.app import play
 
     spec = _source_spec(args)
-    result = play(
-        spec,
-        every=args.every,
-        k=args.k,
-        order=args.order,
-        mode=args.mode,
-        start=args.start,
-        end=args.end,
-        crop=args.crop,
-        seed=args.seed,
-        layout=args.layout,
-        output=args.output,
-        exit_at_end=args.exit_at_end,
-        window_size=_window_size(args.size),
-        pixels_per_strip=args.zoom,
-        webcam_fps=args.webcam_fps,
-        webcam_size=args.webcam_size,
-    )
+    from .options import ViewOptions
+
+    view = ViewOptions.pick(_collect(args, ViewOptions))
+    result = play(spec, _render_options(args), view, output=args.output)
     if result.reason in ("interrupted", "terminated"):
         return 130
     if result.error:
@@ -477,6 +375,7 @@ def _run_redraw(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ._io import IMAGE_FORMATS, check_outputs, check_writable, image_format
+    from .options import LookOptions
     from .spectrum import Spectrum, json_path_for
 
     data = Path(args.data)
@@ -500,33 +399,10 @@ def _run_redraw(args: argparse.Namespace) -> int:
     image_format(out)
     check_writable(json_path_for(out))
     t0 = time.perf_counter()
-    spectrum = Spectrum.load(args.data)
-    s = spectrum.settings
-    for key in ("height", "order", "mode", "strip_width", "axis", "min_segment"):
-        value = getattr(args, key)
-        if value is not None:
-            s[key] = value
-    if args.chapters is not None:
-        if args.chapters == "none":
-            s["chapters"] = None
-        elif args.chapters == "auto":
-            s["chapters"] = "auto"
-            if not spectrum.chapters:
-                print(
-                    f"{PROG} redraw: warning: the data has no chapters of the video's own",
-                    file=sys.stderr,
-                )
-        else:
-            from .annotate import read_chapters
-
-            spectrum.chapters = read_chapters(args.chapters)
-            s["chapters"] = True
-    if args.segments is not None:
-        s["segments"] = "auto" if args.segments == "auto" else None
-        if args.segments == "auto":
-            from .segments import segment_spectrum
-
-            segment_spectrum(spectrum, min_seconds=s.get("min_segment"))
+    before = Spectrum.load(args.data)
+    spectrum = before.restyle(**_collect(args, LookOptions))  # type: ignore[arg-type]
+    for w in spectrum.warnings[len(before.warnings) :]:
+        print(f"{PROG} redraw: warning: {w}", file=sys.stderr)
     png, js = spectrum.save(out)
     took = time.perf_counter() - t0
     print(f"wrote {png} and {js.name}: {len(spectrum)} strips in {took:.2f} s")
@@ -757,6 +633,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _in_flag_words(exc: StreamspecError) -> str:
+    """The error, naming the flag a user types instead of the library's option name."""
+    import re
+
+    from .options import OptionError
+
+    if not isinstance(exc, OptionError) or exc.option not in _FLAGS:
+        return str(exc)
+    problem = exc.problem
+    for name in exc.related:
+        if name in _FLAGS:
+            problem = re.sub(rf"\b{name}\b", _FLAGS[name], problem)
+    return f"{_FLAGS[exc.option]} {problem}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -772,7 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StreamspecError as exc:
         if os.environ.get("STREAMSPEC_DEBUG"):
             raise
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {_in_flag_words(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)

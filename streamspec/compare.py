@@ -572,7 +572,7 @@ def compare_files(
         [("the source of an input", s.source_file()) for s in spectra], [("output", out, "-o")]
     )
     cmp = compare_spectra(spectra, names=[os.fspath(p) for p in paths], **kw)
-    from . import __version__
+    from ._version import __version__
 
     save_image(
         cmp.image,

@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import __version__
 from ._io import atomic_write, check_outputs, check_writable
+from ._version import __version__
 from .errors import InputError, OutputError, StreamspecError
 from .spectrum import Spectrum
 

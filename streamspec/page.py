@@ -45,8 +45,8 @@ from urllib.parse import quote
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import __version__
 from ._io import atomic_write, check_outputs, check_writable
+from ._version import __version__
 from .errors import InputError, OutputError
 from .spectrum import Spectrum, json_path_for
 from .strip import ORDERS, order_palette

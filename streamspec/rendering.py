@@ -4,37 +4,33 @@
 as they are made, so a caller (the CLI, a notebook, a test) can show progress and stop
 at any point with :attr:`Renderer.spectrum` holding everything done so far.
 :func:`render` is the one-call form.
+
+Data flows one way: source -> :class:`~streamspec.sampling.Sampler` (which frame serves
+each slot of the grid) -> :class:`~streamspec.sampling.StripMaker` (quantizer) ->
+strip -> :class:`Spectrum` -> the files it is saved to.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import queue
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ._io import check_outputs, check_writable, image_format, unique_path
+from ._signals import interrupts_as_keyboard, mark_partial
+from ._threads import Prefetch
+from .annotate import read_chapters
 from .errors import InputError
-from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH, check_image_size
-from .sources import (
-    SEEK_MODES,
-    Crop,
-    FrameSource,
-    analysis_size,
-    detect_crop,
-    fit_to_frames,
-    frame_step,
-    open_source,
-    parse_crop,
-    sample_frames,
-)
-from .spectrum import Spectrum, Strip, analyze_frame, json_path_for
-from .strip import MODES, ORDERS
+from .grid import SlotGrid
+from .limits import check_image_size
+from .options import DEMO_EVERY, Crop, OptionError, RenderOptions
+from .sampling import Sampler, StripMaker, fit_to_frames
+from .segments import segment_spectrum
+from .sources import FrameSource, analysis_size, detect_crop, frame_step, open_source
+from .spectrum import Spectrum, Strip, json_path_for
 from .timefmt import describe_time
 
 __all__ = [
@@ -46,171 +42,135 @@ __all__ = [
     "source_file",
 ]
 
-# The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
-DEMO_EVERY = 0.5
-
-
-def _number(
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    positive: bool = False,
-    integer: bool = False,
-) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InputError(f"{name} must be a number, got {value!r}")
-    try:
-        v = int(value) if integer else float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if integer and v != float(value):
-        raise InputError(f"{name} must be a whole number, got {value!r}")
-    if not integer and not math.isfinite(v):
-        raise InputError(f"{name} must be finite, got {value!r}")
-    if positive and v <= 0:
-        raise InputError(f"{name} must be greater than 0, got {value!r}")
-    if minimum is not None and v < minimum:
-        raise InputError(f"{name} must be at least {minimum:g}, got {value!r}")
-    if maximum is not None and v > maximum:
-        raise InputError(f"{name} must be at most {maximum:,g}, got {value!r}")
-    return v
-
 
 class Renderer:
     """Render a source to a spectrum, strip by strip.
 
-    Parameters mirror ``streamspec render``: ``every`` seconds between samples or
-    ``strips`` samples spread over the film; ``k`` colours per strip; ``height`` of the
-    image; strip ``order`` and ``mode``; ``start``/``end`` in seconds; decoding mode
-    ``seek`` (exact, fast, keyframes); ``crop`` ("auto", "none", "W:H:X:Y" or a
-    :class:`Crop`); ``strip_width`` pixels per sample; ``seed`` for the quantizer.
+    ``options`` (a :class:`~streamspec.options.RenderOptions`) say everything; keywords
+    (``every=2, k=50, height=400, seek="exact", ...``, the names of ``streamspec
+    render``'s options) override single options. Every option is checked before the
+    source is opened, and the plan (the slot grid, the crop) before anything is
+    decoded. Iterating yields the strips as they are made; :attr:`spectrum` holds
+    everything done so far.
     """
 
     def __init__(
         self,
         source: str | os.PathLike[str] | FrameSource | None = None,
-        *,
-        every: float | None = None,
-        strips: int | None = None,
-        k: int = 50,
-        height: int = 400,
-        order: str = "hls",
-        mode: str = "sorted",
-        start: float = 0.0,
-        end: float | None = None,
-        seek: str = "fast",
-        crop: str | Crop | None = "auto",
-        strip_width: int = 1,
-        seed: int = 0,
-        axis: bool = False,
-        chapters: str | list[dict[str, Any]] | None = None,
-        segments: bool = False,
-        min_segment: float | None = None,
-        webcam_fps: float | None = None,
-        webcam_size: str | None = None,
+        options: RenderOptions | None = None,
+        **overrides: Any,
     ) -> None:
-        # Everything is checked before the source is opened: bad options cost nothing.
-        if every is not None and strips is not None:
-            raise InputError("give --every or --strips, not both")
-        self.every = _number("--every", every, positive=True)
-        self.count = _number("--strips", strips, minimum=1, maximum=MAX_SLOTS, integer=True)
-        self.k = _number("--k", k, minimum=1, maximum=MAX_COLOURS, integer=True)
-        self.height = _number("--height", height, minimum=1, maximum=MAX_HEIGHT, integer=True)
-        self.strip_width = _number(
-            "--strip-width", strip_width, minimum=1, maximum=MAX_STRIP_WIDTH, integer=True
-        )
-        if self.count is not None:
-            check_image_size(self.count, self.strip_width, self.height)
-        self.start = _number("--start", start, minimum=0.0) or 0.0
-        self.end = _number("--end", end, minimum=0.0)
-        self.seed = _number("--seed", seed, minimum=0, maximum=2**63 - 1, integer=True)
-        if self.end is not None and self.end <= self.start:
-            raise InputError(
-                f"--start ({describe_time(self.start)}) must be before --end "
-                f"({describe_time(self.end)})"
-            )
-        if order not in ORDERS:
-            raise InputError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
-        if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        if seek not in SEEK_MODES:
-            raise InputError(f"unknown seek mode {seek!r}; choose one of {', '.join(SEEK_MODES)}")
-        self.order, self.mode, self.seek, self.axis = order, mode, seek, bool(axis)
-        self.chapters = _chapters_option(chapters)
-        self.segments = bool(segments)
-        self.min_segment = _number("--min-segment", min_segment, positive=True)
-        self._crop_spec = parse_crop(crop) if isinstance(crop, str) else crop
-
+        if overrides:
+            options = (options or RenderOptions()).override(**overrides)
+        self.options = opts = options or RenderOptions()
+        self.chapters = _chapters_option(opts.look.chapters)
+        if opts.sampling.strips is not None:
+            check_image_size(opts.sampling.strips, opts.look.strip_width, opts.look.height)
         self.size: tuple[int, int] | None = None
-        self.source = open_source(source, mode=seek, webcam_fps=webcam_fps, webcam_size=webcam_size)
+        self.interrupted = False
+        self.source = open_source(source, opts.source)
         try:
             self._plan()
         except BaseException:
             self.source.close()
             raise
 
+    # Read-only views of the options, by the names the CLI and the tests use.
+    @property
+    def k(self) -> int:
+        return self.options.quantizer.k
+
+    @property
+    def seed(self) -> int:
+        return self.options.quantizer.seed
+
+    @property
+    def height(self) -> int:
+        return self.options.look.height
+
+    @property
+    def strip_width(self) -> int:
+        return self.options.look.strip_width
+
+    @property
+    def start(self) -> float:
+        return self.options.sampling.start
+
+    @property
+    def seek(self) -> str:
+        return self.source.mode
+
+    @property
+    def total(self) -> int | None:
+        """The number of strips planned (None for an open-ended source)."""
+        return self.grid.slots
+
     def _plan(self) -> None:
-        info = self.source.info
-        if self.every is None and self.count is None:
-            self.every = 2.0 if info.kind != "demo" else DEMO_EVERY
+        """The slot grid: when each sample is taken, bounded by the frames there are."""
+        opts, info = self.options, self.source.info
+        sampling = opts.sampling
         duration = info.duration
-        if duration is not None and self.start >= duration:
-            raise InputError(
-                f"--start ({describe_time(self.start)}) is after the end of "
-                f"the film ({describe_time(duration)})"
+        if duration is not None and sampling.start >= duration:
+            raise OptionError(
+                "start",
+                f"({describe_time(sampling.start)}) is after the end of "
+                f"the film ({describe_time(duration)})",
             )
-        end = self.end if self.end is not None else duration
+        end = sampling.end if sampling.end is not None else duration
         if end is not None and duration is not None:
             end = min(end, duration)
-        if self.count is not None and end is None:
+        if sampling.strips is not None and end is None:
             what = "a live source has none" if info.live else f"{info.name!r} does not tell"
-            raise InputError(f"--strips needs a known duration, and {what}; use --every")
+            raise OptionError(
+                "strips", f"needs a known duration, and {what}; use every", related=("every",)
+            )
         self.stop = end
+        self.every: float | None = (
+            None if sampling.strips is not None else sampling.step_for(info.kind == "demo")
+        )
+        self.count: int | None = sampling.strips
         notes = self._fit_to_frames(end)
         if self.count is not None:
             assert end is not None
-            step, offset, total = (end - self.start) / self.count, 0.5, self.count
+            self.grid = SlotGrid.spread(sampling.start, end, self.count)
         else:
-            step, offset = float(self.every), 0.0
-            total = None if end is None else max(1, math.ceil((end - self.start) / step - 1e-9))
-        self.total: int | None = total
-        if total is not None:
-            check_image_size(total, self.strip_width, self.height)
+            assert self.every is not None
+            self.grid = SlotGrid.every(sampling.start, self.every, end)
+        if self.grid.slots is not None:
+            check_image_size(self.grid.slots, self.strip_width, self.height)
+        look = opts.look
+        chapters = self.chapters
         self.spectrum = Spectrum(
             settings={
                 "k": self.k,
                 "every": self.every,
                 "strips": self.count,
-                "height": self.height,
-                "order": self.order,
-                "mode": self.mode,
-                "strip_width": self.strip_width,
-                "start": self.start,
+                "height": look.height,
+                "order": look.order,
+                "mode": look.mode,
+                "strip_width": look.strip_width,
+                "start": self.grid.start,
                 "end": end,
-                "step": step,
-                "offset": offset,
+                "step": self.grid.step,
+                "offset": self.grid.offset,
                 "seek": self.seek,
                 "crop": None,
                 "seed": self.seed,
-                "axis": self.axis,
-                "chapters": "auto" if self.chapters == "auto" else bool(self.chapters) or None,
-                "segments": "auto" if self.segments else None,
-                "min_segment": self.min_segment,
+                "axis": look.axis,
+                "chapters": "auto" if chapters == "auto" else bool(chapters) or None,
+                "segments": "auto" if look.segments else None,
+                "min_segment": look.min_segment,
             },
             source=info.as_dict(),
-            slots=total,
+            slots=self.grid.slots,
             chapters=(
-                list(self.chapters)
-                if isinstance(self.chapters, list)
+                list(chapters)
+                if isinstance(chapters, list)
                 else [c.__dict__ for c in info.chapters]
             ),
         )
         self.spectrum.warnings.extend(notes)
-        if self.chapters == "auto" and not info.chapters:
+        if chapters == "auto" and not info.chapters:
             self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
 
     def _fit_to_frames(self, end: float | None) -> list[str]:
@@ -223,7 +183,7 @@ class Renderer:
         known = info.fps is not None and math.isclose(step * info.fps, 1.0)  # a usable rate
         frame = f"a frame ({step:g} s at {info.fps:g} fps)" if known else "1 ms"
         notes = []
-        if every != self.every:
+        if every != self.every and self.every is not None:
             what = "every frame" if known else "every 1 ms (the frame rate is unknown)"
             notes.append(f"--every {self.every:g} is shorter than {frame}: sampling {what}")
             self.every = every
@@ -242,17 +202,26 @@ class Renderer:
         """Settle the crop (detecting bars for ``crop="auto"``) and the analysis size."""
         if self.size is not None:
             return
-        spec = self._crop_spec
+        spec = self.options.source.crop
         crop = detect_crop(self.source, self.start, self.stop) if spec == "auto" else spec
         if isinstance(crop, Crop):
             W, H = self.source.info.width, self.source.info.height
             if crop.x + crop.w > W or crop.y + crop.h > H:
-                raise InputError(f"--crop {crop} does not fit in the {W}x{H} picture")
+                raise OptionError("crop", f"{crop} does not fit in the {W}x{H} picture")
         self.source.crop = crop
         self.spectrum.settings["crop"] = str(crop) if crop else None
         self.spectrum.settings["crop_mode"] = "auto" if spec == "auto" else "manual"
         self.size = analysis_size(*self.source.content_size)
         self.spectrum.settings["analysis_size"] = list(self.size)
+
+    def sampler(self) -> Sampler:
+        """The sampler of this render's grid (the crop settled first)."""
+        self.prepare()
+        return Sampler(self.source, self.grid, end=self.stop, size=self.size)
+
+    def strip_maker(self) -> StripMaker:
+        """What turns this render's samples into strips (``play`` uses it too)."""
+        return StripMaker(self.k, self.seed)
 
     def __iter__(self) -> Iterator[Strip]:
         """Decode, sample and quantize; yields each strip once it is in the spectrum.
@@ -260,27 +229,11 @@ class Renderer:
         Decoding runs in a thread of its own, a few samples ahead, while this thread
         quantizes (the kernels release the GIL), so the two overlap on two cores.
         """
-        self.prepare()
-        samples = _Prefetch(
-            lambda: sample_frames(
-                self.source, self.every, self.count, self.start, self.stop, self.size, self.seek
-            )
-        )
-        strip: Strip | None = None
+        sampler, maker = self.sampler(), self.strip_maker()
+        samples = Prefetch(sampler.samples)
         try:
             for sample in samples:
-                if sample.repeat and strip is not None:
-                    # The same frame as the previous sample (keyframes mode): same colours.
-                    strip = dataclasses.replace(strip, index=sample.index, target=sample.target)
-                else:
-                    strip = analyze_frame(
-                        sample.rgb,
-                        index=sample.index,
-                        target=sample.target,
-                        time=sample.time,
-                        k=self.k,
-                        seed=self.seed,
-                    )
+                strip = maker.make(sample)
                 self.spectrum.add(strip)
                 self.spectrum.skipped_frames = self.source.errors
                 yield strip
@@ -303,16 +256,27 @@ class Renderer:
             spec.warnings.append(f"{spec.skipped_frames} damaged packets or frames were skipped")
         if done == 0:
             raise InputError(f"{self.source.info.name!r}: no frames could be sampled")
-        if self.segments:
-            from .segments import segment_spectrum
+        if self.options.look.segments:
+            segment_spectrum(spec, min_seconds=self.options.look.min_segment)
 
-            segment_spectrum(spec, min_seconds=self.min_segment)
+    def run(self, on_strip: Callable[[Strip], None] | None = None) -> Spectrum:
+        """Render everything and return the spectrum (``on_strip`` is called with each
+        strip as it is made, e.g. for a progress bar).
 
-    def run(self) -> Spectrum:
-        """Render everything and return the spectrum."""
+        Ctrl-C (or SIGTERM, in the main thread) stops the render and returns what is
+        done as a partial spectrum (``spectrum.partial``, :attr:`interrupted`), ready
+        to save: nothing done is lost. It re-raises when not even one strip was made.
+        """
         try:
-            for _ in self:
-                pass
+            with interrupts_as_keyboard():
+                for strip in self:
+                    if on_strip is not None:
+                        on_strip(strip)
+        except KeyboardInterrupt:
+            if len(self.spectrum) == 0:
+                raise
+            self.interrupted = True
+            mark_partial(self.spectrum, self.source.errors)
         finally:
             self.close()
         return self.spectrum
@@ -327,8 +291,6 @@ def _chapters_option(value: str | list[dict[str, Any]] | None) -> str | list[dic
         return value
     if value == "auto":
         return "auto"
-    from .annotate import read_chapters
-
     return read_chapters(value)
 
 
@@ -387,71 +349,16 @@ def check_spectrum_output(
     return out
 
 
-class _Prefetch:
-    """Run an iterator in a daemon thread, a few items ahead of the consumer.
-
-    Exceptions in the thread are re-raised in the consumer; :meth:`close` stops the
-    thread at its next item (the consumer may stop early or be interrupted).
-    """
-
-    _DONE = object()
-
-    def __init__(self, make: Callable[[], Iterator[Any]], depth: int = 3) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(make,), daemon=True, name="streamspec-decode"
-        )
-        self._thread.start()
-
-    def _put(self, item: Any) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, make: Callable[[], Iterator[Any]]) -> None:
-        try:
-            for item in make():
-                if not self._put(item):
-                    return
-            self._put(self._DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._put(_Failure(exc))
-
-    def __iter__(self) -> Iterator[Any]:
-        while True:
-            try:
-                item = self._queue.get(timeout=0.1)
-            except queue.Empty:
-                if not self._thread.is_alive() and self._queue.empty():
-                    return
-                continue
-            if item is self._DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the thread and wait for it (briefly: a dead webcam must not hang us)."""
-        self._stop.set()
-        self._thread.join(timeout)
-
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-def render(source: str | os.PathLike[str] | FrameSource | None = None, **options: Any) -> Spectrum:
+def render(
+    source: str | os.PathLike[str] | FrameSource | None = None,
+    options: RenderOptions | None = None,
+    **overrides: Any,
+) -> Spectrum:
     """Render ``source`` (a path, URL, ``webcam:N``, ``lavfi:GRAPH``; None = the demo
-    film) to a :class:`Spectrum`. Options are those of :class:`Renderer`.
+    film) to a :class:`Spectrum`. Options are those of :class:`Renderer`; Ctrl-C returns
+    the partial spectrum (see :meth:`Renderer.run`).
 
     >>> spec = render("film.mp4", every=2.0)   # doctest: +SKIP
     >>> spec.save("film.png")                   # doctest: +SKIP
     """
-    return Renderer(source, **options).run()
+    return Renderer(source, options, **overrides).run()

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .spectrum import Spectrum, Strip
+if TYPE_CHECKING:
+    from .spectrum import Spectrum, Strip
+
 
 __all__ = ["colour_features", "find_segments", "novelty", "segment_spectrum"]
 
@@ -146,11 +148,12 @@ def segment_spectrum(
     min_len = max(3, round(min_seconds / step))
     starts = find_segments(colour_features(strips), min_length=min_len, sensitivity=sensitivity)
     bounds = [*starts, len(strips)]
+    grid = spectrum.grid
     out = []
     for a, b in itertools.pairwise(bounds):
         first, end_strip = strips[a], strips[b - 1]
-        start_t = spectrum.slot_time(first.index - 0.5) if a else spectrum.slot_time(-0.5)
-        end_t = spectrum.slot_time(end_strip.index + 0.5)
+        start_t = grid.span(first.index if a else 0)[0]
+        end_t = grid.span(end_strip.index)[1]
         out.append(
             {
                 "start": round(max(start_t, 0.0), 3),

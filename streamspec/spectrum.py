@@ -9,6 +9,7 @@ to redraw the image (in any order, mode or height) without decoding the film aga
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -22,7 +23,6 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, PngImagePlugin
 
-from . import __version__
 from ._io import (
     IMAGE_FORMATS,
     atomic_write,
@@ -34,9 +34,14 @@ from ._io import (
     save_image,
 )
 from ._schema import SchemaError, check_spectrum_json
+from ._version import __version__
+from .annotate import annotate_image, read_chapters
 from .errors import InputError, OutputError
+from .grid import SlotGrid
 from .kmeans import ColorKMeans
 from .limits import MAX_HEIGHT, MAX_JSON_BYTES, MAX_STRIP_WIDTH, check_image_size
+from .options import LookOptions
+from .segments import segment_spectrum
 from .strip import MODES, ORDERS, make_strip, sorted_strips
 
 __all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "json_path_for"]
@@ -157,12 +162,19 @@ class Spectrum:
             return last
         return max(self.slots, last)
 
+    @property
+    def look(self) -> LookOptions:
+        """The look the settings describe (the options' defaults for what is missing)."""
+        return LookOptions.from_settings(self.settings)
+
+    @property
+    def grid(self) -> SlotGrid:
+        """The slot grid: slot <-> time, both ways (see :mod:`streamspec.grid`)."""
+        return SlotGrid.from_settings(self.settings, self.slots)
+
     def slot_time(self, index: float) -> float:
         """Nominal time (s) of slot ``index`` (fractional slots interpolate)."""
-        s = self.settings
-        return float(s.get("start", 0.0)) + (index + float(s.get("offset", 0.0))) * float(
-            s.get("step", 1.0)
-        )
+        return self.grid.time(index)
 
     # -- image ----------------------------------------------------------------------------
     def columns(
@@ -173,9 +185,10 @@ class Spectrum:
         mode: str | None = None,
     ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
         """One column per slot: ``(height, slots, 3)`` pixels and a ``(slots,)`` filled mask."""
-        height = int(height or self.settings.get("height", 400))
-        order = order or self.settings.get("order", "hls")
-        mode = mode or self.settings.get("mode", "sorted")
+        look = self.look
+        height = int(height or look.height)
+        order = order or look.order
+        mode = mode or look.mode
         if order not in ORDERS:
             raise InputError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
         if mode not in MODES:
@@ -206,12 +219,12 @@ class Spectrum:
     def spectrum_array(self, **kw: Any) -> NDArray[np.uint8]:
         """The bare spectrum, ``(height, slots * strip_width, 3 or 4)``; empty slots are
         transparent (RGBA) when there are any."""
-        strip_width = int(kw.pop("strip_width", None) or self.settings.get("strip_width", 1))
+        strip_width = int(kw.pop("strip_width", None) or self.look.strip_width)
         if not 1 <= strip_width <= MAX_STRIP_WIDTH:
             raise InputError(
                 f"strip width must be from 1 to {MAX_STRIP_WIDTH} px, got {strip_width:,}"
             )
-        height = int(kw.get("height") or self.settings.get("height", 400))
+        height = int(kw.get("height") or self.look.height)
         check_image_size(self.width_slots, strip_width, height)
         cols, filled = self.columns(**kw)
         if not filled.all():
@@ -232,13 +245,11 @@ class Spectrum:
             raise InputError("the spectrum has no strips yet")
         img = Image.fromarray(arr, "RGBA" if arr.shape[2] == 4 else "RGB")
         if any(annotate.values()):
-            from .annotate import annotate_image
-
             img = annotate_image(
                 img,
                 self,
                 **annotate,
-                strip_width=int(kw.get("strip_width") or self.settings.get("strip_width", 1)),
+                strip_width=int(kw.get("strip_width") or self.look.strip_width),
             )
         return img
 
@@ -257,6 +268,66 @@ class Spectrum:
         buf = io.BytesIO()
         self.image.save(buf, format="PNG")
         return buf.getvalue()
+
+    # -- restyling ------------------------------------------------------------------------
+    def restyle(
+        self,
+        *,
+        height: int | None = None,
+        order: str | None = None,
+        mode: str | None = None,
+        strip_width: int | None = None,
+        axis: bool | None = None,
+        chapters: str | os.PathLike[str] | list[dict[str, Any]] | None = None,
+        segments: bool | None = None,
+        min_segment: float | None = None,
+    ) -> Spectrum:
+        """The same strips in another look (what ``streamspec redraw`` draws).
+
+        Options left at None keep the spectrum's own. ``chapters`` is a chapters file,
+        a list of chapter dicts, ``"auto"`` (the video's own, kept in the data) or
+        ``"none"``; ``segments`` True finds the colour segments again (with
+        ``min_segment``), False drops them. Every value is checked as ``render``
+        checks it. Returns a new :class:`Spectrum` sharing the strips.
+        """
+        given = {
+            "height": height,
+            "order": order,
+            "mode": mode,
+            "strip_width": strip_width,
+            "axis": axis,
+            "min_segment": min_segment,
+        }
+        look = LookOptions.from_settings(self.settings).replace(
+            **{k: v for k, v in given.items() if v is not None}
+        )
+        new = dataclasses.replace(
+            self,
+            settings=dict(self.settings),
+            warnings=list(self.warnings),
+            chapters=list(self.chapters),
+            segments=list(self.segments),
+            _strips=self._strips,
+        )
+        s = new.settings
+        s.update({k: getattr(look, k) for k in given if given[k] is not None})
+        if chapters is not None:
+            if chapters == "none":
+                s["chapters"] = None
+            elif chapters == "auto":
+                s["chapters"] = "auto"
+                if not self.chapters:
+                    new.warnings.append("the data has no chapters of the video's own")
+            else:
+                new.chapters = chapters if isinstance(chapters, list) else read_chapters(chapters)
+                s["chapters"] = True
+        if segments is not None:
+            s["segments"] = "auto" if segments else None
+            if segments:
+                segment_spectrum(new, min_seconds=s.get("min_segment"))
+            else:
+                new.segments = []
+        return new
 
     # -- saving ---------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -229,3 +229,18 @@ def test_play_refuses_absurd_sizes(rendered, tmp_path, capsys, extra, words):
     code, _, err = run(["play", clip, "-o", tmp_path / "o.png", *extra], capsys)
     assert words in one_line_error(code, err)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_or_null_look_settings_take_the_defaults(rendered, tmp_path, capsys):
+    """A file with ``height: null`` (or no look settings at all) redraws with the
+    defaults instead of failing inside the drawing code (found by the mutation test)."""
+    _, js = rendered
+    for mutate in (
+        lambda d: d["settings"].update(height=None, strip_width=None, order=None),
+        lambda d: [d["settings"].pop(k) for k in ("height", "order", "mode", "strip_width")],
+    ):
+        bad = _mutated(js, tmp_path, mutate)
+        out = tmp_path / "o.png"
+        code, _, err = run(["redraw", bad, "-o", out], capsys)
+        assert code == 0, err
+        assert Image.open(out).size[1] == 400

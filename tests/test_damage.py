@@ -17,7 +17,8 @@ import pytest
 from videos import make_video, noisy
 
 import streamspec
-from streamspec.sources import _GapCounter, open_source, sample_frames
+from streamspec.sources import open_source, sample_frames
+from streamspec.sources.pyav import _GapCounter
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210, 210]]
 SEEKS = ("exact", "fast", "keyframes")

@@ -229,3 +229,18 @@ def test_a_long_live_session_grows_by_its_strips_only():
     assert per_strip < 2500, f"{per_strip:.0f} bytes per strip"
     # 10 hours at one sample a second:
     assert per_strip * 36000 < 100e6
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5])
+def test_time_under_a_slot_is_its_sample_time(offset):
+    """The centre of slot i's column is slot i's sample time, also for a --strips
+    spectrum (offset 0.5): time_at_x and slot_time agree."""
+    spec = spectrum(slots=40, step=2.0)
+    spec.settings["offset"] = offset
+    m = LiveModel(spec, duration=80.0, aspect=16 / 9, pixels_per_strip=4)
+    m.scroll = 0.0
+    for i in (0, 3, 17):
+        x = m.layout.panel.x + (i + 0.5) * m.pps
+        assert m.time_at_x(x) == pytest.approx(spec.slot_time(i))
+        assert m.slot_at_x(x) == i
+        assert m.slot_of_time(spec.slot_time(i)) == pytest.approx(i)

@@ -242,7 +242,7 @@ def test_sample_times_refuses_a_zero_step_under_python_o():
         timeout=60,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    assert done.stdout.startswith("refused: --every must be"), done.stdout + done.stderr
+    assert done.stdout.startswith("refused: every must be"), done.stdout + done.stderr
 
 
 def test_a_pause_across_the_end_is_not_an_early_end(tmp_path):

@@ -325,7 +325,7 @@ def test_too_large_for_webp_is_refused_before_decoding(clip, tmp_path, capsys, m
     def boom(*a, **k):
         raise AssertionError("decoding started")
 
-    monkeypatch.setattr("streamspec.rendering.sample_frames", boom)
+    monkeypatch.setattr("streamspec.sampling.Sampler.walk", boom)
     out = tmp_path / "wide.webp"
     # 75 frames x 256 px: wider than WebP's 16,383 px, within the general limits.
     args = ["render", clip, "-o", out, "--every", "0.04", "--strip-width", "256", "-q"]

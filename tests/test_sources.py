@@ -316,7 +316,7 @@ def test_list_devices_is_a_list():
 
 
 def test_gap_counter():
-    from streamspec.sources import _GapCounter
+    from streamspec.sources.pyav import _GapCounter
 
     g = _GapCounter()
     order = [0, 3, 1, 2, 6, 4, 5]  # B-frame order: decode order is not pts order
@@ -332,7 +332,7 @@ def test_gap_counter():
 
 
 def test_skip_plan():
-    from streamspec.sources import _SkipPlan
+    from streamspec.sources.pyav import _SkipPlan
 
     plan = _SkipPlan([0.0, 10.0, 20.0], window=0.08, tolerance=0.02)
     # The packets that may hold the sample at 12.0 are decoded whole.

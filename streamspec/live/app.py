@@ -6,7 +6,6 @@ SIGTERM, an error in the worker, or a bug in the window itself.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -15,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from .._io import check_format_size, unique_path
+from .._signals import (
+    Terminated,
+    interrupts_as_keyboard,
+    mark_partial,
+    save_safely,
+    signals_held,
+)
+from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
 from ..sources import FrameSource
-from ..spectrum import Spectrum
 from .model import LiveModel
 from .pipeline import Pipeline
 
 __all__ = ["PlayResult", "play"]
-
-MAX_ZOOM = 32  # pixels per strip in the window
-MAX_WINDOW = 16_384  # SDL's largest window side on most drivers
 
 
 @dataclass
@@ -39,73 +42,46 @@ class PlayResult:
     model: LiveModel | None = None
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived."""
-
-
-def _save(spectrum: Spectrum, path: Path) -> tuple[Path, Path]:
-    done = len(spectrum)
-    spectrum.partial = spectrum.slots is None or done < spectrum.slots
-    return spectrum.save(path)
+# Every frame is shown, so play always decodes every frame.
+PLAY_SEEK = "exact"
+_VIEW_ALIASES = {"window_size": "size", "pixels_per_strip": "zoom"}
 
 
 def play(
     source: str | os.PathLike[str] | FrameSource | None = None,
+    options: RenderOptions | None = None,
+    view: ViewOptions | None = None,
     *,
-    every: float | None = None,
-    k: int = 50,
-    order: str = "hls",
-    mode: str = "sorted",
-    start: float = 0.0,
-    end: float | None = None,
-    crop: str = "auto",
-    seed: int = 0,
-    layout: str = "below",
     output: str | os.PathLike[str] | None = None,
-    exit_at_end: bool = False,
-    window_size: tuple[int, int] = (1280, 720),
-    pixels_per_strip: int = 3,
-    webcam_fps: float | None = None,
-    webcam_size: str | None = None,
     on_tick: Callable[[Any], None] | None = None,
     announce: Callable[[str], None] = lambda s: print(s, flush=True),
+    **overrides: Any,
 ) -> PlayResult:
     """Play ``source`` in a window with its spectrum building live; save on exit.
 
-    Returns a :class:`PlayResult`. Raises :class:`~streamspec.errors.InputError` (before
-    any window opens) for a source or option that cannot be used.
+    ``options`` are ``render``'s (the decoding mode is always exact here), ``view`` the
+    window's; keywords override single options of either (``every=0.5, layout="right",
+    size=(640, 480), ...``). Returns a :class:`PlayResult`. Raises
+    :class:`~streamspec.errors.InputError` (before any window opens) for a source or
+    option that cannot be used.
     """
-    from ..errors import InputError
-
-    if layout not in ("below", "right"):
-        raise InputError(f"--layout must be below or right, got {layout!r}")
-    if not 1 <= pixels_per_strip <= MAX_ZOOM:
-        raise InputError(f"--zoom must be from 1 to {MAX_ZOOM} px, got {pixels_per_strip}")
-    w, h = window_size
-    if not (160 <= w <= MAX_WINDOW and 120 <= h <= MAX_WINDOW):
-        raise InputError(f"--size must be from 160x120 to {MAX_WINDOW}x{MAX_WINDOW}, got {w}x{h}")
+    for old, new in _VIEW_ALIASES.items():  # the 0.1 keyword names
+        if old in overrides:
+            overrides[new] = overrides.pop(old)
+    view_names = ViewOptions.names()
+    view = (view or ViewOptions()).replace(
+        **{k: v for k, v in overrides.items() if k in view_names}
+    )
+    render_over = {k: v for k, v in overrides.items() if k not in view_names}
+    options = (options or RenderOptions()).override(**render_over, seek=PLAY_SEEK)
     # Before the source or a window opens: the saved spectrum must not replace the video.
     out = check_spectrum_output(source, output if output is not None else default_output(source))
-    renderer = Renderer(
-        source,
-        every=every,
-        k=k,
-        order=order,
-        mode=mode,
-        start=start,
-        end=end,
-        seek="exact",
-        crop=crop,
-        seed=seed,
-        webcam_fps=webcam_fps,
-        webcam_size=webcam_size,
-        height=400,
-    )
+    renderer = Renderer(source, options)
     src = renderer.source
     try:
         if renderer.total is not None:  # a picture the format cannot hold: say so now
             check_format_size((renderer.total, renderer.height), out)
-        renderer.prepare()
+        sampler = renderer.sampler()
     except BaseException:
         src.close()
         raise
@@ -116,20 +92,11 @@ def play(
         spectrum,
         duration=renderer.stop if not info.live else None,
         aspect=info.width / info.height,
-        layout=layout,
+        layout=view.layout,
         live=info.live,
-        pixels_per_strip=pixels_per_strip,
+        pixels_per_strip=view.zoom,
     )
-    pipeline = Pipeline(
-        src,
-        start=renderer.start,
-        every=float(renderer.every),
-        end=renderer.stop,
-        size=renderer.size,
-        k=renderer.k,
-        seed=renderer.seed,
-        display_size=(640, 360),
-    )
+    pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
 
     from .view import LiveWindow  # pygame only now, after every input check
 
@@ -146,49 +113,42 @@ def play(
         model,
         pipeline,
         title=info.name,
-        size=window_size,
-        exit_at_end=exit_at_end,
+        size=view.size,
+        exit_at_end=view.exit_at_end,
         on_snapshot=snapshot,
         on_tick=on_tick,
     )
 
-    def on_term(signum: int, frame: object) -> None:
-        raise _Terminated()
-
-    in_main = _is_main_thread()
-    old_term = signal.signal(signal.SIGTERM, on_term) if in_main else None
     reason = "quit"
+    png = js = None
     try:
-        window.open()
-        pipeline.start()
-        announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
-        reason = window.run()
+        with interrupts_as_keyboard():
+            window.open()
+            pipeline.start()
+            announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
+            reason = window.run()
+    except Terminated:
+        reason = "terminated"
     except KeyboardInterrupt:
         reason = "interrupted"
-    except _Terminated:
-        reason = "terminated"
     except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
         reason = "error"
         raise
     finally:
-        if in_main:  # saving must not be cut short by a second signal
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            pipeline.stop()
-            _drain_strips(pipeline, model)
-            window.close()
-            png = js = None
-            if len(spectrum):
-                png, js = _save(spectrum, out)
-                announce(f"saved {png} and {js.name}: {len(spectrum)} strips")
-            else:
-                announce("no strips were made; nothing saved")
-        finally:
-            src.close()
-            if in_main:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                signal.signal(signal.SIGTERM, old_term or signal.SIG_DFL)
+        with signals_held():  # saving must not be cut short by a second signal
+            try:
+                pipeline.stop()
+                _drain_strips(pipeline, model)
+                window.close()
+                if len(spectrum):
+                    if spectrum.slots is None or len(spectrum) < spectrum.slots:
+                        mark_partial(spectrum)
+                    png, js = save_safely(spectrum, out)
+                    announce(f"saved {png} and {js.name}: {len(spectrum)} strips")
+                else:
+                    announce("no strips were made; nothing saved")
+            finally:
+                src.close()
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
@@ -203,12 +163,6 @@ def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:
         ev = pipeline.events.get_nowait()
         if isinstance(ev, StripReady):
             model.spectrum.add(ev.strip)
-
-
-def _is_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ..grid import SlotGrid
 from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
 from ..timefmt import describe_time, nice_ticks
@@ -125,7 +126,7 @@ class LiveModel:
         self.live = live
         self.pps = max(1, int(pixels_per_strip))
         self.clock = clock
-        self.playhead = float(spectrum.settings.get("start", 0.0))
+        self.playhead = spectrum.grid.start
         self.visible: set[int] = set()
         self._waiting: dict[int, Strip] = {}  # arrived, not yet due
         self._shown_at: dict[int, float] = {}  # slot -> when its sample frame was shown
@@ -155,32 +156,39 @@ class LiveModel:
         return self.spectrum.slots
 
     @property
+    def grid(self) -> SlotGrid:
+        return self.spectrum.grid
+
+    @property
     def slots_in_view(self) -> float:
         return self.layout.panel.w / self.pps
 
     def slot_of_time(self, t: float) -> float:
         """Fractional slot at time ``t`` (slot i is centred on its sample time)."""
-        s = self.spectrum.settings
-        return (t - float(s.get("start", 0.0))) / float(s["step"]) - float(s.get("offset", 0.0))
+        return self.grid.slot(t)
 
-    def x_of_slot(self, slot: float) -> float:
-        return self.layout.panel.x + (slot - self.scroll) * self.pps
+    def x_of_slot(self, column: float) -> float:
+        """Window x of a column coordinate (strips from slot 0's left edge; a slot's
+        sample time is at ``slot + 0.5``)."""
+        return self.layout.panel.x + (column - self.scroll) * self.pps
+
+    def column_at_x(self, x: float) -> float:
+        """The column coordinate under window x (the inverse of :meth:`x_of_slot`)."""
+        return self.scroll + (x - self.layout.panel.x) / self.pps
 
     def slot_at_x(self, x: float) -> int:
-        return math.floor(self.scroll + (x - self.layout.panel.x) / self.pps)
+        return math.floor(self.column_at_x(x))
 
     def time_at_x(self, x: float) -> float:
         """Time under window x in the spectrum panel (clamped to the film)."""
-        slot = self.scroll + (x - self.layout.panel.x) / self.pps
-        t = self.spectrum.slot_time(slot - 0.5 + float(self.spectrum.settings.get("offset", 0)))
-        t = max(float(self.spectrum.settings.get("start", 0.0)), t)
+        t = max(self.grid.start, self.grid.time_of_column(self.column_at_x(x)))
         if self.duration is not None:
             t = min(t, self.duration)
         return t
 
     @property
     def playhead_x(self) -> float:
-        return self.x_of_slot(self.slot_of_time(self.playhead) + 0.5)
+        return self.x_of_slot(self.grid.column_of_time(self.playhead))
 
     def max_scroll(self) -> float:
         total = self.slots if self.slots is not None else self._last_slot() + 1

@@ -9,8 +9,6 @@ everything from an older generation is ignored by the UI.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import queue
 import threading
 import time
@@ -19,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..sources import FrameSource
-from ..spectrum import Strip, analyze_frame
+from .._threads import put_until
+from ..sampling import Sample, Sampler, StripMaker
+from ..sources import Frame
+from ..spectrum import Strip
 
 __all__ = ["DisplayFrame", "Ended", "Failed", "Pipeline", "StripReady"]
-
-_EPS = 1e-6
 
 
 @dataclass
@@ -54,30 +52,27 @@ class Failed:
 
 
 class Pipeline:
-    """Decode ``source`` from a start time, yielding display frames and strips.
+    """Decode from a start time, yielding display frames and strips.
 
-    ``start``/``every``/``end`` define the slot grid (slot i at ``start + i * every``),
-    ``size`` the analysis size, ``k``/``seed`` the quantizer. ``done`` is a set of slots
-    already computed (kept across seeks, so no strip is made twice).
+    ``sampler`` says which frame serves each slot (the same sampler ``render`` uses),
+    ``maker`` quantizes them, ``display_size`` is the size pictures are shown at.
+    ``done`` is a set of slots already computed (kept across seeks, so no strip is
+    made twice).
     """
 
     def __init__(
         self,
-        source: FrameSource,
+        sampler: Sampler,
+        maker: StripMaker,
         *,
-        start: float,
-        every: float,
-        end: float | None,
-        size: tuple[int, int],
-        k: int,
-        seed: int,
         display_size: tuple[int, int],
         depth: int = 8,
     ) -> None:
-        self.source = source
-        self.origin, self.every, self.end = start, every, end
-        self.size, self.k, self.seed = size, k, seed
-        self.live = source.info.live
+        self.sampler = sampler
+        self.maker = maker
+        self.source = sampler.source
+        self.origin = sampler.grid.start
+        self.live = self.source.info.live
         self.display_size = display_size
         self.frames: queue.Queue[DisplayFrame] = queue.Queue(maxsize=depth)
         self.events: queue.Queue[StripReady | Ended | Failed] = queue.Queue()
@@ -141,40 +136,27 @@ class Pipeline:
 
     def _play_from(self, t: float, gen: int) -> str | None:
         """Decode from ``t``; returns "ended", "seek" or None (stopped)."""
-        slot = max(0, math.ceil((t - self.origin) / self.every - _EPS))
-        for frame in self.source.frames(t, mode="exact"):
+        shown: Frame | None = None
+        for frame, served in self.sampler.walk(t, display=True):
             if self._stop.is_set():
                 return None
             if self._seek_to is not None:
                 return "seek"
-            if self.end is not None and frame.time >= self.end + _EPS:
-                return "ended"
-            sampled = []
-            strip: Strip | None = None  # one analysis per frame, as in render
-            while self.origin + slot * self.every <= frame.time + _EPS:
-                target = self.origin + slot * self.every
-                if self.end is not None and target >= self.end - _EPS:
-                    break
-                if slot not in self.done:
-                    t0 = time.perf_counter()
-                    if strip is None:
-                        strip = analyze_frame(
-                            frame.to_rgb(self.size),
-                            index=slot,
-                            target=target,
-                            time=frame.time,
-                            k=self.k,
-                            seed=self.seed,
-                        )
-                    else:
-                        strip = dataclasses.replace(strip, index=slot, target=target)
-                    ms = (time.perf_counter() - t0) * 1000
-                    self.done.add(slot)
-                    self.events.put(StripReady(gen, strip, ms))
-                sampled.append(slot)
-                slot += 1
+            for slot, target in served:
+                if slot in self.done:
+                    continue
+                t0 = time.perf_counter()
+                strip = self.maker.make(
+                    Sample(slot, target, frame.time, frame=frame, size=self.sampler.size)
+                )
+                ms = (time.perf_counter() - t0) * 1000
+                self.done.add(slot)
+                self.events.put(StripReady(gen, strip, ms))
+            if frame is shown:  # a held frame serving the last slots: already on screen
+                continue
+            shown = frame
             rgb = frame.to_rgb(self.display_size, cropped=False)
-            item = DisplayFrame(gen, frame.time, rgb, tuple(sampled))
+            item = DisplayFrame(gen, frame.time, rgb, tuple(slot for slot, _ in served))
             if not self._put(item):
                 return None if self._stop.is_set() else "seek"
         return "ended"
@@ -191,13 +173,9 @@ class Pipeline:
                         self.dropped += 1
                     except queue.Empty:
                         pass
-        while not self._stop.is_set() and self._seek_to is None:
-            try:
-                self.frames.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_until(
+            self.frames, item, lambda: self._stop.is_set() or self._seek_to is not None
+        )
 
 
 def _drain(q: queue.Queue) -> None:

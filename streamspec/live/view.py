@@ -194,7 +194,7 @@ class LiveWindow:
         if m.live:
             self.notify("a live source cannot seek")
             return
-        start = float(m.spectrum.settings.get("start", 0.0))
+        start = m.grid.start
         end = m.duration if m.duration is not None else t
         t = min(max(t, start), max(end - 0.05, start))
         self.generation = self.pipeline.seek(t)

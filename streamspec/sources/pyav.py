@@ -1,12 +1,7 @@
-"""Frame sources: files, streams, webcams, lavfi graphs and the built-in demo film.
+"""Sources decoded by PyAV: files, URLs, webcams and lavfi graphs.
 
-This (with the live view) is the only module that touches PyAV. A source yields
-lightweight :class:`Frame` handles in presentation order; a handle converts itself to
-an upright, square-pixel, cropped RGB array only when asked, with FFmpeg's scaler doing
-the resampling, so frames that are not sampled cost nothing beyond decoding.
-
-:func:`open_source` turns a spec into a source; :func:`sample_frames` walks a source and
-yields :class:`Sample` s at regular times in one of three decoding modes:
+With the live view's window, this is the only module that touches PyAV. The decoding
+mode is fixed when a source opens (``mode``):
 
 ``exact``      every frame is decoded (threaded); a sample is the first frame at or
                after its time.
@@ -24,15 +19,10 @@ import contextlib
 import heapq
 import itertools
 import math
-import numbers
 import os
-import platform
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import av
@@ -40,235 +30,16 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
-from ._io import input_file
-from .demo import DemoFilm
-from .errors import InputError
+from ..errors import InputError
+from .base import Chapter, Frame, FrameSource, SourceInfo
 
-__all__ = [
-    "ANALYSIS_PIXELS",
-    "SEEK_MODES",
-    "Chapter",
-    "Crop",
-    "Frame",
-    "FrameSource",
-    "Sample",
-    "SourceInfo",
-    "analysis_size",
-    "detect_crop",
-    "fit_to_frames",
-    "frame_step",
-    "list_devices",
-    "open_source",
-    "parse_crop",
-    "sample_frames",
-    "sample_times",
-]
+__all__ = ["AVSource"]
 
-SEEK_MODES = ("exact", "fast", "keyframes")
-# Frames are analysed at about 480x270: colour proportions differ from the full frame's by
-# well under 1 % (L1), and the quantizer stays in milliseconds.
-ANALYSIS_PIXELS = 480 * 270
 _EPS = 1e-6
 _TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next packet
 # s: how far back a seek looks for the keyframe it needs in a container without an index
 # (longer than any sane GOP; a stream without keyframe flags is decoded from where it lands)
 _SEEK_BACK_LIMIT = 64.0
-
-
-# ---------------------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Chapter:
-    """A chapter of a film: start time (s) and title (end is optional)."""
-
-    start: float
-    title: str
-    end: float | None = None
-
-
-@dataclass(frozen=True)
-class Crop:
-    """A crop rectangle in display pixels (upright, square pixels), like FFmpeg's crop."""
-
-    w: int
-    h: int
-    x: int
-    y: int
-
-    def __str__(self) -> str:
-        return f"{self.w}:{self.h}:{self.x}:{self.y}"
-
-
-@dataclass
-class SourceInfo:
-    """What is known about a source before decoding it."""
-
-    name: str
-    kind: str  # "file", "url", "webcam", "lavfi" or "demo"
-    width: int  # display size: rotated, square pixels, before cropping
-    height: int
-    fps: float | None
-    duration: float | None  # seconds; None when unknown (live sources)
-    live: bool
-    codec: str | None = None
-    pix_fmt: str | None = None
-    rotation: int = 0
-    chapters: list[Chapter] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        d = dict(self.__dict__)
-        d["chapters"] = [c.__dict__ for c in self.chapters]
-        return d
-
-
-@dataclass
-class Sample:
-    """One sampled frame: slot index, nominal and real time (s), and RGB pixels.
-
-    ``repeat`` is true when the frame is the same as the previous sample's (keyframes
-    mode, or samples closer together than frames), so its analysis can be reused.
-    """
-
-    index: int
-    target: float
-    time: float
-    rgb: NDArray[np.uint8]
-    repeat: bool = False
-
-
-class Frame:
-    """A decoded (or drawable) frame; converting it to pixels is deferred."""
-
-    __slots__ = ("_source", "key", "raw", "time")
-
-    def __init__(self, source: FrameSource, raw: Any, time: float, key: bool) -> None:
-        self._source = source
-        self.raw = raw
-        self.time = time
-        self.key = key
-
-    def to_rgb(
-        self, size: tuple[int, int] | None = None, *, cropped: bool = True
-    ) -> NDArray[np.uint8]:
-        """Upright, square-pixel RGB at ``size`` (w, h); default: full size.
-
-        ``cropped`` applies the source's crop (the analysed picture); the player shows
-        the whole frame, bars included.
-        """
-        return self._source._to_rgb(self, size, cropped)
-
-
-# ---------------------------------------------------------------------------------------
-# Sources
-# ---------------------------------------------------------------------------------------
-class FrameSource:
-    """Base class. ``frames(start)`` yields :class:`Frame` s in presentation order."""
-
-    info: SourceInfo
-    crop: Crop | None = None
-    errors: int = 0  # packets or frames that failed to decode and were skipped
-    seekable: bool = True
-    extent: float = 0.0  # latest timestamp read so far (s)
-
-    def frames(
-        self,
-        start: float = 0.0,
-        *,
-        mode: str = "exact",
-        next_target: Callable[[], float | None] | None = None,
-    ) -> Iterator[Frame]:
-        """Frames from ``start`` seconds on.
-
-        ``next_target`` (for ``mode="fast"``) tells the decoder the next time a full
-        frame is wanted; ``None`` from it means no more are wanted.
-        """
-        raise NotImplementedError
-
-    def unread(self, frames: list[Frame]) -> None:
-        """Put frames back, so the next ``frames()`` yields them first (live sources)."""
-
-    def grab(self, t: float) -> Frame | None:
-        """One frame near ``t`` (a keyframe at or before it, for files), cheaply."""
-        return next(iter(self.frames(t, mode="keyframes")), None)
-
-    def _to_rgb(
-        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
-    ) -> NDArray[np.uint8]:
-        raise NotImplementedError
-
-    @property
-    def content_size(self) -> tuple[int, int]:
-        """Display size after cropping."""
-        if self.crop is not None:
-            return self.crop.w, self.crop.h
-        return self.info.width, self.info.height
-
-    def close(self) -> None:
-        """Release the source."""
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # Shared by subclasses: full-frame target size so that the crop lands on ``size``.
-    def _full_size_for(
-        self, size: tuple[int, int] | None, cropped: bool = True
-    ) -> tuple[int, int, slice, slice]:
-        W, H = self.info.width, self.info.height
-        c = (self.crop if cropped else None) or Crop(W, H, 0, 0)
-        if size is None:
-            size = (c.w, c.h)
-        sx, sy = size[0] / c.w, size[1] / c.h
-        fw, fh = max(1, round(W * sx)), max(1, round(H * sy))
-        x0, y0 = min(round(c.x * sx), fw - 1), min(round(c.y * sy), fh - 1)
-        rows = slice(y0, min(y0 + size[1], fh))
-        cols = slice(x0, min(x0 + size[0], fw))
-        return fw, fh, rows, cols
-
-
-class DemoSource(FrameSource):
-    """The built-in demo film as a source: frames are drawn only when converted."""
-
-    def __init__(self) -> None:
-        self.film = DemoFilm()
-        w, h = self.film.size
-        self.info = SourceInfo(
-            name="demo film",
-            kind="demo",
-            width=w,
-            height=h,
-            fps=float(self.film.fps),
-            duration=self.film.duration,
-            live=False,
-            codec="generated",
-            pix_fmt="rgb24",
-            chapters=[Chapter(t, title) for t, title in self.film.chapters],
-        )
-
-    def frames(
-        self,
-        start: float = 0.0,
-        *,
-        mode: str = "exact",
-        next_target: Callable[[], float | None] | None = None,
-    ) -> Iterator[Frame]:
-        fps = self.film.fps
-        i = max(0, math.ceil(start * fps - _EPS))
-        n = round(self.film.duration * fps)
-        while i < n:
-            self.extent = i / fps
-            yield Frame(self, None, i / fps, True)
-            i += 1
-
-    def _to_rgb(
-        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
-    ) -> NDArray[np.uint8]:
-        fw, fh, rows, cols = self._full_size_for(size, cropped)
-        return np.ascontiguousarray(self.film.frame(frame.time, fw, fh)[rows, cols])
 
 
 def _is_image_format(name: str) -> bool:
@@ -566,7 +337,6 @@ class AVSource(FrameSource):
         self,
         start: float = 0.0,
         *,
-        mode: str = "exact",
         next_target: Callable[[], float | None] | None = None,
     ) -> Iterator[Frame]:
         ctx = self.stream.codec_context
@@ -596,13 +366,13 @@ class AVSource(FrameSource):
 
         for f in pending:
             t = stamp(f)
-            if t >= start - _EPS or mode == "keyframes":
+            if t >= start - _EPS or self.mode == "keyframes":
                 yield Frame(self, f, t, bool(f.key_frame))
         try:
             for packet in it:
                 pt = packet.pts if packet.pts is not None else packet.dts
                 ptime = None if pt is None else pt * self._tb - self._t0
-                if mode == "fast" and next_target is not None:
+                if self.mode == "fast" and next_target is not None:
                     target = next_target()
                     if target is None:
                         return
@@ -611,7 +381,7 @@ class AVSource(FrameSource):
                         skip = ctx.skip_frame = want
                 for f in self._decode(packet):
                     t = stamp(f)
-                    if t < start - _EPS and mode != "keyframes":
+                    if t < start - _EPS and self.mode != "keyframes":
                         continue
                     yield Frame(self, f, t, bool(f.key_frame))
         finally:
@@ -668,10 +438,10 @@ class AVSource(FrameSource):
             self._keys = keys
         return self._keys
 
-    def _to_rgb(
-        self, frame: Frame, size: tuple[int, int] | None, cropped: bool = True
+    def convert(
+        self, frame: Frame, size: tuple[int, int] | None, *, cropped: bool = True
     ) -> NDArray[np.uint8]:
-        fw, fh, rows, cols = self._full_size_for(size, cropped)
+        fw, fh, rows, cols = self.full_size_for(size, cropped)
         if self.rotation in (90, 270):
             fw, fh = fh, fw
         rgb = self._reformatter.reformat(
@@ -836,344 +606,3 @@ def _chapters(container: Any) -> list[Chapter]:
         title = ch["metadata"].get("title") or f"Chapter {len(out) + 1}"
         out.append(Chapter(ch["start"] * tb, title, ch["end"] * tb))
     return out
-
-
-def _webcam(spec: str, framerate: float | None, size: str | None) -> tuple[str, str, dict]:
-    """FFmpeg input name, format and options for ``webcam:N`` on this platform."""
-    options: dict[str, str] = {}
-    if framerate:
-        options["framerate"] = f"{framerate:g}"
-    if size:
-        options["video_size"] = size
-    system = platform.system()
-    if system == "Darwin":
-        options.setdefault("framerate", "30")
-        return (spec if not spec.isdigit() else f"{spec}:none"), "avfoundation", options
-    if system == "Windows":
-        return f"video={spec}", "dshow", options
-    device = f"/dev/video{spec}" if spec.isdigit() else spec
-    return device, "v4l2", options
-
-
-def open_source(
-    spec: str | os.PathLike[str] | FrameSource | None = None,
-    *,
-    mode: str = "exact",
-    webcam_fps: float | None = None,
-    webcam_size: str | None = None,
-) -> FrameSource:
-    """Open a frame source.
-
-    ``spec`` is a file path or URL; ``webcam:N`` (``/dev/videoN`` with v4l2 on Linux,
-    AVFoundation device N on macOS, a DirectShow device name on Windows);
-    ``lavfi:GRAPH`` (an FFmpeg filter graph such as ``testsrc2=size=640x360:rate=30``,
-    endless like a camera); ``demo`` or ``None`` for the built-in demo film; or an
-    already-open :class:`FrameSource`. ``mode`` is the decoding mode the source will be
-    read in (see the module docstring). Raises :class:`InputError` with a one-line
-    message when the source cannot be used.
-    """
-    if mode not in SEEK_MODES:
-        raise InputError(f"unknown seek mode {mode!r}; choose one of {', '.join(SEEK_MODES)}")
-    if isinstance(spec, FrameSource):
-        return spec
-    if spec is None or str(spec) in ("demo", "demo:"):
-        return DemoSource()
-    text = os.fspath(spec)
-    if text.startswith("webcam:"):
-        dev = text.split(":", 1)[1] or "0"
-        url, fmt, options = _webcam(dev, webcam_fps, webcam_size)
-        return AVSource(
-            url, kind="webcam", name=f"webcam:{dev}", format=fmt, options=options, mode="exact"
-        )
-    if text.startswith("lavfi:"):
-        graph = text.split(":", 1)[1]
-        if not graph:
-            raise InputError("lavfi: needs a filter graph, e.g. lavfi:testsrc2=size=640x360")
-        return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
-        return AVSource(text, kind="url", name=text, mode=mode)
-    path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
-    return AVSource(str(path), kind="file", name=text, mode=mode)
-
-
-def list_devices() -> list[tuple[str, str]]:
-    """Video capture devices as ``(spec, description)`` pairs for ``webcam:`` specs."""
-    system = platform.system()
-    out: list[tuple[str, str]] = []
-    if system == "Linux":
-        for dev in sorted(Path("/dev").glob("video*"), key=lambda p: (len(p.name), p.name)):
-            name_file = Path("/sys/class/video4linux") / dev.name / "name"
-            try:
-                desc = name_file.read_text().strip()
-            except OSError:
-                desc = "video device"
-            n = dev.name.removeprefix("video")
-            out.append((f"webcam:{n}" if n.isdigit() else f"webcam:{dev}", f"{desc} ({dev})"))
-        return out
-    fmt = "avfoundation" if system == "Darwin" else "dshow"
-    try:
-        from av.device import enumerate_input_devices
-    except ImportError:  # older PyAV
-        return out
-    try:
-        devices = enumerate_input_devices(fmt)
-    except (av.error.FFmpegError, OSError, ValueError):
-        return out
-    for i, d in enumerate(d for d in devices if "video" in (d.media_types or ["video"])):
-        key = str(i) if system == "Darwin" else d.name
-        out.append((f"webcam:{key}", d.description or d.name))
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# Sampling
-# ---------------------------------------------------------------------------------------
-def analysis_size(width: int, height: int, pixels: int = ANALYSIS_PIXELS) -> tuple[int, int]:
-    """Size with the same aspect and about ``pixels`` pixels, never larger than the input."""
-    scale = min(1.0, math.sqrt(pixels / max(width * height, 1)))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def frame_step(info: SourceInfo) -> float:
-    """The time (s) from one frame to the next: the finest useful sampling step.
-
-    1 ms when the rate is unknown or implausible (above 1000 fps, e.g. a 90 kHz tick
-    reported as the rate).
-    """
-    fps = info.fps
-    if fps is not None and math.isfinite(fps) and 0 < fps <= 1000:
-        return 1.0 / fps
-    return 0.001
-
-
-def fit_to_frames(
-    info: SourceInfo,
-    start: float,
-    end: float | None,
-    every: float | None = None,
-    count: int | None = None,
-) -> tuple[float | None, int | None]:
-    """``every`` and ``count`` bounded by the frames that exist: a step of at least one
-    frame (:func:`frame_step`), and at most one slot per frame of ``[start, end)``.
-    Values that are not valid are returned as they are, for :func:`sample_times` to
-    refuse."""
-    step = frame_step(info)
-    if isinstance(every, numbers.Real) and not isinstance(every, bool) and 0 < every < step:
-        every = step
-    valid = isinstance(count, numbers.Integral) and not isinstance(count, bool)
-    if valid and end is not None and count is not None and count > 1:
-        frames = max(1, math.ceil((end - start) / step - 1e-6))
-        count = min(int(count), frames)
-    return every, count
-
-
-def sample_times(
-    start: float, end: float | None, every: float | None = None, count: int | None = None
-) -> Iterator[float]:
-    """Nominal sample times: ``start + i * every`` up to ``end`` (endless if None), or
-    ``count`` times at the centres of equal slots of ``[start, end)``.
-
-    Raises :class:`InputError` for a step that is not a positive number or a count
-    below 1 (checked at once, not when the times are first asked for).
-    """
-    if count is not None:
-        if end is None:
-            raise InputError("--strips needs a source with a known duration; use --every")
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
-            raise InputError(f"--strips must be a whole number of at least 1, got {count!r}")
-        return _slot_centres(start, end, int(count))
-    if every is None:
-        raise InputError("give a time between samples (--every) or a number of them (--strips)")
-    if isinstance(every, bool) or not isinstance(every, numbers.Real):
-        raise InputError(f"--every must be a number, got {every!r}")
-    if not (math.isfinite(every) and every > 0):
-        raise InputError(f"--every must be a finite number greater than 0, got {every!r}")
-    return _steps(start, end, float(every))
-
-
-def _slot_centres(start: float, end: float, count: int) -> Iterator[float]:
-    span = (end - start) / count
-    for i in range(count):
-        yield start + (i + 0.5) * span
-
-
-def _steps(start: float, end: float | None, every: float) -> Iterator[float]:
-    i = 0
-    while True:
-        t = start + i * every
-        if end is not None and t >= end - _EPS:
-            return
-        yield t
-        i += 1
-
-
-def parse_crop(text: str) -> str | Crop | None:
-    """``auto``, ``none`` or ``W:H:X:Y`` (FFmpeg's crop syntax) -> "auto", None, Crop."""
-    t = text.strip().lower()
-    if t == "auto":
-        return "auto"
-    if t in ("none", "off", "no"):
-        return None
-    m = re.fullmatch(r"(\d+):(\d+):(\d+):(\d+)", t)
-    if not m:
-        raise InputError(f"--crop must be auto, none or W:H:X:Y, got {text!r}")
-    w, h, x, y = map(int, m.groups())
-    if w == 0 or h == 0:
-        raise InputError(f"--crop {text}: width and height must be positive")
-    return Crop(w, h, x, y)
-
-
-def _content_bounds(luma: NDArray[np.float32], limit: float) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(luma.mean(axis=1) > limit)
-    cols = np.flatnonzero(luma.mean(axis=0) > limit)
-    if len(rows) == 0 or len(cols) == 0:
-        return None
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-def detect_crop(
-    source: FrameSource,
-    start: float = 0.0,
-    end: float | None = None,
-    probes: int = 8,
-    limit: float = 24.0,
-) -> Crop | None:
-    """Find black bars like FFmpeg's cropdetect, from a few frames.
-
-    A row or column is black when the mean of its brightest channel is at most
-    ``limit`` (of 255; luma would call saturated blue black). The
-    content box is the union over the probe frames that are not black all over, so a
-    dark scene does not shrink it. Returns ``None`` when there is nothing to crop (bars
-    thinner than 1 % of the picture are ignored).
-    """
-    old = source.crop
-    source.crop = None
-    W, H = source.info.width, source.info.height
-    size = analysis_size(W, H, 640 * 360)
-    boxes = []
-    try:
-        if source.seekable and source.info.duration:
-            stop = end if end is not None else source.info.duration
-            times = [start + (stop - start) * (i + 0.5) / probes for i in range(probes)]
-            for t in times:
-                frame = source.grab(t)
-                if frame is not None:
-                    boxes.append(_frame_bounds(frame.to_rgb(size), limit))
-        else:
-            # A live source cannot seek: look at its first frames, then give them back.
-            seen = []
-            for i, frame in enumerate(source.frames(start)):
-                seen.append(frame)
-                if i % 3 == 0:
-                    boxes.append(_frame_bounds(frame.to_rgb(size), limit))
-                if len(boxes) >= probes:
-                    break
-            source.unread(seen)
-    finally:
-        source.crop = old
-    found = [b for b in boxes if b is not None]
-    if not found:
-        return None
-    x0 = min(b[0] for b in found)
-    y0 = min(b[1] for b in found)
-    x1 = max(b[2] for b in found)
-    y1 = max(b[3] for b in found)
-    sx, sy = W / size[0], H / size[1]
-    # Back to display pixels, rounded inwards to even numbers so no bar edge survives.
-    X0 = min(W, 2 * math.ceil(x0 * sx / 2))
-    Y0 = min(H, 2 * math.ceil(y0 * sy / 2))
-    X1 = max(X0 + 2, 2 * math.floor(x1 * sx / 2))
-    Y1 = max(Y0 + 2, 2 * math.floor(y1 * sy / 2))
-    X1, Y1 = min(X1, W), min(Y1, H)
-    if (W - (X1 - X0)) < 0.01 * W and (H - (Y1 - Y0)) < 0.01 * H:
-        return None
-    return Crop(X1 - X0, Y1 - Y0, X0, Y0)
-
-
-def _frame_bounds(rgb: NDArray[np.uint8], limit: float) -> tuple[int, int, int, int] | None:
-    # The brightest channel, not luma: saturated blue has a luma below the black limit.
-    return _content_bounds(rgb.max(axis=2).astype(np.float32), limit)
-
-
-def sample_frames(
-    source: FrameSource,
-    every: float | None = 2.0,
-    count: int | None = None,
-    start: float = 0.0,
-    end: float | None = None,
-    size: tuple[int, int] | None = None,
-    mode: str = "exact",
-) -> Iterator[Sample]:
-    """Yield :class:`Sample` s of ``source`` every ``every`` seconds (or ``count`` evenly).
-
-    ``size`` is the RGB size (w, h) of a sample (default: about 480x270 with the
-    content's aspect). Times are from the film's start, from pts x time_base, so VFR
-    files are right. In ``keyframes`` mode a sample is the keyframe nearest its time,
-    in the other modes the first frame at or after it (see the module docstring).
-    """
-    if mode not in SEEK_MODES:
-        raise InputError(f"unknown seek mode {mode!r}; choose one of {', '.join(SEEK_MODES)}")
-    if size is None:
-        size = analysis_size(*source.content_size)
-    if end is None:
-        end = source.info.duration
-    every, count = fit_to_frames(source.info, start, end, every, count)
-    targets = sample_times(start, end, every, count)
-    current: list[float | None] = [next(targets, None)]
-    index = 0
-    if current[0] is None:
-        return
-
-    def next_target() -> float | None:
-        return current[0]
-
-    last: list[Any] = [None, None]  # the frame of the previous sample, and its pixels
-
-    def take(pick: Frame, target: float) -> Sample:
-        repeat = pick is last[0]
-        if not repeat:
-            last[:] = [pick, pick.to_rgb(size)]
-        return Sample(index, target, pick.time, last[1], repeat)
-
-    prev: Frame | None = None
-    for frame in source.frames(start, mode=mode, next_target=next_target):
-        while current[0] is not None:
-            target = current[0]
-            if mode == "keyframes":
-                if frame.time < target - _EPS:
-                    break
-                # The nearest keyframe: this one or the one before.
-                pick = frame
-                if prev is not None and (target - prev.time) <= (frame.time - target):
-                    pick = prev
-            else:
-                if frame.time < target - _EPS:
-                    break
-                pick = frame
-            if end is not None and pick.time >= end + _EPS and mode != "keyframes":
-                # No frame starts between the sample time and the end: the one on screen
-                # then (held by a variable frame rate) serves the samples left.
-                while prev is not None and current[0] is not None and prev.time <= current[0]:
-                    yield take(prev, current[0])
-                    index += 1
-                    current[0] = next(targets, None)
-                return
-            yield take(pick, target)
-            index += 1
-            current[0] = next(targets, None)
-        if current[0] is None:
-            return
-        prev = frame
-    if prev is None:
-        return
-    # The last frame also serves the samples after it, as far as the stream really went
-    # (one frame past the last packet read, or, decoding all frames, past the last
-    # frame): a truncated file does not get its last frame repeated.
-    last_time = source.extent if mode == "keyframes" else prev.time
-    limit = last_time + frame_step(source.info) - _EPS
-    if end is not None:
-        limit = min(limit, end)
-    while current[0] is not None and current[0] <= limit:
-        yield take(prev, current[0])
-        index += 1
-        current[0] = next(targets, None)

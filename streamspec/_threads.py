@@ -1,0 +1,79 @@
+"""Small thread helpers shared by ``render`` and ``play``: a bounded hand-over that
+gives up when told to stop, and a producer thread running a few items ahead."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+__all__ = ["Prefetch", "put_until"]
+
+T = TypeVar("T")
+
+
+def put_until(q: queue.Queue[T], item: T, stop: Callable[[], bool], poll: float = 0.05) -> bool:
+    """Put ``item`` in a bounded queue, waiting while it is full, until ``stop()`` says
+    to give up. Returns whether the item went in."""
+    while not stop():
+        try:
+            q.put(item, timeout=poll)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+class Prefetch:
+    """Run an iterator in a daemon thread, a few items ahead of the consumer.
+
+    Exceptions in the thread are re-raised in the consumer; :meth:`close` stops the
+    thread at its next item (the consumer may stop early or be interrupted).
+    """
+
+    _DONE = object()
+
+    def __init__(self, make: Callable[[], Iterable[Any]], depth: int = 3) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(make,), daemon=True, name="streamspec-decode"
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        return put_until(self._queue, item, self._stop.is_set, poll=0.1)
+
+    def _run(self, make: Callable[[], Iterable[Any]]) -> None:
+        try:
+            for item in make():
+                if not self._put(item):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._put(_Failure(exc))
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            try:
+                item = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return
+                continue
+            if item is self._DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the thread and wait for it (briefly: a dead webcam must not hang us)."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc

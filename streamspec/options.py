@@ -1,0 +1,465 @@
+"""Typed options: the one home of every option's default, limits, help and validation.
+
+Options are frozen dataclasses in four groups -- where frames come from
+(:class:`SourceOptions`), when they are taken (:class:`SamplingOptions`), how they are
+quantized (:class:`QuantizerOptions`) and how strips are drawn (:class:`LookOptions`) --
+joined in :class:`RenderOptions`. Each is validated once, when it is made, with
+messages in the library's own words (``height must be at most 16,383``); the command
+line derives its flags (type, choices, default, help) from the field metadata here and
+maps option names to flag names in its errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from .errors import InputError
+from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH
+from .strip import MODES, ORDERS
+from .timefmt import describe_time
+
+__all__ = [
+    "SEEK_MODES",
+    "Crop",
+    "LookOptions",
+    "OptionError",
+    "QuantizerOptions",
+    "RenderOptions",
+    "SamplingOptions",
+    "SourceOptions",
+    "ViewOptions",
+    "parse_crop",
+    "parse_time",
+]
+
+SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
+# The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
+DEMO_EVERY = 0.5
+DEFAULT_EVERY = 2.0
+
+
+class OptionError(InputError):
+    """An option has a bad value. ``option`` is its library name (``strip_width``);
+    ``problem`` the rest of the sentence, so the CLI can name the flag instead."""
+
+    def __init__(self, option: str, problem: str, related: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{option} {problem}")
+        self.option = option
+        self.problem = problem
+        self.related = related  # other option names the problem mentions
+
+
+# -- values -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Crop:
+    """A crop rectangle in display pixels (upright, square pixels), like FFmpeg's crop."""
+
+    w: int
+    h: int
+    x: int
+    y: int
+
+    def __str__(self) -> str:
+        return f"{self.w}:{self.h}:{self.x}:{self.y}"
+
+
+def parse_crop(text: str) -> str | Crop | None:
+    """``auto``, ``none`` or ``W:H:X:Y`` (FFmpeg's crop syntax) -> "auto", None, Crop."""
+    t = text.strip().lower()
+    if t == "auto":
+        return "auto"
+    if t in ("none", "off", "no"):
+        return None
+    m = re.fullmatch(r"(\d+):(\d+):(\d+):(\d+)", t)
+    if not m:
+        raise OptionError("crop", f"must be auto, none or W:H:X:Y, got {text!r}")
+    w, h, x, y = map(int, m.groups())
+    if w == 0 or h == 0:
+        raise OptionError("crop", f"{text}: width and height must be positive")
+    return Crop(w, h, x, y)
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (fractions allowed)."""
+    parts = str(text).strip().split(":")
+    try:
+        if len(parts) > 3 or any(p == "" for p in parts):
+            raise ValueError
+        value = 0.0
+        for p in parts:
+            value = value * 60 + float(p)
+    except ValueError:
+        raise ValueError(f"expected seconds, MM:SS or HH:MM:SS, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"time must be 0 or more, got {text!r}")
+    return value
+
+
+# -- declaring options ----------------------------------------------------------------------
+def option(
+    default: Any,
+    help: str,
+    *,
+    kind: type | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    positive: bool = False,
+    choices: tuple[str, ...] | None = None,
+    flag: str | None = None,
+    short: str | None = None,
+    metavar: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    cli: bool = True,
+) -> Any:
+    """A dataclass field carrying what validation and the command line need.
+
+    ``kind`` is int, float, str or bool (None: anything, checked by the class);
+    ``parse`` turns command-line text into the value (default: ``kind``).
+    """
+    meta = {
+        "help": help,
+        "kind": kind,
+        "minimum": minimum,
+        "maximum": maximum,
+        "positive": positive,
+        "choices": choices,
+        "flag": flag,
+        "short": short,
+        "metavar": metavar,
+        "parse": parse,
+        "cli": cli,
+    }
+    return field(default=default, metadata=meta)
+
+
+def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
+    """Validate one value against its field's metadata; returns it normalised."""
+    kind = meta["kind"]
+    if value is None or kind is None:
+        return value
+    if kind is bool:
+        if not isinstance(value, (bool, int)) or value not in (0, 1):
+            raise OptionError(name, f"must be true or false, got {value!r}")
+        return bool(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise OptionError(name, f"must be a string, got {value!r}")
+        if meta["choices"] and value not in meta["choices"]:
+            raise OptionError(name, f"must be one of {', '.join(meta['choices'])}, got {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise OptionError(name, f"must be a number, got {value!r}")
+    try:
+        v = int(value) if kind is int else float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(name, f"must be a number, got {value!r}") from None
+    if kind is int and v != value:
+        raise OptionError(name, f"must be a whole number, got {value!r}")
+    if kind is float and not math.isfinite(v):
+        raise OptionError(name, f"must be finite, got {value!r}")
+    if meta["positive"] and v <= 0:
+        raise OptionError(name, f"must be greater than 0, got {value!r}")
+    lo, hi = meta["minimum"], meta["maximum"]
+    if lo is not None and v < lo:
+        raise OptionError(name, f"must be at least {lo:,g}, got {value!r}")
+    if hi is not None and v > hi:
+        raise OptionError(name, f"must be at most {hi:,g}, got {value!r}")
+    return v
+
+
+OptionsT = TypeVar("OptionsT", bound="_Options")
+
+
+class _Options:
+    """Shared by the option groups: validation from field metadata, and copying."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = _check(f.name, getattr(self, f.name), f.metadata)
+            object.__setattr__(self, f.name, value)
+        self._validate()
+
+    def _validate(self) -> None:
+        """Checks across fields (subclasses)."""
+
+    def replace(self: OptionsT, **changes: Any) -> OptionsT:
+        """A copy with ``changes`` (validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def pick(cls: type[OptionsT], values: Mapping[str, Any]) -> OptionsT:
+        """An instance from the entries of ``values`` that are this group's fields and
+        not None (defaults for the rest)."""
+        names = cls.names()
+        return cls(**{k: v for k, v in values.items() if k in names and v is not None})
+
+
+# -- the groups -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceOptions(_Options):
+    """Where frames come from and how they are decoded (fixed when the source opens)."""
+
+    seek: str = option(
+        "fast",
+        "decoding: exact frames, fast (skip non-reference frames between samples; "
+        "default) or keyframes only",
+        kind=str,
+        choices=SEEK_MODES,
+    )
+    crop: Any = option(
+        "auto",
+        "crop black bars (auto), nothing (none), or a given rectangle W:H:X:Y",
+        metavar="auto|none|W:H:X:Y",
+        parse=str,
+    )
+    webcam_fps: float | None = option(
+        None, "webcam frame rate", kind=float, positive=True, maximum=1000, metavar="FPS"
+    )
+    webcam_size: str | None = option(
+        None, "webcam frame size, e.g. 1280x720", kind=str, metavar="WxH"
+    )
+
+    def _validate(self) -> None:
+        if isinstance(self.crop, str):
+            object.__setattr__(self, "crop", parse_crop(self.crop))
+        elif self.crop is not None and not isinstance(self.crop, Crop):
+            raise OptionError("crop", f"must be auto, none, W:H:X:Y or a Crop, got {self.crop!r}")
+        if self.webcam_size is not None and not re.fullmatch(r"\d+x\d+", self.webcam_size):
+            raise OptionError(
+                "webcam_size", f"must be WxH, e.g. 1280x720, got {self.webcam_size!r}"
+            )
+
+
+@dataclass(frozen=True)
+class SamplingOptions(_Options):
+    """When samples are taken: every N seconds, or N spread over the film; a stretch."""
+
+    every: float | None = option(
+        None,
+        "seconds between samples (default 2; 0.5 for the demo film)",
+        kind=float,
+        positive=True,
+        metavar="SECONDS",
+    )
+    strips: int | None = option(
+        None,
+        "spread N samples over the film",
+        kind=int,
+        minimum=1,
+        maximum=MAX_SLOTS,
+        metavar="N",
+    )
+    start: float = option(
+        0.0,
+        "start at TIME (seconds, MM:SS or HH:MM:SS)",
+        kind=float,
+        minimum=0.0,
+        metavar="TIME",
+        parse=parse_time,
+    )
+    end: float | None = option(
+        None, "stop at TIME", kind=float, minimum=0.0, metavar="TIME", parse=parse_time
+    )
+
+    def _validate(self) -> None:
+        if self.every is not None and self.strips is not None:
+            raise OptionError("every", "and strips cannot both be given", related=("strips",))
+        if self.end is not None and self.end <= self.start:
+            raise OptionError(
+                "start",
+                f"({describe_time(self.start)}) must be before end ({describe_time(self.end)})",
+                related=("end",),
+            )
+
+    def step_for(self, demo: bool) -> float:
+        """Seconds between samples when ``every`` was not given."""
+        if self.every is not None:
+            return self.every
+        return DEMO_EVERY if demo else DEFAULT_EVERY
+
+
+@dataclass(frozen=True)
+class QuantizerOptions(_Options):
+    """How each frame is reduced to its colours."""
+
+    k: int = option(
+        50,
+        "colours per strip (50)",
+        kind=int,
+        minimum=1,
+        maximum=MAX_COLOURS,
+        short="-k",
+        flag="--k",
+    )
+    seed: int = option(
+        0, "random seed of the quantizer (0)", kind=int, minimum=0, maximum=2**63 - 1
+    )
+
+
+@dataclass(frozen=True)
+class LookOptions(_Options):
+    """How strips are drawn: the image can be redrawn in any look from the JSON."""
+
+    height: int = option(
+        400, "image height in pixels (400)", kind=int, minimum=1, maximum=MAX_HEIGHT
+    )
+    order: str = option(
+        "hls",
+        "colour order in a strip (hls: hue, lightness, saturation)",
+        kind=str,
+        choices=ORDERS,
+    )
+    mode: str = option(
+        "sorted", "strip mode (sorted: the hue-sorted palette)", kind=str, choices=MODES
+    )
+    strip_width: int = option(
+        1, "pixels per sample (1)", kind=int, minimum=1, maximum=MAX_STRIP_WIDTH, metavar="PX"
+    )
+    axis: bool = option(False, "draw a time axis under the spectrum", kind=bool)
+    chapters: Any = option(
+        None,
+        "draw chapter brackets: a file of 'HH:MM:SS Title' lines (or CSV start,title), "
+        "auto for the video's own chapters, or none",
+        metavar="FILE|auto|none",
+        parse=str,
+    )
+    segments: bool = option(
+        False,
+        "auto: find where the palette changes and draw those colour segments",
+        kind=bool,
+        choices=("auto", "none"),
+        parse=lambda text: text == "auto",
+    )
+    min_segment: float | None = option(
+        None,
+        "shortest automatic segment (default: 2%% of the film)",
+        kind=float,
+        positive=True,
+        metavar="SECONDS",
+    )
+
+    def _validate(self) -> None:
+        if self.chapters == "none":
+            object.__setattr__(self, "chapters", None)
+        elif self.chapters is not None and not isinstance(self.chapters, (str, list)):
+            raise OptionError(
+                "chapters", f"must be a file, auto, none or a list, got {self.chapters!r}"
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> LookOptions:
+        """The look a saved spectrum's settings describe (defaults for what is missing)."""
+        values = {k: settings.get(k) for k in cls.names()}
+        values["segments"] = settings.get("segments") == "auto"
+        values["chapters"] = None  # the chapters themselves live in the spectrum
+        return cls.pick(values)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` -> (w, h)."""
+    m = re.fullmatch(r"(\d+)[xX](\d+)", str(text).strip())
+    if not m:
+        raise ValueError(f"expected WxH, e.g. 1280x720, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+# Window limits: below 160x120 nothing fits; above, SDL refuses on most drivers.
+MIN_WINDOW = (160, 120)
+MAX_WINDOW = 16_384
+MAX_ZOOM = 32  # pixels per strip in the window
+
+
+@dataclass(frozen=True)
+class ViewOptions(_Options):
+    """The live window: where the spectrum goes, its size, its zoom."""
+
+    layout: str = option(
+        "below",
+        "spectrum below the video (default) or to its right",
+        kind=str,
+        choices=("below", "right"),
+    )
+    size: Any = option((1280, 720), "window size (1280x720)", metavar="WxH", parse=parse_size)
+    zoom: int = option(
+        3,
+        "pixels per strip in the window (3)",
+        kind=int,
+        minimum=1,
+        maximum=MAX_ZOOM,
+        metavar="PX",
+    )
+    exit_at_end: bool = option(False, "close the window when the video ends", kind=bool)
+
+    def _validate(self) -> None:
+        size = self.size
+        if isinstance(size, str):
+            try:
+                size = parse_size(size)
+            except ValueError as exc:
+                raise OptionError("size", f"must be WxH, e.g. 1280x720, got {self.size!r}") from exc
+        try:
+            w, h = (int(v) for v in size)
+        except (TypeError, ValueError):
+            raise OptionError("size", f"must be WxH, e.g. 1280x720, got {self.size!r}") from None
+        if not (MIN_WINDOW[0] <= w <= MAX_WINDOW and MIN_WINDOW[1] <= h <= MAX_WINDOW):
+            raise OptionError(
+                "size",
+                f"must be WxH from {MIN_WINDOW[0]}x{MIN_WINDOW[1]} to {MAX_WINDOW}x{MAX_WINDOW}, "
+                f"got {w}x{h}",
+            )
+        object.__setattr__(self, "size", (w, h))
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything ``render`` takes, in its groups."""
+
+    source: SourceOptions = field(default_factory=SourceOptions)
+    sampling: SamplingOptions = field(default_factory=SamplingOptions)
+    quantizer: QuantizerOptions = field(default_factory=QuantizerOptions)
+    look: LookOptions = field(default_factory=LookOptions)
+
+    GROUPS: ClassVar[tuple[type[_Options], ...]] = (
+        SourceOptions,
+        SamplingOptions,
+        QuantizerOptions,
+        LookOptions,
+    )
+
+    @classmethod
+    def from_kwargs(cls, **values: Any) -> RenderOptions:
+        """Options from flat keyword arguments (``every=2, k=50, height=400, ...``);
+        an unknown name is an error naming it."""
+        known = {n for g in cls.GROUPS for n in g.names()}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OptionError(unknown[0], "is not an option of render")
+        return cls(*(g.pick(values) for g in cls.GROUPS))  # type: ignore[arg-type]
+
+    def override(self, **values: Any) -> RenderOptions:
+        """A copy with single options changed by name (``every=2, crop=None, ...``); the
+        values are taken as given, None included. An unknown name is an error."""
+        known = {n for g in self.GROUPS for n in g.names()}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OptionError(unknown[0], "is not an option of render")
+        groups = [self.source, self.sampling, self.quantizer, self.look]
+        return RenderOptions(
+            *(g.replace(**{k: v for k, v in values.items() if k in g.names()}) for g in groups)
+        )
+
+    def flat(self) -> dict[str, Any]:
+        """All options in one dict, by name."""
+        out: dict[str, Any] = {}
+        for group in (self.source, self.sampling, self.quantizer, self.look):
+            out.update({f.name: getattr(group, f.name) for f in dataclasses.fields(group)})
+        return out

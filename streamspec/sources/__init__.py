@@ -1,0 +1,135 @@
+"""Frame sources: files, streams, webcams, lavfi graphs and the built-in demo film.
+
+:func:`open_source` turns a spec into a :class:`FrameSource`, its decoding mode fixed
+as it opens. The interface and its data (:mod:`.base`), the demo film (:mod:`.demo`)
+and crop detection (:mod:`.crop`) are pure; only :mod:`.pyav` (the PyAV source) and
+device listing (:mod:`.devices`) touch PyAV, and they are imported when first needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from .._io import input_file
+from ..errors import InputError
+from ..options import SourceOptions
+from .base import (
+    ANALYSIS_PIXELS,
+    SEEK_MODES,
+    Chapter,
+    Crop,
+    Frame,
+    FrameSource,
+    SourceInfo,
+    analysis_size,
+    frame_step,
+)
+from .crop import detect_crop
+from .demo import DemoSource
+
+if TYPE_CHECKING:
+    from ..sampling import Sample, fit_to_frames, sample_frames, sample_times
+
+__all__ = [
+    "ANALYSIS_PIXELS",
+    "SEEK_MODES",
+    "Chapter",
+    "Crop",
+    "DemoSource",
+    "Frame",
+    "FrameSource",
+    "Sample",
+    "SourceInfo",
+    "analysis_size",
+    "detect_crop",
+    "fit_to_frames",
+    "frame_step",
+    "list_devices",
+    "open_source",
+    "parse_crop",
+    "sample_frames",
+    "sample_times",
+]
+
+
+def open_source(
+    spec: str | os.PathLike[str] | FrameSource | None = None,
+    options: SourceOptions | None = None,
+    *,
+    mode: str | None = None,
+    webcam_fps: float | None = None,
+    webcam_size: str | None = None,
+) -> FrameSource:
+    """Open a frame source.
+
+    ``spec`` is a file path or URL; ``webcam:N`` (``/dev/videoN`` with v4l2 on Linux,
+    AVFoundation device N on macOS, a DirectShow device name on Windows);
+    ``lavfi:GRAPH`` (an FFmpeg filter graph such as ``testsrc2=size=640x360:rate=30``,
+    endless like a camera); ``demo`` or ``None`` for the built-in demo film; or an
+    already-open :class:`FrameSource`. ``options`` (or the keywords, which override it)
+    give the decoding mode (``seek``: exact -- the default here --, fast or keyframes;
+    webcams and lavfi graphs are always read exactly) and the webcam's rate and size. Raises
+    :class:`~streamspec.errors.InputError` with a one-line message when the source
+    cannot be used.
+    """
+    given = {"seek": mode, "webcam_fps": webcam_fps, "webcam_size": webcam_size}
+    # Without options a source decodes every frame (render's default is fast).
+    opts = (options or SourceOptions(seek="exact")).replace(
+        **{k: v for k, v in given.items() if v}
+    )
+    if isinstance(spec, FrameSource):
+        return spec
+    if spec is None or str(spec) in ("demo", "demo:"):
+        return DemoSource(opts.seek)
+    from .pyav import AVSource  # PyAV only now
+
+    text = os.fspath(spec)
+    if text.startswith("webcam:"):
+        from .devices import webcam_input
+
+        dev = text.split(":", 1)[1] or "0"
+        url, fmt, av_options = webcam_input(dev, opts.webcam_fps, opts.webcam_size)
+        return AVSource(
+            url, kind="webcam", name=f"webcam:{dev}", format=fmt, options=av_options, mode="exact"
+        )
+    if text.startswith("lavfi:"):
+        graph = text.split(":", 1)[1]
+        if not graph:
+            raise InputError("lavfi: needs a filter graph, e.g. lavfi:testsrc2=size=640x360")
+        return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
+        return AVSource(text, kind="url", name=text, mode=opts.seek)
+    path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
+    return AVSource(str(path), kind="file", name=text, mode=opts.seek)
+
+
+def list_devices() -> list[tuple[str, str]]:
+    """Video capture devices as ``(spec, description)`` pairs for ``webcam:`` specs."""
+    from .devices import list_devices as listing
+
+    return listing()
+
+
+def parse_crop(text: str) -> str | Crop | None:
+    """``auto``, ``none`` or ``W:H:X:Y`` (FFmpeg's crop syntax) -> "auto", None, Crop."""
+    from ..options import parse_crop as parse
+
+    return parse(text)
+
+
+_SAMPLING = ("Sample", "fit_to_frames", "sample_frames", "sample_times")
+
+
+def __getattr__(name: str) -> Any:
+    # Sampling lives in streamspec.sampling (it uses sources, not the other way round).
+    if name in _SAMPLING:
+        from .. import sampling
+
+        return getattr(sampling, name)
+    if name == "AVSource":
+        from .pyav import AVSource
+
+        return AVSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

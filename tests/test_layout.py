@@ -1,0 +1,111 @@
+"""The package's shape: no import cycles, and pure computation never loads PyAV or pygame."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from conftest import ROOT, subprocess_env
+
+PACKAGE = ROOT / "streamspec"
+
+# Modules that compute, draw or hold data: they must work without PyAV and pygame.
+PURE = [
+    "streamspec",
+    "streamspec.options",
+    "streamspec.grid",
+    "streamspec.limits",
+    "streamspec.spectrum",
+    "streamspec.strip",
+    "streamspec.kmeans",
+    "streamspec.annotate",
+    "streamspec.segments",
+    "streamspec.sampling",
+    "streamspec.sources.base",
+    "streamspec.sources.demo",
+    "streamspec.sources.crop",
+    "streamspec.live.model",
+    "streamspec.quantize",
+]
+
+
+def _module_name(path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _top_level_imports(path) -> set[str]:
+    """Modules of the package imported when ``path`` is imported (not under
+    TYPE_CHECKING, not inside functions)."""
+    tree = ast.parse(path.read_text())
+    here = _module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("streamspec"):
+                if node.module:  # "from . import x" needs only x (the package is loading)
+                    found.add(mod)
+                for alias in node.names:  # "from . import x" imports a module
+                    if f"{mod}.{alias.name}".replace("..", ".") in MODULES:
+                        found.add(f"{mod}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("streamspec")}
+    found.discard(here)
+    return found
+
+
+MODULES = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+
+
+def test_no_import_cycles():
+    graph = {_module_name(p): _top_level_imports(p) for p in PACKAGE.rglob("*.py")}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph.get(m, ())):
+            if n not in graph:
+                continue
+            if state.get(n) == 1:
+                cycle = [*stack[stack.index(n) :], n]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+
+
+def test_pure_modules_load_neither_pyav_nor_pygame():
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in PURE)
+        + "print(sorted(m for m in ('av', 'pygame') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
