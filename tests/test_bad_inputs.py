@@ -244,3 +244,51 @@ def test_missing_or_null_look_settings_take_the_defaults(rendered, tmp_path, cap
         code, _, err = run(["redraw", bad, "-o", out], capsys)
         assert code == 0, err
         assert Image.open(out).size[1] == 400
+
+
+OPTION_VALUES = {
+    "--height": st.one_of(st.integers(-5, 20_000), st.just(10**9), st.text(max_size=4)),
+    "--strip-width": st.one_of(st.integers(-2, 300), st.text(max_size=3)),
+    "--every": st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["1e-9", "0", "-1", "x"])
+    ),
+    "--strips": st.one_of(st.integers(-3, 10**7), st.just("many")),
+    "-k": st.one_of(st.integers(-1, 70_000), st.just("ten")),
+    "--start": st.one_of(st.floats(-10, 10), st.sampled_from(["1:00", "::", "-0:01", "9e99"])),
+    "--end": st.one_of(st.floats(-10, 10), st.sampled_from(["0:03", "1:2:3:4", "nan"])),
+    "--seek": st.sampled_from(["exact", "fast", "keyframes", "slow", ""]),
+    "--crop": st.sampled_from(["auto", "none", "10:10:0:0", "999:999:0:0", "0:1:2:3", "x"]),
+    "--order": st.sampled_from(["hls", "luma", "step", "count", "rainbow"]),
+    "--mode": st.sampled_from(["sorted", "average", "dominant", "slitscan", "loud"]),
+}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_render_survives_any_option_values(rendered, tmp_path, capsys, data):
+    """Any mix of odd option values: a render either works or says what is wrong in one
+    line (exit 2), and writes nothing but its own two outputs."""
+    clip, _ = rendered
+    chosen = data.draw(
+        st.lists(st.sampled_from(sorted(OPTION_VALUES)), min_size=1, max_size=4, unique=True)
+    )
+    args: list[str] = []
+    for flag in chosen:
+        args += [flag, str(data.draw(OPTION_VALUES[flag]))]
+    if "--every" not in chosen and "--strips" not in chosen:
+        args += ["--every", "1"]  # keep each example small
+    work = tmp_path / "opts"
+    work.mkdir(exist_ok=True)
+    out = work / "o.png"
+    code = main(["render", str(clip), "-o", str(out), "-q", *args])
+    _, err = capsys.readouterr()
+    assert code in (0, 2), (args, err)
+    if code == 2:
+        one_line_error(code, err)
+    assert {p.name for p in work.iterdir()} <= {"o.png", "o.json"}, args
+    for p in work.iterdir():
+        p.unlink()

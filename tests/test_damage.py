@@ -20,6 +20,9 @@ import streamspec
 from streamspec.sources import open_source, sample_frames
 from streamspec.sources.pyav import _GapCounter
 
+# Part of the generated bad-input suite: python -m pytest -m badinput
+pytestmark = pytest.mark.badinput
+
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210, 210]]
 SEEKS = ("exact", "fast", "keyframes")
 # B-pyramids: packets arrive far out of presentation order.

@@ -16,6 +16,9 @@ from streamspec.cli import main
 from streamspec.errors import InputError
 from streamspec.sources import open_source, sample_frames
 
+# Part of the generated bad-input suite: python -m pytest -m badinput
+pytestmark = pytest.mark.badinput
+
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210, 210]]
 SEEKS = ("exact", "fast", "keyframes")
 

@@ -21,6 +21,9 @@ from streamspec.errors import OutputError
 from streamspec.quantize import quantize_file
 from streamspec.spectrum import Spectrum, Strip
 
+# Part of the generated bad-input suite: python -m pytest -m badinput
+pytestmark = pytest.mark.badinput
+
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 FAST = ["--every", "1", "--height", "50", "-q"]
 
