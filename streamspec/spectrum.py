@@ -39,10 +39,10 @@ from .annotate import annotate_image, read_chapters
 from .errors import InputError, OutputError
 from .grid import SlotGrid
 from .kmeans import ColorKMeans
-from .limits import MAX_HEIGHT, MAX_JSON_BYTES, MAX_STRIP_WIDTH, check_image_size
+from .limits import MAX_JSON_BYTES, check_image_size
 from .options import LookOptions
 from .segments import segment_spectrum
-from .strip import MODES, ORDERS, make_strip, sorted_strips
+from .strip import make_strip, sorted_strips
 
 __all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "json_path_for"]
 
@@ -167,6 +167,11 @@ class Spectrum:
         """The look the settings describe (the options' defaults for what is missing)."""
         return LookOptions.from_settings(self.settings)
 
+    def _look_with(self, **given: Any) -> LookOptions:
+        """The spectrum's look with the options given (not None) changed, checked by
+        :class:`LookOptions` like any other option."""
+        return self.look.replace(**{k: v for k, v in given.items() if v is not None})
+
     @property
     def grid(self) -> SlotGrid:
         """The slot grid: slot <-> time, both ways (see :mod:`streamspec.grid`)."""
@@ -185,16 +190,8 @@ class Spectrum:
         mode: str | None = None,
     ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
         """One column per slot: ``(height, slots, 3)`` pixels and a ``(slots,)`` filled mask."""
-        look = self.look
-        height = int(height or look.height)
-        order = order or look.order
-        mode = mode or look.mode
-        if order not in ORDERS:
-            raise InputError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
-        if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        if not 1 <= height <= MAX_HEIGHT:
-            raise InputError(f"height must be from 1 to {MAX_HEIGHT:,} px, got {height:,}")
+        look = self._look_with(height=height, order=order, mode=mode)
+        height, order, mode = look.height, look.order, look.mode
         n = self.width_slots
         cols = np.zeros((height, n, 3), np.uint8)
         filled = np.zeros(n, bool)
@@ -219,13 +216,9 @@ class Spectrum:
     def spectrum_array(self, **kw: Any) -> NDArray[np.uint8]:
         """The bare spectrum, ``(height, slots * strip_width, 3 or 4)``; empty slots are
         transparent (RGBA) when there are any."""
-        strip_width = int(kw.pop("strip_width", None) or self.look.strip_width)
-        if not 1 <= strip_width <= MAX_STRIP_WIDTH:
-            raise InputError(
-                f"strip width must be from 1 to {MAX_STRIP_WIDTH} px, got {strip_width:,}"
-            )
-        height = int(kw.get("height") or self.look.height)
-        check_image_size(self.width_slots, strip_width, height)
+        look = self._look_with(strip_width=kw.pop("strip_width", None), height=kw.get("height"))
+        strip_width = look.strip_width
+        check_image_size(self.width_slots, strip_width, look.height)
         cols, filled = self.columns(**kw)
         if not filled.all():
             alpha = np.where(filled, 255, 0).astype(np.uint8)
