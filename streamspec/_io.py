@@ -100,7 +100,7 @@ def _temp_beside(path: Path, mode: str) -> Iterator[tuple[IO, str]]:
         raise
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file through ``write(fh)`` into a temp file beside it, then rename.
 
     Readers see either the old file or the complete new one, never a half-written file,

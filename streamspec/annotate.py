@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -78,7 +78,7 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["start"])
 
 
-def read_chapters(path: str | Path) -> list[dict[str, Any]]:
+def read_chapters(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """:func:`parse_chapters` of a file, with one-line errors for unreadable files."""
     p = input_file(path, "a chapters file", label="chapters file ")
     try:
@@ -177,21 +177,21 @@ def annotate_image(
             stop = ch.get("end")
             if stop is None:
                 stop = chapters[i + 1]["start"] if i + 1 < len(chapters) else end_time
-            x0 = max(0.0, x_of(start) - 0.5 * strip_width)
-            x1 = min(float(w), x_of(float(stop)) - 0.5 * strip_width)
-            if x1 <= x0 or x0 >= w:
+            left = max(0.0, x_of(start) - 0.5 * strip_width)
+            right = min(float(w), x_of(float(stop)) - 0.5 * strip_width)
+            if right <= left or left >= w:
                 continue
-            m = max(1.0, min(pad, (x1 - x0) / 6))
+            m = max(1.0, min(pad, (right - left) / 6))
             top = y + pad
             draw.line(
-                [(x0 + m, top), (x0 + m, top + pad), (x1 - m, top + pad), (x1 - m, top)],
+                [(left + m, top), (left + m, top + pad), (right - m, top + pad), (right - m, top)],
                 fill=INK,
                 width=max(1, fs // 12),
             )
-            title = _fit(draw, str(ch.get("title", "")), font, x1 - x0 - 2 * m)
+            title = _fit(draw, str(ch.get("title", "")), font, right - left - 2 * m)
             if title:
                 tw = _text_w(draw, title, font)
-                draw.text(((x0 + x1 - tw) / 2, top + 2 * pad), title, font=font, fill=INK)
+                draw.text(((left + right - tw) / 2, top + 2 * pad), title, font=font, fill=INK)
         y += chap_h
     if axis:
         t0 = grid.span(0)[0] if slots else 0.0

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._version import __version__
 from .errors import StreamspecError
@@ -136,7 +136,8 @@ def _add_options(
         flag = meta["flag"] or "--" + f.name.replace("_", "-")
         names = [meta["short"], flag] if meta["short"] else [flag]
         _FLAGS[f.name] = flag
-        kw: dict[str, object] = {"dest": f.name, "help": meta["help"]}
+        # add_argument's keywords, each with its own type (the metadata's values are Any)
+        kw: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
         default = f.default if defaults else None
         kind, parse, choices = meta["kind"], meta["parse"], meta["choices"]
         if kind is bool and not choices:
@@ -150,14 +151,14 @@ def _add_options(
         if meta["metavar"]:
             kw["metavar"] = meta["metavar"]
         kw["default"] = default
-        p.add_argument(*names, **kw)  # type: ignore[arg-type]
+        p.add_argument(*names, **kw)
 
 
-def _collect(args: argparse.Namespace, group: type) -> dict[str, object]:
+def _collect(args: argparse.Namespace, group: type) -> dict[str, Any]:
     """The values the user gave for a group's fields (None where not given)."""
     import dataclasses
 
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     for f in dataclasses.fields(group):
         if not hasattr(args, f.name):
             continue
@@ -400,7 +401,7 @@ def _run_redraw(args: argparse.Namespace) -> int:
     check_writable(json_path_for(out))
     t0 = time.perf_counter()
     before = Spectrum.load(args.data)
-    spectrum = before.restyle(**_collect(args, LookOptions))  # type: ignore[arg-type]
+    spectrum = before.restyle(**_collect(args, LookOptions))
     for w in spectrum.warnings[len(before.warnings) :]:
         print(f"{PROG} redraw: warning: {w}", file=sys.stderr)
     png, js = spectrum.save(out)

@@ -224,7 +224,7 @@ def _span(spec: Spectrum) -> tuple[float, float]:
     return spec.slot_time(-0.5), spec.slot_time(n - 0.5)
 
 
-def _slot_at(spec: Spectrum, t: NDArray[np.float64]) -> NDArray[np.int64]:
+def _slot_at(spec: Spectrum, t: NDArray[np.floating[Any]]) -> NDArray[np.int64]:
     """The slot whose span [slot_time(i - 1/2), slot_time(i + 1/2)) holds each time."""
     s = spec.settings
     step = float(s.get("step", 1.0)) or 1.0
@@ -342,6 +342,7 @@ def compare_spectra(
     spans = [_span(s) for s in spectra]
     steps = [float(s.settings.get("step", 1.0)) or 1.0 for s in spectra]
     if width is None:
+        natural: float
         if normalize:
             natural = max(s.width_slots for s in spectra)
         else:

@@ -50,6 +50,7 @@ from .spectrum import Spectrum
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from pyarrow import RecordBatch
 
 __all__ = [
     "MERGE_DISTANCE",
@@ -231,7 +232,7 @@ def colour_rows(spectrum: Spectrum, film: int = 0) -> dict[str, NDArray[Any]]:
     docstring for their meaning); ``segment`` is -1 where a strip has none."""
     strips = spectrum.strips
     if not strips:
-        empty = {
+        empty: dict[str, NDArray[Any]] = {
             "film": np.zeros(0, np.int32),
             "slot": np.zeros(0, np.int32),
             "time": np.zeros(0),
@@ -467,7 +468,7 @@ def build_corpus(
 
     def write(fh: Any) -> None:
         film_rows: list[dict[str, Any]] = []
-        pending: list[pa.RecordBatch] = []
+        pending: list[RecordBatch] = []
         pending_rows = 0
         with pq.ParquetWriter(fh, colours_schema(), compression="zstd") as writer:
             for p, spec in _iter_spectra(paths, skip):
@@ -616,7 +617,8 @@ class Corpus:
     def _build(self, items: list[Any]) -> None:
         pa = _pa()
         paths = find_spectra(items)
-        batches, rows = [], []
+        batches: list[RecordBatch] = []
+        rows: list[dict[str, Any]] = []
 
         def skip(p: Path, reason: str) -> None:
             self.skipped.append((p, reason))
@@ -661,14 +663,15 @@ class Corpus:
         if not isinstance(film, str):
             raise InputError(f"a film is an id or a title, got {film!r}")
         f = self.films
+        ids_of = f["film"]
         for col in ("title", "source", "path"):
-            hits = f.index[f[col] == film].tolist()
+            hits = ids_of[f[col] == film].tolist()
             if col == "path" and not hits:
-                hits = f.index[f[col] == str(Path(film).resolve())].tolist()
+                hits = ids_of[f[col] == str(Path(film).resolve())].tolist()
             if len(hits) == 1:
-                return int(f.at[hits[0], "film"])
+                return int(hits[0])
             if len(hits) > 1:
-                ids = ", ".join(str(int(f.at[h, "film"])) for h in hits)
+                ids = ", ".join(str(int(h)) for h in hits)
                 raise InputError(f"{film!r} is the {col} of several films ({ids}); give an id")
         raise InputError(f"no film {film!r} in the corpus")
 

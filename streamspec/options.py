@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import InputError
 from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH
@@ -178,8 +178,11 @@ OptionsT = TypeVar("OptionsT", bound="_Options")
 class _Options:
     """Shared by the option groups: validation from field metadata, and copying."""
 
+    if TYPE_CHECKING:  # every group is a dataclass: what dataclasses.fields() and replace() need
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             value = _check(f.name, getattr(self, f.name), f.metadata)
             object.__setattr__(self, f.name, value)
         self._validate()
@@ -189,11 +192,11 @@ class _Options:
 
     def replace(self: OptionsT, **changes: Any) -> OptionsT:
         """A copy with ``changes`` (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
     def pick(cls: type[OptionsT], values: Mapping[str, Any]) -> OptionsT:
@@ -443,7 +446,12 @@ class RenderOptions:
         unknown = sorted(set(values) - known)
         if unknown:
             raise OptionError(unknown[0], "is not an option of render")
-        return cls(*(g.pick(values) for g in cls.GROUPS))  # type: ignore[arg-type]
+        return cls(
+            SourceOptions.pick(values),
+            SamplingOptions.pick(values),
+            QuantizerOptions.pick(values),
+            LookOptions.pick(values),
+        )
 
     def override(self, **values: Any) -> RenderOptions:
         """A copy with single options changed by name (``every=2, crop=None, ...``); the
@@ -452,9 +460,15 @@ class RenderOptions:
         unknown = sorted(set(values) - known)
         if unknown:
             raise OptionError(unknown[0], "is not an option of render")
-        groups = [self.source, self.sampling, self.quantizer, self.look]
+
+        def changed(group: OptionsT) -> OptionsT:
+            return group.replace(**{k: v for k, v in values.items() if k in group.names()})
+
         return RenderOptions(
-            *(g.replace(**{k: v for k, v in values.items() if k in g.names()}) for g in groups)
+            changed(self.source),
+            changed(self.sampling),
+            changed(self.quantizer),
+            changed(self.look),
         )
 
     def flat(self) -> dict[str, Any]:

@@ -146,8 +146,8 @@ def merge_leaders_batch(
     n, k = weights.shape
     lab = oklab(palettes)
     d2 = np.zeros((n, k, k))
-    for c in range(3):  # summed in the reference's order: bit-identical distances
-        diff = lab[:, None, :, c] - lab[:, :, None, c]
+    for ch in range(3):  # summed in the reference's order: bit-identical distances
+        diff = lab[:, None, :, ch] - lab[:, :, None, ch]
         d2 += diff * diff
     close = d2 < threshold * threshold  # close[s, i, j]: colour j is near colour i
     del d2
@@ -430,9 +430,12 @@ def write_page(
         if isinstance(item, Spectrum):
             loaded.append((item, None))
         else:
-            path = Path(item)
-            loaded.append((Spectrum.load(path), json_path_for(path)))
-            inputs += [("a spectrum it shows", path), ("a spectrum it shows", json_path_for(path))]
+            given = Path(item)
+            loaded.append((Spectrum.load(given), json_path_for(given)))
+            inputs += [
+                ("a spectrum it shows", given),
+                ("a spectrum it shows", json_path_for(given)),
+            ]
     for spectrum, path in loaded:
         name = repr(str(path)) if path is not None else "the spectrum"
         if len(spectrum) == 0:

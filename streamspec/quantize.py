@@ -108,7 +108,7 @@ def load_rgb(path: str | os.PathLike[str]) -> tuple[NDArray[np.uint8], NDArray[n
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(p)
+            img: Image.Image = Image.open(p)
             img.load()
     except UnidentifiedImageError:
         raise InputError(f"{str(p)!r} is not an image Pillow can read") from None

@@ -259,7 +259,7 @@ class Renderer:
         if self.options.look.segments:
             segment_spectrum(spec, min_seconds=self.options.look.min_segment)
 
-    def run(self, on_strip: Callable[[Strip], None] | None = None) -> Spectrum:
+    def run(self, on_strip: Callable[[Strip], object] | None = None) -> Spectrum:
         """Render everything and return the spectrum (``on_strip`` is called with each
         strip as it is made, e.g. for a progress bar).
 

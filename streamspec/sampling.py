@@ -57,7 +57,7 @@ class Sample:
     index: int
     target: float
     time: float
-    rgb: NDArray[np.uint8] = field(default=None, repr=False)  # type: ignore[assignment]
+    rgb: NDArray[np.uint8] | None = field(default=None, repr=False)
     repeat: bool = False
     frame: Frame | None = field(default=None, repr=False, compare=False)
     size: tuple[int, int] | None = field(default=None, repr=False, compare=False)
@@ -289,5 +289,6 @@ def sample_frames(
         assert end is not None
         grid = SlotGrid.spread(start, end, int(count))
     else:
-        grid = SlotGrid.every(start, float(every), end)  # type: ignore[arg-type]
+        assert every is not None  # sample_times refused neither every nor count
+        grid = SlotGrid.every(start, float(every), end)
     yield from Sampler(source, grid, end=end, size=size).samples()

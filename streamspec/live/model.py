@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,7 +118,7 @@ class LiveModel:
         layout: str = "below",
         live: bool = False,
         pixels_per_strip: int = 3,
-        clock: callable = _time.monotonic,  # type: ignore[valid-type]
+        clock: Callable[[], float] = _time.monotonic,
     ) -> None:
         self.spectrum = spectrum
         self.duration = duration
@@ -345,7 +346,7 @@ class LiveModel:
             return None
         share = s.counts / max(int(s.counts.sum()), 1)
         top = np.argsort(-s.counts, kind="stable")[:5]
-        colours = [(tuple(int(v) for v in s.palette[i]), float(share[i])) for i in top]
+        colours = [(_rgb(s.palette[i]), float(share[i])) for i in top]
         return describe_time(s.time), colours
 
     def click_time(self, x: int, y: int) -> float | None:
@@ -374,3 +375,9 @@ class LiveModel:
         if self.error:
             parts.append(f"error: {self.error}")
         return "   ".join(parts)
+
+
+def _rgb(colour: NDArray[np.uint8]) -> tuple[int, int, int]:
+    """A palette row as an (r, g, b) tuple of ints."""
+    r, g, b = (int(v) for v in colour)
+    return r, g, b

@@ -68,7 +68,7 @@ class LiveWindow:
         self._frame: DisplayFrame | None = None
         self._next: DisplayFrame | None = None
         self._surface: pygame.Surface | None = None
-        self._panel: pygame.Surface | None = None
+        self._panel: tuple[pygame.Surface, int] | None = None  # the scaled panel, its first slot
         self._panel_key: tuple[Any, ...] | None = None
         self._base: tuple[float, float] | None = None  # (wall time, media time) of the clock
         self.generation = 0
@@ -177,7 +177,9 @@ class LiveWindow:
             except pygame.error as exc:
                 self.notify(f"fullscreen is not available here ({exc})")
                 return
-        self.screen = pygame.display.get_surface()
+        screen = pygame.display.get_surface()
+        assert screen is not None  # None only before a display mode is set
+        self.screen = screen
         self._resized(*self.screen.get_size())
 
     def notify(self, text: str, seconds: float = 3.0) -> None:

@@ -23,7 +23,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import av
 import av.error
@@ -40,6 +40,8 @@ _TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next pa
 # s: how far back a seek looks for the keyframe it needs in a container without an index
 # (longer than any sane GOP; a stream without keyframe flags is decoded from where it lands)
 _SEEK_BACK_LIMIT = 64.0
+# The values of the decoder's skip_frame that fast mode uses (see _SkipPlan).
+_Skip = Literal["NONE", "NONREF", "ALL"]
 
 
 def _is_image_format(name: str) -> bool:
@@ -126,7 +128,7 @@ class AVSource(FrameSource):
         # several others' time is their nature, never a lost packet.
         self._count_gaps = ctx.name not in ("gif", "apng", "webp")
         self._tb = float(s.time_base) if s.time_base else 1 / 90000
-        start = s.start_time if s.start_time is not None else None
+        start: float | None = s.start_time if s.start_time is not None else None
         if start is None and c.start_time is not None:
             start = c.start_time / av.time_base / self._tb
         self._t0 = (start or 0) * self._tb
@@ -251,8 +253,10 @@ class AVSource(FrameSource):
             good.append(f)
         return good
 
+    # Derived from the counts, so read-only here; FrameSource keeps a plain attribute
+    # that simpler sources may assign (nothing assigns it on an AVSource).
     @property
-    def errors(self) -> int:  # type: ignore[override]
+    def errors(self) -> int:  # type: ignore[override]  # see the comment above
         """Frames lost: decode failures, corrupt frames, and packets the demuxer dropped
         while resynchronising after damage (gaps in a constant-rate stream)."""
         return self.decode_errors + (self._gaps.missing() if self._count_gaps else 0)
@@ -351,7 +355,7 @@ class AVSource(FrameSource):
 
         fps = self.info.fps or 25.0
         plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
-        skip = "NONE"
+        skip: _Skip = "NONE"
         last_t = -math.inf
 
         def stamp(f: Any) -> float:
@@ -474,7 +478,7 @@ class _SkipPlan:
         self.window = window
         self.tolerance = tolerance
 
-    def decide(self, t: float | None, is_key: bool, target: float) -> str:
+    def decide(self, t: float | None, is_key: bool, target: float) -> _Skip:
         if t is None or target - _EPS <= t <= target + self.window:
             return "NONE"
         if t < target and not is_key and self.keys:
@@ -596,7 +600,7 @@ def _describe_open_error(kind: str, name: str, exc: BaseException) -> str:
 
 
 def _chapters(container: Any) -> list[Chapter]:
-    out = []
+    out: list[Chapter] = []
     try:
         raw = container.chapters()
     except (AttributeError, av.error.FFmpegError):
