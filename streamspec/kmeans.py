@@ -20,15 +20,15 @@ instead of from every pixel's label.
 
 from __future__ import annotations
 
+import importlib
 import math
+import threading
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _kernels as K
-
-__all__ = ["ColorKMeans", "as_pixels", "sample_palette"]
+__all__ = ["ColorKMeans", "as_pixels", "sample_palette", "warm_up"]
 
 MAX_COLORS = 65536
 SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
@@ -38,6 +38,23 @@ SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
 SHARE_PIXELS = 32768
 FIT_PIXELS = 8192
 FIT_SEED_PIXELS = 1024
+
+
+class _Kernels:
+    """:mod:`streamspec._kernels`, imported on first use.
+
+    Importing Numba and loading the compiled kernels from its cache takes ~0.4 s;
+    ``import streamspec`` (and a render, until its first sample is analysed, while the
+    decoder already runs) should not wait for it.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        module = importlib.import_module("._kernels", __package__)
+        globals()["K"] = module
+        return getattr(module, name)
+
+
+K: Any = _Kernels()
 
 
 def as_pixels(pixels: ArrayLike) -> NDArray[np.uint8]:
@@ -309,3 +326,22 @@ def sample_palette(
     if not used.all():
         centers, counts = np.ascontiguousarray(centers[used]), counts[used]
     return centers, counts
+
+
+def warm_up(background: bool = True) -> threading.Thread | None:
+    """Import Numba and load the strip's kernels now rather than at the first frame.
+
+    The first call of the kernels in a process costs ~0.5-1 s (Numba's import and its
+    compiler's set-up, even when the machine code comes from its cache). A caller that
+    is about to open a film can start this in a daemon thread (the default; the thread
+    is returned) so that the set-up overlaps opening and crop detection, which spend
+    their time in FFmpeg with the GIL released.
+    """
+    if not background:
+        img = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+        sample_palette(img, 8, np.random.default_rng(0), sample_size=8192)
+        sample_palette(img[:, :1].copy(), 8, np.random.default_rng(0))  # few colours
+        return None
+    thread = threading.Thread(target=warm_up, args=(False,), daemon=True, name="streamspec-warm-up")
+    thread.start()
+    return thread

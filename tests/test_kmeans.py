@@ -261,3 +261,33 @@ def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
     np.testing.assert_array_equal(again.palette, strip.palette)
     np.testing.assert_array_equal(again.counts, strip.counts)
     assert not np.array_equal(analyze_frame(img, index=4, seed=1).counts, strip.counts)
+
+
+def test_warm_up_loads_the_kernels_in_a_thread():
+    from streamspec.kmeans import warm_up
+
+    thread = warm_up()
+    assert thread is not None and thread.daemon
+    thread.join(120)
+    assert not thread.is_alive()
+    assert warm_up(background=False) is None
+
+
+def test_numba_is_imported_only_when_a_kernel_runs():
+    # Start-up: `streamspec render` opens the film and starts decoding before the first
+    # frame is quantized; Numba's import (~0.4 s) must not come before that.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, streamspec, streamspec.rendering, streamspec.cli\n"
+        "assert 'numba' not in sys.modules, 'numba imported'\n"
+        "import numpy as np\n"
+        "from streamspec.spectrum import analyze_frame\n"
+        "analyze_frame(np.zeros((4, 4, 3), np.uint8))\n"
+        "assert 'numba' in sys.modules\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
