@@ -33,10 +33,12 @@ __all__ = ["ColorKMeans", "as_pixels", "sample_palette", "warm_up"]
 MAX_COLORS = 65536
 SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
 
-# sample_palette: pixels whose labels give the shares, pixels the centres are fitted on
-# (a spread subset of those), and pixels k-means++ seeds from (a subset again).
+# sample_palette: pixels whose labels give the shares; the size of the interleaved parts
+# of them that Lloyd passes take in turn; pixels k-means++ seeds from. Measured on the
+# shared clips: eight parts of 4k and twelve passes fit better than four parts of 8k and
+# ten passes (or 16k pixels to convergence), at 60 % of the cost.
 SHARE_PIXELS = 32768
-FIT_PIXELS = 8192
+FIT_PIXELS = 4096
 FIT_SEED_PIXELS = 1024
 
 
@@ -280,7 +282,7 @@ def sample_palette(
     fit_size: int = FIT_PIXELS,
     seed_size: int = FIT_SEED_PIXELS,
     batch_size: int = 1024,
-    max_iter: int = 10,
+    max_iter: int = 12,
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """``k`` colours of an image and their shares, from a stratified sample of it.
 
@@ -292,9 +294,11 @@ def sample_palette(
     k-means++ seeds on ``seed_size`` pixels spread over the sample, two mini-batch
     epochs of one part's size follow, then ``max_iter`` Lloyd passes, each on the next
     part in turn. A last Lloyd step over the whole sample gives each centre's share
-    (``counts``, in sampled pixels: ~1 % of the colour mass differs from labelling
-    every pixel, measured on the shared clips) and moves it to the mean of the pixels
-    it counted. Centres that count no pixel are dropped.
+    (``counts``, in sampled pixels) and moves it to the mean of the pixels it counted;
+    centres that count no pixel are dropped. On the shared clips' ~480x270 frames the
+    shares differ from labelling every pixel by 1.3 % of the colour mass on average (2 %
+    at worst): in a 400-row strip a band is within one row of its exact height, at
+    worst two.
 
     A frame with at most ``k`` distinct colours gets exactly those, counted over every
     pixel. Everything random comes from ``rng``: the same generator state gives the
