@@ -68,6 +68,8 @@ DRIVER = textwrap.dedent(
             marks["first packet"] = time.time()
         return frames
     sources.AVSource._decode = first_decode
+    if sys.argv[4] == "warm-up":  # what a render would do with kmeans.warm_up() at its start
+        importlib.import_module(pkg + ".kmeans").warm_up()
     code = cli.main(["render", sys.argv[2], "-o", sys.argv[3], "--end", "10", "-q"])
     marks["exit"] = time.time()
     print(json.dumps({k: v - t0 for k, v in marks.items()}))
@@ -84,11 +86,13 @@ PHASES = [
 ]
 
 
-def run_once(package: str, path_dir: str, video: Path, out: Path) -> dict[str, float]:
+def run_once(
+    package: str, path_dir: str, video: Path, out: Path, warm: bool = False
+) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": path_dir}
     env["STARTUP_T0"] = repr(time.time())
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, package, str(video), str(out)],
+        [sys.executable, "-c", DRIVER, package, str(video), str(out), "warm-up" if warm else "-"],
         capture_output=True,
         text=True,
         env=env,
@@ -110,9 +114,16 @@ def main() -> None:
         metavar="NAME[:DIR]",
         help="also measure package NAME importable from DIR (repeatable)",
     )
+    ap.add_argument(
+        "--warm-up",
+        action="store_true",
+        help="also measure a render that starts kmeans.warm_up() in a thread first",
+    )
     args = ap.parse_args()
     video = args.film or film(5)
     packages = [("streamspec", str(ROOT))]
+    if args.warm_up:
+        packages.append(("streamspec+warm-up", str(ROOT)))
     for spec in args.package:
         name, _, where = spec.partition(":")
         packages.append((name, where or str(ROOT)))
@@ -120,7 +131,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         for r in range(args.runs + 1):
             for name, where in packages if r % 2 else packages[::-1]:
-                marks = run_once(name, where, video, Path(d) / f"{name}-{r}.png")
+                marks = run_once(
+                    name.removesuffix("+warm-up"),
+                    where,
+                    video,
+                    Path(d) / f"{name}-{r}.png",
+                    warm=name.endswith("+warm-up"),
+                )
                 if r > 0:  # the first round warms the caches
                     results[name].append(marks)
     rows = []

@@ -45,9 +45,10 @@ FIT_SEED_PIXELS = 1024
 class _Kernels:
     """:mod:`streamspec._kernels`, imported on first use.
 
-    Importing Numba and loading the compiled kernels from its cache takes ~0.4 s;
-    ``import streamspec`` (and a render, until its first sample is analysed, while the
-    decoder already runs) should not wait for it.
+    Importing Numba and defining the kernels takes ~0.3 s (and their first call another
+    ~0.6 s): ``import streamspec`` should not pay for it, and a render should open the
+    film and start decoding first (it loads the kernels at its first sample, while its
+    decoding thread runs).
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -335,11 +336,15 @@ def sample_palette(
 def warm_up(background: bool = True) -> threading.Thread | None:
     """Import Numba and load the strip's kernels now rather than at the first frame.
 
-    The first call of the kernels in a process costs ~0.5-1 s (Numba's import and its
-    compiler's set-up, even when the machine code comes from its cache). A caller that
-    is about to open a film can start this in a daemon thread (the default; the thread
-    is returned) so that the set-up overlaps opening and crop detection, which spend
-    their time in FFmpeg with the GIL released.
+    The first use of the kernels in a process costs ~0.9 s on the benchmark machine
+    (Numba's import 0.25 s, the kernels' definitions 0.08 s, its compiler's set-up on
+    the first call 0.55 s even with the machine code cached, the other kernels 0.07 s),
+    nearly all of it holding the GIL. A render does not call this: it loads the kernels
+    at its first sample, while its decoding thread runs (started in a thread before
+    crop detection, this delayed the first decoded packet by 0.6 s). A player can call
+    it before playback starts (``background=False``) so that the first sample does not
+    stall the picture; with ``background=True`` (the default) it runs in a daemon thread,
+    which is returned.
     """
     if not background:
         img = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
