@@ -6,9 +6,10 @@ random sample fitted to convergence, then every pixel labelled on all cores), in
 same run:
 
 1. time per sample on frames 2 s apart of the benchmark film (1080p24, see render.py),
-   interleaved: conversion (``Frame.to_rgb`` to ~480x270), quantizer, strip (400 rows);
-   wall clock and CPU time of the process (FFmpeg scales on threads of its own, and
-   Numba's parallel labelling used both cores);
+   before and after in alternating processes: conversion (``Frame.to_rgb`` to
+   ~480x270), quantizer, strip (400 rows); wall clock and CPU time of the process
+   (FFmpeg scales on threads of its own, and the previous quantizer labelled on both
+   cores);
 2. quality on benchmarks/kmeans.py's frames (3 per shared clip), at analysis size
    (~480x270, what a render analyses) and at native size, over several seeds: MSE over
    all pixels (each pixel to its nearest palette colour), as a ratio to ColorKMeans
@@ -24,8 +25,10 @@ Run: python benchmarks/sample.py [--frames 24] [--seeds 8]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -53,7 +56,10 @@ def cpu() -> float:
     return time.process_time()
 
 
-def timing(n: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def timing(which: str, n: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds per sample of conversion, quantizer (``which``: "before" or
+    "after") and strip, over ``n`` frames 2 s apart of the benchmark film."""
+    quantize = analyze_frame if which == "after" else full_label_strip
     src = open_source(film(5), mode="exact")
     size = analysis_size(*src.content_size)
     step = round(2 * (src.info.fps or 24))
@@ -63,27 +69,40 @@ def timing(n: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
             frames.append(f)
             if len(frames) == n:
                 break
-    warm = frames[0].to_rgb(size)
-    analyze_frame(warm)
-    full_label_strip(warm)
+    quantize(frames[0].to_rgb(size))  # load the kernels
     out: dict[str, list[tuple[float, float]]] = {
-        k: [] for k in ("conversion", "quantizer (before)", "quantizer", "strip")
+        k: [] for k in ("conversion", "quantizer", "strip")
     }
-    for r in range(rounds):
-        for i, f in enumerate(frames):
-            w, c = time.perf_counter(), cpu()
-            rgb = f.to_rgb(size)
-            out["conversion"].append((time.perf_counter() - w, cpu() - c))
-            order = [("quantizer", analyze_frame), ("quantizer (before)", full_label_strip)]
-            for name, fn in order if (i + r) % 2 else order[::-1]:
-                w, c = time.perf_counter(), cpu()
-                s = fn(rgb, index=i)
-                out[name].append((time.perf_counter() - w, cpu() - c))
-            w, c = time.perf_counter(), cpu()
-            make_strip(s.palette, s.counts, 400)
-            out["strip"].append((time.perf_counter() - w, cpu() - c))
+    for i, f in enumerate(frames):
+        w, c = time.perf_counter(), cpu()
+        rgb = f.to_rgb(size)
+        out["conversion"].append((time.perf_counter() - w, cpu() - c))
+        w, c = time.perf_counter(), cpu()
+        s = quantize(rgb, index=i)
+        out["quantizer"].append((time.perf_counter() - w, cpu() - c))
+        w, c = time.perf_counter(), cpu()
+        make_strip(s.palette, s.counts, 400)
+        out["strip"].append((time.perf_counter() - w, cpu() - c))
     src.close()
     return out
+
+
+def timing_rounds(n: int, rounds: int) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Before and after in separate processes, alternating (Numba's parallel labelling
+    leaves its worker threads spinning for a while after each call, which would slow
+    whatever ran next in the same process)."""
+    got: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r in range(rounds):
+        for which in ("before", "after") if r % 2 == 0 else ("after", "before"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--time-one", which, "--frames", str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for name, v in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+                got.setdefault((which, name), []).extend(tuple(x) for x in v)
+    return got
 
 
 def bench_frames(n_per_clip: int, native: bool) -> list[tuple[str, np.ndarray]]:
@@ -177,31 +196,33 @@ def quality(seeds: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=24, help="film frames timed (24)")
-    ap.add_argument("--rounds", type=int, default=3, help="timing rounds (3)")
+    ap.add_argument("--rounds", type=int, default=4, help="timing processes of each (4)")
     ap.add_argument("--seeds", type=int, default=8, help="seeds per quality frame (8)")
+    ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--time-one", choices=["before", "after"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.time_one:
+        print(json.dumps(timing(args.time_one, args.frames)))
+        return
 
-    t = timing(args.frames, args.rounds)
+    t = timing_rounds(args.frames, args.rounds)
     rows = []
-    for name, v in t.items():
-        rows.append(
-            [
-                name,
-                1000 * statistics.median(x[0] for x in v),
-                1000 * statistics.median(x[1] for x in v),
-            ]
-        )
-    print(table(["per sample (median ms)", "wall", "CPU"], rows))
-    med = {name: statistics.median(x[1] for x in v) * 1000 for name, v in t.items()}
-    for q in ("quantizer (before)", "quantizer"):
-        total = med["conversion"] + med[q] + med["strip"]
-        print(f"conversion + {q} + strip: {total:.2f} ms CPU")
-    print(
-        verdict(
-            "CPU ms per sample", med["conversion"] + med["quantizer"] + med["strip"], 5.0, False
-        )
-    )
-    quality(args.seeds)
+    total = {}
+    for which in ("before", "after"):
+        wall = cpu_ms = 0.0
+        for name in ("conversion", "quantizer", "strip"):
+            v = t[which, name]
+            w = 1000 * statistics.median(x[0] for x in v)
+            c = 1000 * statistics.median(x[1] for x in v)
+            rows.append([f"{name} ({which})", w, c])
+            wall += w
+            cpu_ms += c
+        rows.append([f"total ({which})", wall, cpu_ms])
+        total[which] = cpu_ms
+    print(table(["per sample, median ms", "wall", "CPU"], rows))
+    print(verdict("CPU ms per sample", total["after"], 5.0, False))
+    if not args.no_quality:
+        quality(args.seeds)
 
 
 if __name__ == "__main__":
