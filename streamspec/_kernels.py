@@ -322,19 +322,26 @@ def refine(X, centers, batches, max_iter, tol):
 @njit(cache=True, nogil=True)
 def distinct_colors(X, limit):
     """The distinct rows of X in first-seen order, or an empty array if there are more
-    than ``limit``. One pass with a 2^24-bit set; stops as soon as the limit is passed."""
-    seen = np.zeros(1 << 21, np.uint8)
+    than ``limit``. One pass with a small open-addressing hash set (at most a quarter
+    full, so a frame of many colours costs a few dozen probes); stops as soon as the
+    limit is passed."""
+    size = 64
+    while size < 4 * (limit + 1):
+        size *= 2
+    mask = size - 1
+    table = np.full(size, -1, np.int64)
     out = np.empty((limit, 3), np.uint8)
     m = 0
     for i in range(X.shape[0]):
         key = (np.int64(X[i, 0]) << 16) | (np.int64(X[i, 1]) << 8) | np.int64(X[i, 2])
-        byte = key >> 3
-        bit = np.uint8(1 << (key & 7))
-        if seen[byte] & bit:
+        h = ((key * 2654435761) >> 16) & mask
+        while table[h] != -1 and table[h] != key:
+            h = (h + 1) & mask
+        if table[h] == key:
             continue
         if m == limit:
             return out[:0].copy()
-        seen[byte] |= bit
+        table[h] = key
         for t in range(3):
             out[m, t] = X[i, t]
         m += 1
@@ -367,3 +374,101 @@ def gather_rgb(palette, labels, out):
         out[i, 0] = palette[j, 0]
         out[i, 1] = palette[j, 1]
         out[i, 2] = palette[j, 2]
+
+
+@njit(cache=True, nogil=True)
+def grid_sample(img, gh, gw, rand, bits, out):
+    """One pixel from every ``gh`` x ``gw`` cell of an ``(H, W, 3)`` image (stratified).
+
+    Cells tile the image from the top left, row by row (``H // gh`` by ``W // gw`` of
+    them; a remainder narrower than a cell is not sampled). ``rand[c]``, uniform in
+    ``[0, 2**bits)``, picks the pixel of cell ``c``: the ``(rand[c] * gh * gw) >> bits``-th
+    in row-major order within the cell. ``out[c]`` receives it.
+    """
+    area = gh * gw
+    oy = np.empty(area, np.int64)
+    ox = np.empty(area, np.int64)
+    for o in range(area):
+        oy[o] = o // gw
+        ox[o] = o % gw
+    bw = img.shape[1] // gw
+    bh = out.shape[0] // bw
+    c = 0
+    for by in range(bh):
+        y0 = by * gh
+        for bx in range(bw):
+            o = (np.int64(rand[c]) * area) >> bits
+            y = y0 + oy[o]
+            x = bx * gw + ox[o]
+            out[c, 0] = img[y, x, 0]
+            out[c, 1] = img[y, x, 1]
+            out[c, 2] = img[y, x, 2]
+            c += 1
+
+
+@njit(cache=True, nogil=True)
+def lloyd_counts(X, centers, counts):
+    """One Lloyd step that keeps no labels: the shares of a sample and its means.
+
+    Assigns every row of X to its nearest centre, writes the rows per centre to
+    ``counts`` and moves each centre that won rows to their mean (in place; centres
+    that won none stay where they are). Returns the inertia of the assignment.
+    """
+    c0, c1, c2 = _split(centers)
+    n = X.shape[0]
+    k = c0.shape[0]
+    labels = np.empty(n, np.int32)
+    best = np.empty(BLOCK, np.float32)
+    scratch = np.empty((3, BLOCK), np.float32)
+    idx = np.empty(BLOCK, np.int32)
+    sums = np.zeros((k, 3), np.int64)
+    for j in range(k):
+        counts[j] = 0
+    inertia = 0.0
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        _assign_block(X, start, stop, c0, c1, c2, labels, best, scratch, idx)
+        for p in range(stop - start):
+            j = idx[p]
+            inertia += best[p]
+            counts[j] += 1
+            sums[j, 0] += X[start + p, 0]
+            sums[j, 1] += X[start + p, 1]
+            sums[j, 2] += X[start + p, 2]
+    for j in range(k):
+        if counts[j] > 0:
+            for t in range(3):
+                centers[j, t] = np.float32(sums[j, t] / counts[j])
+    return inertia
+
+
+@njit(cache=True, nogil=True)
+def lloyd_rotating(X, centers, parts, passes):
+    """``passes`` Lloyd iterations (:func:`lloyd_step`), in place, each on one interleaved
+    part of X in turn: iteration t uses rows ``t % parts``, ``t % parts + parts``, ...
+
+    Each iteration costs what one on a ``parts``-th of X would, but the centres are
+    pulled by all of X, so they do not settle on the quirks of one subsample (on real
+    frames, twelve passes over eight rotating parts of a 32k sample fit better than
+    Lloyd run to convergence on 16k pixels).
+    """
+    n = X.shape[0]
+    P = np.empty_like(X)
+    starts = np.empty(parts + 1, np.int64)
+    r = 0
+    for o in range(parts):
+        starts[o] = r
+        for i in range(o, n, parts):
+            P[r, 0] = X[i, 0]
+            P[r, 1] = X[i, 1]
+            P[r, 2] = X[i, 2]
+            r += 1
+    starts[parts] = n
+    labels = np.full(n, -1, np.int32)
+    dist = np.empty(n, np.float32)
+    for t in range(passes):
+        o = t % parts
+        a = starts[o]
+        b = starts[o + 1]
+        if b > a:
+            lloyd_step(P[a:b], centers, labels[a:b], dist[a:b])

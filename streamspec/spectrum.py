@@ -38,7 +38,7 @@ from ._version import __version__
 from .annotate import annotate_image, read_chapters
 from .errors import InputError, OutputError
 from .grid import SlotGrid
-from .kmeans import ColorKMeans
+from .kmeans import MAX_COLORS, sample_palette
 from .limits import MAX_JSON_BYTES, check_image_size
 from .options import LookOptions
 from .segments import segment_spectrum
@@ -98,13 +98,21 @@ def analyze_frame(
 ) -> Strip:
     """Quantize one frame into a :class:`Strip` (palette, counts, centre column).
 
+    The colours and their shares come from a stratified sample of ~32k pixels
+    (:func:`~streamspec.kmeans.sample_palette`); ``counts`` are sampled pixels.
     The random state depends on ``seed`` and the slot ``index`` only, so a strip is the
     same whichever order frames are analysed in (render and the live view agree).
     """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_COLORS:
+        raise ValueError(f"k must be a whole number from 1 to {MAX_COLORS}, got {k!r}")
+    rgb = np.ascontiguousarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
+        raise ValueError(f"a frame must be a non-empty (H, W, 3) uint8 array, got {rgb.shape}")
     rng = np.random.default_rng(None if seed is None else [seed, index])
-    km = ColorKMeans(k, random_state=rng).fit(rgb)
+    centers, counts = sample_palette(rgb, k, rng)
+    palette = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
     column = np.ascontiguousarray(rgb[:, rgb.shape[1] // 2])
-    return Strip(index, float(target), float(time), km.palette_, km.counts_, column)
+    return Strip(index, float(target), float(time), palette, counts, column)
 
 
 def json_path_for(image: str | os.PathLike[str]) -> Path:

@@ -180,6 +180,22 @@ def test_distinct_colors_matches_numpy(limit):
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("limit", [50, 1999, 2000, 5000])
+def test_distinct_colors_many_colours(limit):
+    # 2000 distinct colours (keys that collide in the hash set's low bits), repeated.
+    rng = np.random.default_rng(9)
+    keys = rng.choice(1 << 24, 2000, replace=False)
+    colours = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1).astype(np.uint8)
+    X = colours[rng.integers(0, 2000, 20000)]
+    got = K.distinct_colors(X, limit)
+    _, first = np.unique(X, axis=0, return_index=True)
+    expected = X[np.sort(first)]
+    if len(expected) > limit:
+        assert len(got) == 0
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_sum_sq_error_and_gather_match_numpy():
     rng = np.random.default_rng(4)
     X = rng.integers(0, 256, (3001, 3), dtype=np.uint8)
@@ -230,3 +246,80 @@ def test_refine_matches_minibatch_then_lloyd_references():
     n_iter = K.refine(X, got, batches, 100, 0.0)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-3)
     assert n_iter == passes
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "gh", "gw", "dtype"),
+    [
+        (7, 9, 2, 2, np.uint8),
+        (10, 12, 3, 3, np.uint8),
+        (1, 50, 1, 9, np.uint8),
+        (4, 4, 4, 4, np.uint8),
+        (40, 41, 20, 20, np.uint16),
+    ],
+)
+def test_grid_sample_matches_numpy(h, w, gh, gw, dtype):
+    rng = np.random.default_rng(h * w)
+    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    bh, bw = h // gh, w // gw
+    rand = rng.integers(0, np.iinfo(dtype).max + 1, bh * bw).astype(dtype)
+    bits = 8 * rand.itemsize
+    out = np.empty((bh * bw, 3), np.uint8)
+    K.grid_sample(img, gh, gw, rand, bits, out)
+    # Reference: cut the image into cells, flatten each, take the chosen pixel.
+    offsets = (rand.astype(np.int64) * (gh * gw)) >> bits
+    assert offsets.max() < gh * gw
+    cells = img[: bh * gh, : bw * gw].reshape(bh, gh, bw, gw, 3).transpose(0, 2, 1, 3, 4)
+    cells = cells.reshape(bh * bw, gh * gw, 3)
+    np.testing.assert_array_equal(out, cells[np.arange(bh * bw), offsets])
+
+
+def test_lloyd_counts_matches_numpy(data):
+    X, C = data
+    D = ref_dist(X, C)
+    lab = D.argmin(axis=1)
+    ref = C.copy()
+    for j in range(len(C)):
+        if (lab == j).any():
+            ref[j] = X[lab == j].astype(np.float64).mean(axis=0).astype(np.float32)
+    got = C.copy()
+    counts = np.full(len(C), -5, np.int64)
+    inertia = K.lloyd_counts(X, got, counts)
+    np.testing.assert_array_equal(counts, np.bincount(lab, minlength=len(C)))
+    np.testing.assert_array_equal(got, ref)  # integer sums: exact, not just close
+    assert inertia == pytest.approx(D.min(axis=1).astype(np.float64).sum(), rel=1e-9)
+
+
+def ref_lloyd_pass(X, C):
+    """One Lloyd iteration in NumPy: means of the assigned rows; an empty centre goes to
+    the worst-served row (as lloyd_step does)."""
+    D = ref_dist(X, C)
+    lab = D.argmin(axis=1)
+    dmin = D.min(axis=1)
+    out = C.copy()
+    for j in range(len(C)):
+        pts = X[lab == j].astype(np.float64)
+        if len(pts):
+            out[j] = (pts.sum(0) / len(pts)).astype(np.float32)
+        else:
+            far = int(np.argmax(dmin))
+            out[j] = X[far]
+            dmin[far] = 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("n", "parts", "passes"), [(1000, 4, 6), (1003, 3, 5), (10, 4, 4), (500, 1, 3)]
+)
+def test_lloyd_rotating_matches_reference(n, parts, passes):
+    rng = np.random.default_rng(n + parts)
+    X = rng.integers(0, 256, (n, 3), dtype=np.uint8)
+    C = rng.uniform(0, 255, (6, 3)).astype(np.float32)
+    ref = C.copy()
+    for t in range(passes):
+        part = X[t % parts :: parts]
+        if len(part):
+            ref = ref_lloyd_pass(part, ref)
+    got = C.copy()
+    K.lloyd_rotating(X, got, parts, passes)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)

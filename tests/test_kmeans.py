@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from streamspec import ColorKMeans
+from streamspec.kmeans import sample_palette
 
 
 def flat_colours_image(colours: np.ndarray, h: int = 40, w: int = 60) -> np.ndarray:
@@ -177,3 +178,116 @@ def test_float_pixels_rejected_and_predict_needs_fit():
         ColorKMeans(3).fit(np.zeros((4, 3), np.float64))
     with pytest.raises(RuntimeError):
         ColorKMeans(3).predict(np.zeros((4, 3), np.uint8))
+
+
+# -- sample_palette: the strip's quantizer ---------------------------------------------
+def textured_frame(seed: int = 0, h: int = 270, w: int = 480) -> np.ndarray:
+    """A frame-sized picture: smooth colour fields, a few flat shapes and noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([x * 255 // w, y * 255 // h, (x + 2 * y) * 255 // (w + 2 * h)], axis=2)
+    img = img + rng.integers(-12, 13, (h, w, 3))
+    img[40:120, 60:200] = [200, 30, 40]
+    img[150:260, 300:460] = [20, 90, 210]
+    return img.clip(0, 255).astype(np.uint8)
+
+
+def test_sample_palette_same_generator_same_result():
+    img = textured_frame()
+    a = sample_palette(img, 50, np.random.default_rng([0, 3]))
+    b = sample_palette(img, 50, np.random.default_rng([0, 3]))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    c = sample_palette(img, 50, np.random.default_rng([0, 4]))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_sample_palette_quality_and_shares_close_to_labelling_every_pixel():
+    img = textured_frame(1)
+    X = img.reshape(-1, 3)
+    full = ColorKMeans(50, random_state=0).fit(img)
+    centers, counts = sample_palette(img, 50, np.random.default_rng(0))
+    assert len(centers) == len(counts) <= 50 and (counts > 0).all()
+    assert counts.sum() == 135 * 240  # one pixel per 2x2 cell
+    # Every pixel labelled with the sampled palette: its error is within 3 % of the
+    # full estimator's, and the sampled shares are within 4 % (L1) of the labelled ones.
+    d = ((X[:, None, :].astype(np.float32) - centers[None]) ** 2).sum(axis=2)
+    labels = d.argmin(axis=1)
+    mse = d.min(axis=1).astype(np.float64).sum() / len(X)
+    assert mse <= 1.03 * full.inertia_ / len(X)  # two seeds of either differ by ~3 %
+    shares = np.bincount(labels, minlength=len(centers)) / len(X)
+    assert np.abs(shares - counts / counts.sum()).sum() < 0.04
+
+
+def test_sample_palette_few_colours_are_exact_and_counted_over_every_pixel():
+    colours = np.array([[1, 2, 3], [250, 0, 9], [7, 7, 7]], np.uint8)
+    img = flat_colours_image(colours, 300, 400)
+    centers, counts = sample_palette(img, 50, np.random.default_rng(0))
+    np.testing.assert_array_equal(centers, colours.astype(np.float32))
+    np.testing.assert_array_equal(counts, [300 * 134, 300 * 133, 300 * 133])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 200_000), (200_000, 1), (3, 5), (100, 100)])
+def test_sample_palette_odd_shapes(shape):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    centers, counts = sample_palette(img, 20, np.random.default_rng(1))
+    assert 1 <= len(centers) == len(counts) <= 20
+    assert (counts > 0).all() and np.isfinite(centers).all()
+    if img.size // 3 <= 40_000:  # small pictures are sampled whole
+        assert counts.sum() == img.size // 3
+
+
+def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
+    from test_strip import runs, seed_recipe_column
+
+    from streamspec.spectrum import analyze_frame
+    from streamspec.strip import strip_from_palette
+
+    img = textured_frame(2)
+    strip = analyze_frame(img, index=3, seed=1)
+    X = img.reshape(-1, 3).astype(np.float32)
+    pal = strip.palette.astype(np.float32)
+    labels = ((X[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
+    # The shares come from a quarter of the pixels: at 400 rows each band is within one
+    # row of the seed's (every pixel replaced by its colour, sorted, resized), as when
+    # every pixel is labelled; at 1080 rows within two (one when all are labelled).
+    for height, rows in ((400, 1), (1080, 2)):
+        ours = runs(strip_from_palette(strip.palette, strip.counts, height))
+        recipe = runs(seed_recipe_column(img, strip.palette, labels, height))
+        assert [c for c, _ in ours] == [c for c, _ in recipe]
+        assert max(abs(a - b) for (_, a), (_, b) in zip(ours, recipe, strict=True)) <= rows
+    again = analyze_frame(img, index=3, seed=1)
+    np.testing.assert_array_equal(again.palette, strip.palette)
+    np.testing.assert_array_equal(again.counts, strip.counts)
+    assert not np.array_equal(analyze_frame(img, index=4, seed=1).counts, strip.counts)
+
+
+def test_warm_up_loads_the_kernels_in_a_thread():
+    from streamspec.kmeans import warm_up
+
+    thread = warm_up()
+    assert thread is not None and thread.daemon
+    thread.join(120)
+    assert not thread.is_alive()
+    assert warm_up(background=False) is None
+
+
+def test_numba_is_imported_only_when_a_kernel_runs():
+    # Start-up: `streamspec render` opens the film and starts decoding before the first
+    # frame is quantized; Numba's import (~0.4 s) must not come before that.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, streamspec, streamspec.rendering, streamspec.cli\n"
+        "assert 'numba' not in sys.modules, 'numba imported'\n"
+        "import numpy as np\n"
+        "from streamspec.spectrum import analyze_frame\n"
+        "analyze_frame(np.zeros((4, 4, 3), np.uint8))\n"
+        "assert 'numba' in sys.modules\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
