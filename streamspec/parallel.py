@@ -1,0 +1,360 @@
+"""Rendering on every core, and on a cluster: films and time ranges of films as tasks.
+
+A task (:func:`render_task`) renders one film, or one contiguous range of its slots,
+in a worker and returns the spectrum's JSON dict: plain data, cheap to send back, so
+the client alone writes files and its memory does not grow with the number of films.
+
+One code path runs the tasks: a :class:`concurrent.futures.Executor`, either a local
+:class:`~concurrent.futures.ProcessPoolExecutor` (forkserver or spawn: a worker never
+inherits the client's threads or open files) or the executor of a Dask distributed
+client (:func:`executor`), which retries a task whose worker was lost.
+
+A film split into ranges keeps its slot grid: slot ``i`` is sampled at the same time,
+from the same frame in ``exact`` mode, with the same seed, whichever worker renders it
+(see :mod:`streamspec.sampling`), so :func:`merge_parts` gives the strips a single
+render gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, StreamspecError
+from .options import Crop, RenderOptions
+from .spectrum import Spectrum
+
+__all__ = [
+    "DaskMissingError",
+    "FilmTimeoutError",
+    "TaskError",
+    "cores",
+    "executor",
+    "merge_parts",
+    "plan_ranges",
+    "render_parallel",
+    "render_task",
+    "split_slots",
+]
+
+# For tests only: the first task to find this marker file missing creates it and kills
+# its own worker process, like a machine lost mid-film (the retry must finish the job).
+CRASH_ONCE_ENV = "STREAMSPEC_TEST_CRASH_ONCE"
+# How long an unreachable Dask scheduler is waited for.
+CONNECT_TIMEOUT = 5.0
+
+
+class FilmTimeoutError(StreamspecError):
+    """A film took longer than its time limit (a decoder that hangs); it was killed."""
+
+
+class TaskError(StreamspecError):
+    """A film failed in a worker; the message is the worker's one-line reason."""
+
+
+class DaskMissingError(StreamspecError, ImportError):
+    """Dask distributed is not installed."""
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, not just the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def split_slots(total: int, parts: int) -> list[tuple[int, int]]:
+    """``total`` slots in at most ``parts`` contiguous ranges ``(first, stop)`` of sizes
+    differing by at most one (every range has at least one slot)."""
+    parts = max(1, min(parts, total))
+    size, extra = divmod(total, parts)
+    ranges, first = [], 0
+    for i in range(parts):
+        stop = first + size + (1 if i < extra else 0)
+        ranges.append((first, stop))
+        first = stop
+    return ranges
+
+
+# -- in the worker -------------------------------------------------------------------------
+# Whether this worker process is rendering now: Ctrl-C reaches every process of the
+# terminal's group; a rendering worker stops and returns its partial spectrum, an idle
+# one (or one waiting for its film's child process, which stops by itself) ignores it.
+_rendering = True
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    if _rendering:
+        raise KeyboardInterrupt
+
+
+def _worker_init() -> None:
+    """Initializer of local worker processes: Ctrl-C only while rendering."""
+    global _rendering
+    _rendering = False
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _crash_once() -> None:
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if marker and not os.path.exists(marker):
+        Path(marker).write_text(str(os.getpid()))
+        os._exit(17)  # no clean-up, no reply: as if the machine went away
+
+
+def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) -> dict[str, Any]:
+    from .rendering import Renderer
+
+    global _rendering
+    _rendering = True
+    try:
+        renderer = Renderer(source, options)
+        if slots is not None:
+            renderer.only_slots(*slots)
+        return renderer.run().to_json()
+    finally:
+        _rendering = False
+
+
+def _child(conn: Any, source: str, options: RenderOptions, slots: tuple[int, int] | None) -> None:
+    """The body of a film's own process (with a time limit): the result or the reason."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        conn.send(("ok", _render(source, options, slots)))
+    except StreamspecError as exc:
+        conn.send(("error", str(exc)))
+    except BaseException as exc:  # a bug or a decoder error: still one line for the summary
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _with_time_limit(
+    source: str, options: RenderOptions, slots: tuple[int, int] | None, timeout: float
+) -> dict[str, Any]:
+    """Render in a process of its own and kill it after ``timeout`` seconds: a decoder
+    blocked in C (a FIFO, a server that never answers) cannot be stopped any other way.
+    Forked: the worker has imported everything already, so it starts at once."""
+    global _rendering
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(there, source, options, slots), daemon=True)
+    was, _rendering = _rendering, False  # the child handles Ctrl-C for this film
+    try:
+        proc.start()
+        there.close()
+        if not here.poll(timeout):
+            proc.kill()
+            proc.join()
+            raise FilmTimeoutError(f"took more than {timeout:g} s (the decoder hangs?); stopped")
+        try:
+            status, value = here.recv()
+        except EOFError:
+            proc.join()
+            raise TaskError(f"the decoder crashed (exit status {proc.exitcode})") from None
+        proc.join()
+    finally:
+        _rendering = was
+        here.close()
+        if proc.is_alive():
+            proc.kill()
+    if status != "ok":
+        raise TaskError(value)
+    return value
+
+
+def render_task(
+    source: str,
+    options: RenderOptions,
+    slots: tuple[int, int] | None = None,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Render ``source`` (or only its ``slots`` range) and return the spectrum's JSON.
+
+    Runs in a worker. ``timeout`` (seconds) runs the film in a process of its own that
+    is killed when it is up (:class:`FilmTimeoutError`). A user error becomes
+    :class:`TaskError` with its one-line reason (plain data crosses processes and
+    machines; the library's exception classes need not).
+    """
+    _crash_once()
+    if timeout is not None:
+        return _with_time_limit(source, options, slots, timeout)
+    try:
+        return _render(source, options, slots)
+    except StreamspecError as exc:
+        raise TaskError(str(exc)) from None
+
+
+# -- executors -------------------------------------------------------------------------------
+def _require_dask() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise DaskMissingError(
+            "--dask needs Dask distributed: pip install 'streamspec[cluster]'"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def executor(jobs: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+    """A :class:`concurrent.futures.Executor` running tasks in ``jobs`` processes (default:
+    every core), or on the Dask scheduler at ``dask`` (``"local"``: a
+    :class:`~distributed.LocalCluster` of ``jobs`` single-threaded worker processes).
+
+    Dask tasks are retried twice (``retries=2``) and never cached (``pure=False``: a
+    film redone with ``--force`` must be rendered again). An unreachable scheduler
+    raises :class:`InputError` within :data:`CONNECT_TIMEOUT` seconds.
+    """
+    jobs = jobs or cores()
+    if dask is None:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            # Import the heavy modules (numpy, numba, PyAV) once, in the server.
+            ctx.set_forkserver_preload(["streamspec.parallel", "streamspec.rendering"])
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init) as pool:
+            try:
+                yield pool
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return
+    distributed = _require_dask()
+    cluster = None
+    try:
+        if dask == "local":
+            cluster = distributed.LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+        else:
+            client = distributed.Client(dask, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(
+            f"cannot reach the Dask scheduler at {dask!r} within {CONNECT_TIMEOUT:g} s "
+            f"({type(exc).__name__})"
+        ) from None
+    try:
+        yield client.get_executor(retries=2, pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- one film in ranges ----------------------------------------------------------------------
+@dataclass
+class RangePlan:
+    """A film's slot ranges, with its options settled (the crop detected once)."""
+
+    options: RenderOptions
+    slots: int
+    ranges: list[tuple[int, int]]
+    crop_mode: str
+
+
+def plan_ranges(source: str, options: RenderOptions, parts: int) -> RangePlan:
+    """Open ``source`` here, settle its crop (detected once, not once per worker) and
+    split its slots into ``parts`` ranges. Refuses an open-ended source."""
+    from .rendering import Renderer
+
+    renderer = Renderer(source, options)
+    try:
+        if renderer.grid.slots is None:
+            raise InputError(f"{source!r} has no known end: it cannot be split into ranges")
+        renderer.prepare()
+        crop = renderer.source.crop
+        settled = options.override(crop=crop if isinstance(crop, Crop) else None)
+        mode = renderer.spectrum.settings.get("crop_mode", "manual")
+        slots = renderer.grid.slots
+        return RangePlan(settled, slots, split_slots(slots, parts), mode)
+    finally:
+        renderer.close()
+
+
+def merge_parts(parts: Sequence[dict[str, Any]], *, crop_mode: str | None = None) -> Spectrum:
+    """One spectrum from the JSON of a film's ranges (in slot order): strips by slot,
+    warnings once each, damage counts added, partial if any part is. A part that ended
+    early (the video is shorter than it said) ends the film there."""
+    from .segments import segment_spectrum
+
+    if not parts:
+        raise InputError("nothing to merge")
+    merged = Spectrum.from_json(parts[0])
+    merged.warnings = []
+    for data in parts:
+        part = Spectrum.from_json(data)
+        merged.extend(part.strips)
+        merged.partial = merged.partial or part.partial
+        for w in part.warnings:
+            if w not in merged.warnings:
+                merged.warnings.append(w)
+    merged.skipped_frames = sum(int(p.get("skipped_frames", 0)) for p in parts)
+    slots = [p.get("slots") for p in parts]
+    known = [s for s in slots if s is not None]
+    if known:
+        merged.slots = min(known)
+    if crop_mode is not None:
+        merged.settings["crop_mode"] = crop_mode
+    if merged.settings.get("segments") == "auto" and not merged.partial:
+        segment_spectrum(merged, min_seconds=merged.settings.get("min_segment"))
+    return merged
+
+
+def render_parallel(
+    source: str,
+    options: RenderOptions,
+    pool: Executor,
+    parts: int,
+    *,
+    on_part: Any = None,
+) -> Spectrum:
+    """Render ``source`` as ``parts`` slot ranges on ``pool`` and merge them.
+
+    Ctrl-C cancels the ranges not started, waits for the running ones (which return
+    what they did) and returns the merged partial spectrum; with nothing done it
+    re-raises.
+    """
+    plan = plan_ranges(source, options, parts)
+    futures: list[Future[dict[str, Any]]] = [
+        pool.submit(render_task, source, plan.options, r) for r in plan.ranges
+    ]
+    results: list[dict[str, Any] | None] = [None] * len(futures)
+    interrupted = False
+    for i, fut in enumerate(futures):
+        try:
+            results[i] = fut.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            break
+        except TaskError as exc:
+            for f in futures:
+                f.cancel()
+            raise InputError(str(exc)) from None
+        if on_part is not None:
+            on_part(i, plan.ranges[i])
+    if interrupted:
+        for f in futures:
+            f.cancel()
+        for i, fut in enumerate(futures):
+            if results[i] is None and not fut.cancelled():
+                with contextlib.suppress(Exception):
+                    results[i] = fut.result(timeout=30)
+    done = [r for r in results if r is not None]
+    if not done:
+        raise KeyboardInterrupt
+    spectrum = merge_parts(done, crop_mode=plan.crop_mode)
+    if len(done) < len(results):
+        spectrum.partial = True
+    return spectrum
