@@ -32,7 +32,7 @@ from ._io import atomic_write, check_writable
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
 from .options import Crop, RenderOptions
-from .parallel import render_task
+from .parallel import NotStartedError, render_task
 from .spectrum import Spectrum, json_path_for
 
 __all__ = [
@@ -328,17 +328,22 @@ def _duration(seconds: float) -> str:
 
 
 def check_outdir(outdir: str | os.PathLike[str]) -> Path:
-    """OUTDIR, created if missing; refuses (before any work) one that cannot be written."""
+    """OUTDIR, checked before any work: an existing writable folder, or a name that can
+    be created (a writable folder above it). Nothing is created here."""
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {str(out)!r} is a file")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    if out.is_dir():
+        check_writable(out / SUMMARY)
+        return out
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:  # mkdir -p makes the rest
+        parent = parent.parent
+    if not parent.is_dir():
         raise OutputError(
-            f"cannot create the output folder {str(out)!r}: {exc.strerror or exc}"
-        ) from None
-    check_writable(out / SUMMARY)
+            f"cannot create the output folder {str(out)!r}: {str(parent)!r} is a file"
+        )
+    check_writable(parent / f".{out.name}.probe")
     return out
 
 
@@ -398,6 +403,7 @@ def run_batch(
         if film.state == "todo":
             _probe_hours(film)
     result = BatchResult([*films, *bad], out)
+    result.seconds = time.perf_counter() - t0  # finding and planning; the rest is added
     todo = [f for f in films if f.state == "todo"]
     progress = Progress(todo, log)
     if log is not None:
@@ -406,23 +412,42 @@ def run_batch(
             f"{len(todo)} films to render ({progress.hours_total:.2f} h known), "
             f"{skipped} already done, {len(bad)} bad inputs"
         )
+    with contextlib.ExitStack() as stack:
+        if todo and pool is None:
+            # Before OUTDIR is made: an unreachable scheduler leaves nothing behind.
+            pool = stack.enter_context(executor(jobs, dask))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
+        _run_and_report(todo, pool, options, timeout, progress, result, corpus)
+    return result
+
+
+def _run_and_report(
+    todo: list[Film],
+    pool: Executor | None,
+    options: RenderOptions,
+    timeout: float | None,
+    progress: Progress,
+    result: BatchResult,
+    corpus: bool,
+) -> None:
+    """Render the films, then write the corpus and the summary (also when interrupted)."""
+    t0 = progress.t0
     try:
         if todo:
-            if pool is not None:
-                _run(todo, pool, options, timeout, progress, result)
-            else:
-                with executor(jobs, dask) as own:
-                    _run(todo, own, options, timeout, progress, result)
+            assert pool is not None
+            _run(todo, pool, options, timeout, progress, result)
     finally:
         for film in todo:
             if film.state == "todo":
                 film.reason = "not started (interrupted)"
-        result.seconds = time.perf_counter() - t0
+        result.seconds = time.perf_counter() - t0 + result.seconds
         if corpus and not result.interrupted:
             _write_corpus(result)
         text = json.dumps(result.summary(), indent=1)
-        atomic_write(out / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
-    return result
+        atomic_write(result.outdir / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def _run(
@@ -437,13 +462,15 @@ def _run(
     running: dict[Future[dict[str, Any]], Film] = {}
     for film in todo:
         running[pool.submit(render_task, film.input, options, None, timeout)] = film
-    started = {f: time.perf_counter() for f in running}
 
     def collect(fut: Future[dict[str, Any]]) -> None:
         film = running.pop(fut)
-        film.seconds = time.perf_counter() - started[fut]
         try:
-            _save(film, fut.result(), options)
+            data = fut.result()
+            film.seconds = float(data.pop("render_seconds", 0.0))
+            _save(film, data, options)
+        except NotStartedError:
+            film.reason = "not started (interrupted)"
         except (StreamspecError, OSError) as exc:
             film.state, film.reason = "failed", _one_line(exc)
         except KeyboardInterrupt:

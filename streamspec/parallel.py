@@ -21,6 +21,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from .spectrum import Spectrum
 __all__ = [
     "DaskMissingError",
     "FilmTimeoutError",
+    "NotStartedError",
     "TaskError",
     "cores",
     "executor",
@@ -89,9 +91,18 @@ def split_slots(total: int, parts: int) -> list[tuple[int, int]]:
 # terminal's group; a rendering worker stops and returns its partial spectrum, an idle
 # one (or one waiting for its film's child process, which stops by itself) ignores it.
 _rendering = True
+# Set by Ctrl-C in an idle local worker: the films queued to it are not started (the
+# pool hands a worker its next film before the client can cancel it).
+_stop_requested = False
+
+
+class NotStartedError(StreamspecError):
+    """A film was not started: the batch was interrupted before its turn."""
 
 
 def _on_sigint(signum: int, frame: object) -> None:
+    global _stop_requested
+    _stop_requested = True
     if _rendering:
         raise KeyboardInterrupt
 
@@ -185,12 +196,19 @@ def render_task(
     machines; the library's exception classes need not).
     """
     _crash_once()
+    if _stop_requested:
+        raise NotStartedError("not started (interrupted)")
+    t0 = time.perf_counter()
     if timeout is not None:
-        return _with_time_limit(source, options, slots, timeout)
-    try:
-        return _render(source, options, slots)
-    except StreamspecError as exc:
-        raise TaskError(str(exc)) from None
+        data = _with_time_limit(source, options, slots, timeout)
+    else:
+        try:
+            data = _render(source, options, slots)
+        except StreamspecError as exc:
+            raise TaskError(str(exc)) from None
+    # The render's own time (not its time in the queue), for the summary's costs.
+    data["render_seconds"] = round(time.perf_counter() - t0, 3)
+    return data
 
 
 # -- executors -------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, subprocess_env
 from videos import make_video, noisy
 
 from streamspec.batch import find_films, run_batch
@@ -363,3 +365,34 @@ def test_a_worker_killed_mid_film_is_retried(
         cluster.run(exec, f"import os; os.environ.pop({CRASH_ONCE_ENV!r}, None)")
     assert marker.exists()  # a worker did die
     assert [f.state for f in result.films] == ["done"] * 3
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_films_and_saves_running_ones_partial(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole terminal group: the client and its workers."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(3):
+        make_video(lib / f"f{i}.mp4", noisy([(200, 0, 0), (0, 0, 200)], 8, seed=i), seconds=16)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "streamspec", "batch", str(lib), "-o", str(out)]
+    cmd += ["--every", "0.04", "-k", "6", "--height", "32", "--jobs", "2"]
+    proc = subprocess.Popen(
+        cmd, env=subprocess_env(), start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    assert "films to render" in proc.stderr.readline()  # the workers are starting
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=120)
+    summary = json.loads((out / "batch.json").read_text())
+    states = [f["state"] for f in summary["films"]]
+    assert proc.returncode in (0, 130)
+    assert "failed" not in states
+    for film in summary["films"]:
+        if film["state"] in ("done", "partial"):
+            assert Spectrum.load(film["output"]).partial == (film["state"] == "partial")
+    # The next run finishes the job: partial and unstarted films are rendered, done ones kept.
+    again = run_batch([str(lib)], out, RenderOptions.from_kwargs(every=0.04, k=6, height=32))
+    assert {f.state for f in again.films} <= {"done", "skipped"}
+    assert [f.state == "skipped" for f in again.films] == [s == "done" for s in states]
