@@ -32,7 +32,7 @@ from ._io import atomic_write, check_writable
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
 from .options import Crop, RenderOptions
-from .parallel import NotStartedError, render_task
+from .parallel import NotStartedError, cores, merge_parts, plan_task, render_task
 from .spectrum import Spectrum, json_path_for
 
 __all__ = [
@@ -378,16 +378,19 @@ def run_batch(
     force: bool = False,
     timeout: float | None = None,
     corpus: bool = True,
+    split: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Render every film of ``inputs`` into ``outdir`` (see the module's description).
 
     ``pool`` is the executor to use (default: :func:`streamspec.parallel.executor` of
-    ``jobs`` and ``dask``). ``log`` gets the progress lines. Ctrl-C stops the batch:
-    films not started are left for the next run, the running ones come back partial
-    (local processes) and are saved; the summary is written either way. Raises
-    :class:`InputError` when no input names a film, :class:`OutputError` when
-    ``outdir`` cannot be written -- both before any work.
+    ``jobs`` and ``dask``). With ``split``, a film longer than a worker's share of the
+    batch is rendered as time ranges on several workers (:func:`split_parts`; ``jobs``
+    workers are assumed, every core by default). ``log`` gets the progress lines.
+    Ctrl-C stops the batch: films not started are left for the next run, the running
+    ones come back partial (local processes) and are saved; the summary is written
+    either way. Raises :class:`InputError` when no input names a film,
+    :class:`OutputError` when ``outdir`` cannot be written -- both before any work.
     """
     from .parallel import executor
 
@@ -420,7 +423,8 @@ def run_batch(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
-        _run_and_report(todo, pool, options, timeout, progress, result, corpus)
+        split_jobs = (jobs or cores()) if split else 1
+        _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs)
     return result
 
 
@@ -432,13 +436,14 @@ def _run_and_report(
     progress: Progress,
     result: BatchResult,
     corpus: bool,
+    split_jobs: int,
 ) -> None:
     """Render the films, then write the corpus and the summary (also when interrupted)."""
     t0 = progress.t0
     try:
         if todo:
             assert pool is not None
-            _run(todo, pool, options, timeout, progress, result)
+            _run(todo, pool, options, timeout, progress, result, split_jobs)
     finally:
         for film in todo:
             if film.state == "todo":
@@ -450,6 +455,28 @@ def _run_and_report(
         atomic_write(result.outdir / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
 
 
+@dataclass
+class _Job:
+    """A film in flight: one task, or a plan task and then one task per range."""
+
+    film: Film
+    parts: list[dict[str, Any] | None] | None = None  # the ranges' results (split films)
+    crop_mode: str | None = None
+    data: dict[str, Any] | None = None  # the whole film's result
+    error: str = ""
+    not_started: bool = False
+
+
+def split_parts(film: Film, share_hours: float, jobs: int) -> int:
+    """How many ranges a film is rendered in: its running time over a worker's fair
+    share of the batch (``share_hours``), at most ``jobs``. A film of about a share or
+    less is one task; one long film among short ones (or alone) keeps every worker
+    busy. Films of unknown length (URLs, unreadable headers) are never split."""
+    if film.hours is None or share_hours <= 0 or jobs < 2:
+        return 1
+    return max(1, min(jobs, round(film.hours / share_hours)))
+
+
 def _run(
     todo: list[Film],
     pool: Executor,
@@ -457,27 +484,77 @@ def _run(
     timeout: float | None,
     progress: Progress,
     result: BatchResult,
+    split_jobs: int = 1,
 ) -> None:
-    """Submit every film, then save each as it comes back (the client writes OUTDIR)."""
-    running: dict[Future[dict[str, Any]], Film] = {}
-    for film in todo:
-        running[pool.submit(render_task, film.input, options, None, timeout)] = film
+    """Submit every film (long ones as ranges, planned by a worker), then save each film
+    as soon as all of it is back (the client alone writes OUTDIR)."""
+    running: dict[Future[Any], tuple[_Job, str, int]] = {}
+    share = progress.hours_total / split_jobs if split_jobs > 1 else 0.0
+    stopping = False
 
-    def collect(fut: Future[dict[str, Any]]) -> None:
-        film = running.pop(fut)
+    def submit(job: _Job, kind: str, index: int, fn: Any, *args: Any) -> None:
+        running[pool.submit(fn, *args)] = (job, kind, index)
+
+    for film in todo:
+        job = _Job(film)
+        parts = split_parts(film, share, split_jobs)
+        if parts > 1:
+            submit(job, "plan", 0, plan_task, film.input, options, parts, timeout)
+        else:
+            submit(job, "film", 0, render_task, film.input, options, None, timeout)
+
+    def collect(fut: Future[Any]) -> None:
+        job, kind, index = running.pop(fut)
         try:
-            data = fut.result()
-            film.seconds = float(data.pop("render_seconds", 0.0))
-            _save(film, data, options)
+            value = fut.result()
+            if kind == "plan":
+                job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
+                if not stopping:
+                    for i, r in enumerate(value.ranges):
+                        submit(
+                            job, "range", i, render_task, job.film.input, value.options, r, timeout
+                        )
+            else:
+                job.film.seconds += float(value.pop("render_seconds", 0.0))
+                if kind == "range":
+                    assert job.parts is not None
+                    job.parts[index] = value
+                else:
+                    job.data = value
         except NotStartedError:
-            film.reason = "not started (interrupted)"
+            job.not_started = True
         except (StreamspecError, OSError) as exc:
-            film.state, film.reason = "failed", _one_line(exc)
+            job.error = job.error or _one_line(exc)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a worker's bug or a lost worker: one film's failure
-            film.state, film.reason = "failed", f"{type(exc).__name__}: {_one_line(exc)}"
-        progress.film(film, len(running))
+            job.error = job.error or f"{type(exc).__name__}: {_one_line(exc)}"
+        if job.error:  # the film has failed: its other ranges need not run
+            for f, (other, _, _) in running.items():
+                if other is job:
+                    f.cancel()
+        if any(other is job for other, _, _ in running.values()):
+            return
+        finish(job)
+
+    def finish(job: _Job) -> None:
+        film = job.film
+        try:
+            if job.error:
+                film.state, film.reason = "failed", job.error
+            elif job.data is not None:
+                _save(film, job.data, options)
+            elif job.parts is not None and any(p is not None for p in job.parts):
+                done = [p for p in job.parts if p is not None]
+                spectrum = merge_parts(done, crop_mode=job.crop_mode)
+                spectrum.partial = spectrum.partial or len(done) < len(job.parts)
+                _save(film, spectrum.to_json(), options)
+            else:
+                film.reason = "not started (interrupted)"
+                return
+        except (StreamspecError, OSError) as exc:
+            film.state, film.reason = "failed", _one_line(exc)
+        progress.film(film, len({id(j) for j, _, _ in running.values()}))
 
     try:
         while running:
@@ -485,20 +562,22 @@ def _run(
             for fut in finished:
                 collect(fut)
     except KeyboardInterrupt:
-        result.interrupted = True
+        result.interrupted = stopping = True
         for fut in running:
             fut.cancel()
         # The running films stop and return what they did; keep it as partial spectra.
         deadline = time.monotonic() + 30
-        for fut in [f for f in running if not f.cancelled()]:
+        while running:
+            fut = next(iter(running))
             # Its outcome (a spectrum or an error) is saved or reported by collect().
             with contextlib.suppress(BaseException):
                 fut.result(timeout=max(0.1, deadline - time.monotonic()))
-            if fut.done():
+            if fut.cancelled() or not fut.done():
+                job, _, _ = running.pop(fut)
+                if not any(other is job for other, _, _ in running.values()):
+                    finish(job)
+            else:
                 collect(fut)
-        for fut in list(running):
-            film = running.pop(fut)
-            film.reason = "not started (interrupted)"
 
 
 def _one_line(exc: BaseException) -> str:

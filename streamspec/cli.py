@@ -384,6 +384,11 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", action="store_true", help="render again the films already done")
     p.add_argument("--no-corpus", action="store_true", help="do not write corpus.parquet")
+    p.add_argument(
+        "--no-split",
+        action="store_true",
+        help="never split a long film into time ranges on several workers",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_run_batch)
 
@@ -406,6 +411,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         force=args.force,
         timeout=args.timeout,
         corpus=not args.no_corpus,
+        split=not args.no_split,
         log=None if args.quiet else log,
     )
     print_summary(result)

@@ -22,11 +22,11 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InputError, StreamspecError
 from .options import Crop, RenderOptions
@@ -41,10 +41,13 @@ __all__ = [
     "executor",
     "merge_parts",
     "plan_ranges",
+    "plan_task",
     "render_parallel",
     "render_task",
     "split_slots",
 ]
+
+T = TypeVar("T")
 
 # For tests only: the first task to find this marker file missing creates it and kills
 # its own worker process, like a machine lost mid-film (the retry must finish the job).
@@ -135,11 +138,11 @@ def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) 
         _rendering = False
 
 
-def _child(conn: Any, source: str, options: RenderOptions, slots: tuple[int, int] | None) -> None:
-    """The body of a film's own process (with a time limit): the result or the reason."""
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The body of a task's own process (with a time limit): the result or the reason."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        conn.send(("ok", _render(source, options, slots)))
+        conn.send(("ok", fn(*args)))
     except StreamspecError as exc:
         conn.send(("error", str(exc)))
     except BaseException as exc:  # a bug or a decoder error: still one line for the summary
@@ -148,16 +151,16 @@ def _child(conn: Any, source: str, options: RenderOptions, slots: tuple[int, int
         conn.close()
 
 
-def _with_time_limit(
-    source: str, options: RenderOptions, slots: tuple[int, int] | None, timeout: float
-) -> dict[str, Any]:
-    """Render in a process of its own and kill it after ``timeout`` seconds: a decoder
+def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+    """``fn(*args)`` in a process of its own, killed after ``timeout`` seconds: a decoder
     blocked in C (a FIFO, a server that never answers) cannot be stopped any other way.
     Forked: the worker has imported everything already, so it starts at once."""
     global _rendering
+    # (The kernels are not warmed up here first: they start OpenMP threads, and a
+    # process with those must not fork. Each film's process loads them, about a second.)
     ctx = multiprocessing.get_context("fork")
     here, there = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(there, source, options, slots), daemon=True)
+    proc = ctx.Process(target=_child, args=(there, fn, args), daemon=True)
     was, _rendering = _rendering, False  # the child handles Ctrl-C for this film
     try:
         proc.start()
@@ -179,7 +182,7 @@ def _with_time_limit(
             proc.kill()
     if status != "ok":
         raise TaskError(value)
-    return value
+    return value  # type: ignore[no-any-return]
 
 
 def render_task(
@@ -200,7 +203,7 @@ def render_task(
         raise NotStartedError("not started (interrupted)")
     t0 = time.perf_counter()
     if timeout is not None:
-        data = _with_time_limit(source, options, slots, timeout)
+        data = _with_time_limit(_render, (source, options, slots), timeout)
     else:
         try:
             data = _render(source, options, slots)
@@ -299,6 +302,20 @@ def plan_ranges(source: str, options: RenderOptions, parts: int) -> RangePlan:
         return RangePlan(settled, slots, split_slots(slots, parts), mode)
     finally:
         renderer.close()
+
+
+def plan_task(
+    source: str, options: RenderOptions, parts: int, timeout: float | None = None
+) -> RangePlan:
+    """:func:`plan_ranges` as a worker's task (within ``timeout`` seconds)."""
+    if _stop_requested:
+        raise NotStartedError("not started (interrupted)")
+    if timeout is not None:
+        return _with_time_limit(plan_ranges, (source, options, parts), timeout)
+    try:
+        return plan_ranges(source, options, parts)
+    except StreamspecError as exc:
+        raise TaskError(str(exc)) from None
 
 
 def merge_parts(parts: Sequence[dict[str, Any]], *, crop_mode: str | None = None) -> Spectrum:

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, subprocess_env
 from videos import make_video, noisy
 
-from streamspec.batch import find_films, run_batch
+from streamspec.batch import find_films, run_batch, split_parts
 from streamspec.cli import main
 from streamspec.errors import InputError, OutputError
 from streamspec.options import RenderOptions
@@ -151,6 +151,21 @@ def test_batch_names_resumes_and_summarises(
     assert len(list(out.glob("*.png"))) == 3
 
 
+def test_a_long_film_alone_is_split_into_ranges_with_the_same_strips(
+    clips: dict[str, Path], pool: object, tmp_path: Path
+) -> None:
+    exact = OPTS.override(every=0.25, seek="exact")
+    films, _ = find_films([str(clips["a"]), str(clips["c"])])
+    for film in films:
+        film.hours = {str(clips["a"]): 1.0, str(clips["c"]): 0.1}[film.input]
+    assert [split_parts(f, 1.1 / 2, 2) for f in films] == [2, 1]  # the long one only
+    result = run_batch([str(clips["a"])], tmp_path / "out", exact, pool, jobs=2)  # type: ignore[arg-type]
+    assert result.films[0].state == "done"
+    spectrum = Spectrum.load(tmp_path / "out" / "film.json")
+    assert strips_json(spectrum) == strips_json(render(str(clips["a"]), exact))
+    assert spectrum.settings["crop_mode"] == "auto"
+
+
 def test_a_partial_or_changed_film_is_redone(
     clips: dict[str, Path], pool: object, tmp_path: Path
 ) -> None:
@@ -234,36 +249,23 @@ def test_films_that_hang_the_decoder_are_stopped(
     clips: dict[str, Path], tmp_path: Path, silent_server: str, capsys
 ) -> None:
     fifo = tmp_path / "stuck.mp4"
-    os.mkfifo(fifo)  # opening it for reading blocks until a writer comes: never
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes: never
     out = tmp_path / "out"
     t0 = time.monotonic()
-    code = main(
-        [
-            "batch",
-            str(fifo),
-            silent_server,
-            str(clips["c"]),
-            "-o",
-            str(out),
-            *FLAGS,
-            "--timeout",
-            "3",
-            "--jobs",
-            "2",
-            "--no-corpus",
-        ]
-    )
+    args = [str(fifo), silent_server, "-o", str(out), *FLAGS, "--timeout", "3", "--jobs", "2"]
+    code = main(["batch", *args, "--no-corpus"])
     took = time.monotonic() - t0
     assert code == 1
     summary = json.loads((out / "batch.json").read_text())
     states = {f["input"]: (f["state"], f.get("reason", "")) for f in summary["films"]}
-    assert states[str(clips["c"])][0] == "done"
     # The server hangs the decoder; a FIFO is refused before it can (it looks empty) --
-    # either way each is one failed film with its reason, and the batch goes on.
+    # either way each is one failed film with its reason.
     assert states[silent_server] == ("failed", "took more than 3 s (the decoder hangs?); stopped")
     assert states[str(fifo)][0] == "failed"
     assert took < 30
     assert "failed: " in capsys.readouterr().out
+    # A film that does not hang is rendered within the same limit (its own process).
+    assert main(["batch", str(clips["c"]), "-o", str(out), *FLAGS, "--timeout", "20"]) == 0
 
 
 def test_an_unwritable_outdir_fails_before_any_work(clips: dict[str, Path], tmp_path: Path) -> None:
