@@ -507,13 +507,26 @@ def _run(
         job, kind, index = running.pop(fut)
         try:
             value = fut.result()
+        except NotStartedError:
+            job.not_started = True
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if stopping:
+                # After Ctrl-C an error is the interruption's (a cluster's workers stop
+                # too): the film is left for the next run, not reported as failed.
+                job.not_started = True
+            elif isinstance(exc, (StreamspecError, OSError)):
+                job.error = job.error or _one_line(exc)
+            else:  # a worker's bug or a lost worker: one film's failure
+                job.error = job.error or f"{type(exc).__name__}: {_one_line(exc)}"
+        else:
             if kind == "plan":
                 job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
                 if not stopping:
                     for i, r in enumerate(value.ranges):
-                        submit(
-                            job, "range", i, render_task, job.film.input, value.options, r, timeout
-                        )
+                        args = (job.film.input, value.options, r, timeout)
+                        submit(job, "range", i, render_task, *args)
             else:
                 job.film.seconds += float(value.pop("render_seconds", 0.0))
                 if kind == "range":
@@ -521,14 +534,6 @@ def _run(
                     job.parts[index] = value
                 else:
                     job.data = value
-        except NotStartedError:
-            job.not_started = True
-        except (StreamspecError, OSError) as exc:
-            job.error = job.error or _one_line(exc)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # a worker's bug or a lost worker: one film's failure
-            job.error = job.error or f"{type(exc).__name__}: {_one_line(exc)}"
         if job.error:  # the film has failed: its other ranges need not run
             for f, (other, _, _) in running.items():
                 if other is job:
