@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
+import select
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -94,6 +96,8 @@ def split_slots(total: int, parts: int) -> list[tuple[int, int]]:
 # terminal's group; a rendering worker stops and returns its partial spectrum, an idle
 # one (or one waiting for its film's child process, which stops by itself) ignores it.
 _rendering = True
+# Whether this process has run the kernels (their OpenMP threads make fork unsafe).
+_kernels_used = False
 # Set by Ctrl-C in an idle local worker: the films queued to it are not started (the
 # pool hands a worker its next film before the client can cancel it).
 _stop_requested = False
@@ -127,8 +131,8 @@ def _crash_once() -> None:
 def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) -> dict[str, Any]:
     from .rendering import Renderer
 
-    global _rendering
-    _rendering = True
+    global _rendering, _kernels_used
+    _rendering = _kernels_used = True
     try:
         renderer = Renderer(source, options)
         if slots is not None:
@@ -138,51 +142,126 @@ def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) 
         _rendering = False
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """The body of a task's own process (with a time limit): the result or the reason."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+def _child(write_fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The body of a task's own process: the result or the one-line reason, pickled
+    into the pipe; never returns (no atexit handlers, no flushing of the parent's
+    buffers)."""
     try:
-        conn.send(("ok", fn(*args)))
-    except StreamspecError as exc:
-        conn.send(("error", str(exc)))
-    except BaseException as exc:  # a bug or a decoder error: still one line for the summary
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            out: tuple[str, Any] = ("ok", fn(*args))
+        except StreamspecError as exc:
+            out = ("error", str(exc))
+        except BaseException as exc:  # a bug or a decoder error: still one line
+            out = ("error", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(write_fd, "wb") as fh:
+            fh.write(pickle.dumps(out))
     finally:
-        conn.close()
+        os._exit(0)
 
 
 def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
     """``fn(*args)`` in a process of its own, killed after ``timeout`` seconds: a decoder
     blocked in C (a FIFO, a server that never answers) cannot be stopped any other way.
-    Forked: the worker has imported everything already, so it starts at once."""
+
+    A plain ``os.fork``: the worker has imported everything already, so the film starts
+    at once, and it works in daemonic workers (Dask's), where multiprocessing refuses
+    children. The worker itself never runs the kernels then (their OpenMP threads and
+    fork do not mix); each film's process loads them, about a second.
+    """
     global _rendering
-    # (The kernels are not warmed up here first: they start OpenMP threads, and a
-    # process with those must not fork. Each film's process loads them, about a second.)
-    ctx = multiprocessing.get_context("fork")
-    here, there = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(there, fn, args), daemon=True)
+    if _kernels_used:
+        return _in_new_interpreter(fn, args, timeout)
+    read_fd, write_fd = os.pipe()
     was, _rendering = _rendering, False  # the child handles Ctrl-C for this film
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (measured by the tests' outcomes)
+        os.close(read_fd)
+        _child(write_fd, fn, args)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
     try:
-        proc.start()
-        there.close()
-        if not here.poll(timeout):
-            proc.kill()
-            proc.join()
-            raise FilmTimeoutError(f"took more than {timeout:g} s (the decoder hangs?); stopped")
-        try:
-            status, value = here.recv()
-        except EOFError:
-            proc.join()
-            raise TaskError(f"the decoder crashed (exit status {proc.exitcode})") from None
-        proc.join()
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([read_fd], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                raise FilmTimeoutError(
+                    f"took more than {timeout:g} s (the decoder hangs?); stopped"
+                )
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
     finally:
         _rendering = was
-        here.close()
-        if proc.is_alive():
-            proc.kill()
-    if status != "ok":
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise TaskError(f"the decoder crashed ({_exit_reason(status)})")
+    result, value = pickle.loads(b"".join(chunks))
+    if result != "ok":
         raise TaskError(value)
     return value  # type: ignore[no-any-return]
+
+
+def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+    """``fn(*args)`` in a fresh Python, killed after ``timeout`` seconds: for a worker that
+    ran the kernels itself (a long-lived Dask worker that rendered films without a
+    time limit), where a fork would abort in OpenMP. Slower to start (imports)."""
+    import subprocess
+    import sys
+
+    global _rendering
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    code = "from streamspec.parallel import _subprocess_main; _subprocess_main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    was, _rendering = _rendering, False
+    try:
+        out, _ = proc.communicate(pickle.dumps((fn, args)), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise FilmTimeoutError(
+            f"took more than {timeout:g} s (the decoder hangs?); stopped"
+        ) from None
+    finally:
+        _rendering = was
+    if not out:
+        raise TaskError(f"the decoder crashed (exit status {proc.returncode})")
+    result, value = pickle.loads(out)
+    if result != "ok":
+        raise TaskError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _subprocess_main() -> None:
+    """The fresh Python of :func:`_in_new_interpreter`: a pickled call on stdin, its
+    pickled outcome on stdout."""
+    import sys
+
+    fn, args = pickle.loads(sys.stdin.buffer.read())
+    try:
+        out: tuple[str, Any] = ("ok", fn(*args))
+    except StreamspecError as exc:
+        out = ("error", str(exc))
+    except BaseException as exc:  # a bug or a decoder error: still one line
+        out = ("error", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(out))
+    sys.stdout.flush()
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def render_task(

@@ -398,3 +398,11 @@ def test_ctrl_c_keeps_finished_films_and_saves_running_ones_partial(tmp_path: Pa
     again = run_batch([str(lib)], out, RenderOptions.from_kwargs(every=0.04, k=6, height=32))
     assert {f.state for f in again.films} <= {"done", "skipped"}
     assert [f.state == "skipped" for f in again.films] == [s == "done" for s in states]
+
+
+@pytest.mark.slow
+def test_time_limits_work_in_dask_workers(clips: dict[str, Path], cluster, tmp_path: Path) -> None:
+    """Dask's workers are daemonic: a film's own process is forked without multiprocessing."""
+    ex = cluster.get_executor(retries=2, pure=False)
+    result = run_batch([str(clips["c"])], tmp_path / "out", OPTS, ex, timeout=30, corpus=False)
+    assert [(f.state, f.reason) for f in result.films] == [("done", "")]
