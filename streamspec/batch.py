@@ -523,10 +523,12 @@ def _run(
         else:
             if kind == "plan":
                 job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
-                if not stopping:
-                    for i, r in enumerate(value.ranges):
+                try:
+                    for i, r in enumerate(value.ranges if not stopping else []):
                         args = (job.film.input, value.options, r, timeout)
                         submit(job, "range", i, render_task, *args)
+                except Exception as exc:  # a broken pool (a worker crashed): this film fails
+                    job.error = f"{type(exc).__name__}: {_one_line(exc)}"
             else:
                 job.film.seconds += float(value.pop("render_seconds", 0.0))
                 if kind == "range":
