@@ -301,6 +301,7 @@ class Progress:
         self.hours_done = 0.0
         self.t0 = time.perf_counter()
         self.write = write
+        self.workers = 1  # how many films can be in flight at once
 
     def film(self, film: Film, in_flight: int) -> None:
         self.done += 1
@@ -423,7 +424,8 @@ def run_batch(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
-        split_jobs = (jobs or cores()) if split else 1
+        progress.workers = jobs or cores()
+        split_jobs = progress.workers if split else 1
         _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs)
     return result
 
@@ -561,7 +563,10 @@ def _run(
                 return
         except (StreamspecError, OSError) as exc:
             film.state, film.reason = "failed", _one_line(exc)
-        progress.film(film, len({id(j) for j, _, _ in running.values()}))
+        # Every film is submitted at once, so the films not finished are "in flight" only
+        # as far as there are workers for them (a split film counts once).
+        waiting = len({id(j) for j, _, _ in running.values()})
+        progress.film(film, min(waiting, progress.workers))
 
     try:
         while running:
