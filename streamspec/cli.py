@@ -237,7 +237,28 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="show a progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_parallel_args(p, jobs_default=1, what="time ranges of the film")
     p.set_defaults(run=_run_render)
+
+
+def _add_parallel_args(p: argparse.ArgumentParser, *, jobs_default: int | None, what: str) -> None:
+    """``--jobs`` and ``--dask``, shared by render and batch."""
+    default = "1" if jobs_default == 1 else "the machine's cores"
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=jobs_default,
+        metavar="N",
+        help=f"render {what} in N processes at once (default {default}); with --dask, the "
+        "number of pieces to send (local: the LocalCluster's workers)",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
+        "LocalCluster of --jobs workers (needs streamspec[cluster])",
+    )
 
 
 def _run_render(args: argparse.Namespace) -> int:
@@ -256,6 +277,8 @@ def _run_render(args: argparse.Namespace) -> int:
         spec, args.output or default_output(spec), chapters=options.look.chapters
     )
     t0 = time.perf_counter()
+    if args.jobs > 1 or args.dask:
+        return _render_parallel(args, spec, options, out, t0)
     renderer = Renderer(spec, options)
     if renderer.total is not None:  # a picture the format cannot hold: say so now
         try:
@@ -291,6 +314,111 @@ def _run_render(args: argparse.Namespace) -> int:
         f"in {took:.1f} s"
     )
     return 130 if renderer.interrupted else 0
+
+
+def _render_parallel(
+    args: argparse.Namespace,
+    spec: str | None,
+    options: options.RenderOptions,
+    out: object,
+    t0: float,
+) -> int:
+    """render --jobs N / --dask: the film's slots in N ranges, rendered at once and merged."""
+    import time
+
+    from ._signals import save_safely
+    from .parallel import executor, render_parallel
+
+    if spec is None or spec.startswith(("webcam:", "lavfi:")):
+        raise StreamspecError("--jobs and --dask split a film file or URL, not a live source")
+    with executor(args.jobs, args.dask) as pool:
+        try:
+            spectrum = render_parallel(spec, options, pool, args.jobs)
+        except KeyboardInterrupt:
+            print(
+                f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
+            )
+            return 130
+    png, js = save_safely(spectrum, out)  # type: ignore[arg-type]
+    for w in spectrum.warnings:
+        print(f"{PROG} render: warning: {w}", file=sys.stderr)
+    took = time.perf_counter() - t0
+    state = "interrupted; saved the partial spectrum" if spectrum.partial else "wrote"
+    print(
+        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(spec)} "
+        f"in {took:.1f} s ({args.jobs} ranges)"
+    )
+    return 130 if spectrum.partial else 0
+
+
+# -- batch -----------------------------------------------------------------------------
+def _add_batch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="render many films into one folder, resumably, on every core or a Dask cluster",
+        description="Render every film of INPUTS (files, folders searched recursively for "
+        "videos, globs, @LIST files of paths or URLs) to OUTDIR/NAME.png + NAME.json, with "
+        "all of render's options. Films already rendered with the same options are skipped "
+        "(--force redoes them); a bad film is reported and the batch goes on. Writes a "
+        "summary to OUTDIR/batch.json and the corpus tables to OUTDIR/corpus.parquet. "
+        "Exit status 1 if any film failed.",
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="video files, folders, globs or @LIST files"
+    )
+    p.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="the output folder")
+    from .options import LookOptions, QuantizerOptions, SamplingOptions, SourceOptions
+
+    when = p.add_mutually_exclusive_group()
+    _add_options(when, SamplingOptions, only=("every", "strips"))
+    _add_options(p, SamplingOptions, only=("start", "end"))
+    _add_options(p, QuantizerOptions)
+    _add_options(p, SourceOptions, only=("seek", "crop"))
+    _add_options(p.add_argument_group("look"), LookOptions)
+    _add_parallel_args(p, jobs_default=None, what="films")
+    p.add_argument(
+        "--timeout",
+        type=_number,
+        default=None,
+        metavar="SECONDS",
+        help="stop a film (and report it failed) after SECONDS: a decoder that hangs",
+    )
+    p.add_argument("--force", action="store_true", help="render again the films already done")
+    p.add_argument("--no-corpus", action="store_true", help="do not write corpus.parquet")
+    p.add_argument(
+        "--no-split",
+        action="store_true",
+        help="never split a long film into time ranges on several workers",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=_run_batch)
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from .batch import print_summary, run_batch
+
+    if args.timeout is not None and not args.timeout > 0:
+        raise StreamspecError(f"--timeout must be greater than 0, got {args.timeout:g}")
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    result = run_batch(
+        args.inputs,
+        args.output,
+        _render_options(args),
+        jobs=args.jobs,
+        dask=args.dask,
+        force=args.force,
+        timeout=args.timeout,
+        corpus=not args.no_corpus,
+        split=not args.no_split,
+        log=None if args.quiet else log,
+    )
+    print_summary(result)
+    if result.interrupted:
+        return 130
+    return 1 if result.failed else 0
 
 
 def _short(name: str, n: int = 40) -> str:
@@ -618,6 +746,7 @@ _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_devices,
     _add_corpus,
     _add_compare,
+    _add_batch,
 ]
 
 

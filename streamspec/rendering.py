@@ -12,6 +12,7 @@ strip -> :class:`Spectrum` -> the files it is saved to.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -68,6 +69,8 @@ class Renderer:
             check_image_size(opts.sampling.strips, opts.look.strip_width, opts.look.height)
         self.size: tuple[int, int] | None = None
         self.interrupted = False
+        # A range of slots [first, stop) of the grid (None: all), for parallel rendering.
+        self.slot_range: tuple[int, int] | None = None
         self.source = open_source(source, opts.source)
         try:
             self._plan()
@@ -103,7 +106,20 @@ class Renderer:
     @property
     def total(self) -> int | None:
         """The number of strips planned (None for an open-ended source)."""
+        if self.slot_range is not None:
+            return self.slot_range[1] - self.slot_range[0]
         return self.grid.slots
+
+    def only_slots(self, first: int, stop: int) -> None:
+        """Render only slots ``first`` to ``stop - 1`` of the grid: one time range of
+        the film, for rendering ranges in parallel. The grid stays the film's, so each
+        slot gets the strip a whole render gives it (the same frame in ``exact`` mode,
+        the same seed), and the ranges merge by slot. Colour segments need the whole
+        film: they are left to whoever merges."""
+        slots = self.grid.slots
+        if slots is None or not 0 <= first < stop <= slots:
+            raise InputError(f"slot range {first}..{stop} is not within the {slots} slots")
+        self.slot_range = (first, stop)
 
     def _plan(self) -> None:
         """The slot grid: when each sample is taken, bounded by the frames there are."""
@@ -217,7 +233,10 @@ class Renderer:
     def sampler(self) -> Sampler:
         """The sampler of this render's grid (the crop settled first)."""
         self.prepare()
-        return Sampler(self.source, self.grid, end=self.stop, size=self.size)
+        grid = self.grid
+        if self.slot_range is not None:  # the same grid, ending at the range's end
+            grid = dataclasses.replace(grid, slots=self.slot_range[1])
+        return Sampler(self.source, grid, end=self.stop, size=self.size)
 
     def strip_maker(self) -> StripMaker:
         """What turns this render's samples into strips (``play`` uses it too)."""
@@ -230,7 +249,8 @@ class Renderer:
         quantizes (the kernels release the GIL), so the two overlap on two cores.
         """
         sampler, maker = self.sampler(), self.strip_maker()
-        samples = Prefetch(sampler.samples)
+        begin = None if self.slot_range is None else self.grid.time(self.slot_range[0])
+        samples = Prefetch(lambda: sampler.samples(begin))
         try:
             for sample in samples:
                 strip = maker.make(sample)
@@ -251,12 +271,13 @@ class Renderer:
                 f"the video ends early at {reached} (truncated or damaged?): "
                 f"rendered {done} of {self.total} strips"
             )
-            spec.slots = done
+            first = 0 if self.slot_range is None else self.slot_range[0]
+            spec.slots = first + done
         if spec.skipped_frames:
             spec.warnings.append(f"{spec.skipped_frames} damaged packets or frames were skipped")
         if done == 0:
             raise InputError(f"{self.source.info.name!r}: no frames could be sampled")
-        if self.options.look.segments:
+        if self.options.look.segments and self.slot_range is None:
             segment_spectrum(spec, min_seconds=self.options.look.min_segment)
 
     def run(self, on_strip: Callable[[Strip], object] | None = None) -> Spectrum:

@@ -1,0 +1,214 @@
+"""Film libraries on every core: batch and parallel-range rendering against one at a time.
+
+Eight films of 60 to 95 s (the shared clips looped and re-encoded in H.264, MPEG-4 Part 2
+and MPEG-2, at 480x270 to 1280x720; cached in benchmarks/.cache/batch) are rendered
+
+  1. one after another in this process (the kernels warmed up first): the baseline;
+  2. by ``run_batch(jobs=2)`` (``streamspec batch --jobs 2``), pool start-up included;
+  3. by ``run_batch(dask="local", jobs=2)`` (``--dask local``: a LocalCluster of two
+     worker processes), cluster start-up included;
+
+and a long film by ``render`` against ``render --jobs 2`` (ranges), in ``fast`` and
+``exact`` mode. The cost per hour of film from (1) gives the "on paper" table of what a
+1,000-film library takes on N cores and M machines.
+
+  targets: batch --jobs 2 <= 0.9x one after another; --dask local <= 1.1x --jobs 2
+
+Run: python benchmarks/batch.py [--every 1] [--long-minutes 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import CACHE, film, media_files, table, verdict
+
+from streamspec.batch import run_batch
+from streamspec.options import RenderOptions
+from streamspec.parallel import executor, render_parallel, render_task
+from streamspec.rendering import render
+
+# name, seconds, (w, h), codec, extension
+FILMS = [
+    ("a", 60, (640, 360), "libx264", ".mp4"),
+    ("b", 75, (480, 270), "mpeg4", ".mkv"),
+    ("c", 90, (1280, 720), "libx264", ".mp4"),
+    ("d", 60, (854, 480), "mpeg2video", ".ts"),
+    ("e", 95, (640, 360), "mpeg4", ".mkv"),
+    ("f", 70, (960, 540), "libx264", ".mp4"),
+    ("g", 80, (480, 270), "mpeg2video", ".ts"),
+    ("h", 65, (1280, 720), "libx264", ".mp4"),
+]
+
+
+def make_films() -> list[Path]:
+    """The eight films, generated once (a few minutes) and cached."""
+    import av
+
+    folder = CACHE / "batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = media_files()
+    paths = []
+    for n, (name, seconds, (w, h), codec, ext) in enumerate(FILMS):
+        path = folder / f"{name}-{seconds}s-{w}x{h}-{codec}{ext}"
+        paths.append(path)
+        if path.exists():
+            continue
+        print(f"generating {path.name}...", flush=True)
+        fps, total, i = 24, seconds * 24, 0
+        tmp = path.with_name(f"part-{path.name}")
+        with av.open(str(tmp), "w") as out:
+            st = out.add_stream(codec, rate=fps)
+            st.width, st.height, st.pix_fmt = w, h, "yuv420p"
+            st.codec_context.gop_size = 48
+            if codec == "libx264":
+                st.options = {"preset": "veryfast", "crf": "22"}
+            else:
+                st.codec_context.bit_rate = w * h * 3
+            # Each film starts at another clip, so no two are alike.
+            order = sources[n % len(sources) :] + sources[: n % len(sources)]
+            while i < total:
+                for src in order:
+                    with av.open(str(src)) as c:
+                        for frame in c.decode(video=0):
+                            if i >= total:
+                                break
+                            g = frame.reformat(w, h, "yuv420p")
+                            g.pts, g.time_base = i, Fraction(1, fps)
+                            for p in st.encode(g):
+                                out.mux(p)
+                            i += 1
+            for p in st.encode():
+                out.mux(p)
+        tmp.rename(path)
+    return paths
+
+
+def _spin(seconds: float) -> float:
+    """Busy-loop for ``seconds`` of CPU time (the machine's free cores, measured)."""
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+    return seconds
+
+
+def free_cores(n: int = 2, seconds: float = 1.0) -> float:
+    """How many cores ``n`` busy processes really get now: n x (one alone) / (n at once).
+    On a shared machine this is what any parallel run can hope for."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(n) as workers:
+        t = time.perf_counter()
+        workers.map(_spin, [seconds])
+        one = time.perf_counter() - t
+        t = time.perf_counter()
+        workers.map(_spin, [seconds] * n, chunksize=1)
+        both = time.perf_counter() - t
+    return n * one / both
+
+
+def pool_start_up(film: Path, opts: RenderOptions) -> float:
+    """Seconds for two fresh workers to import streamspec, load the compiled kernels and
+    render a second of film each: the fixed cost of a batch, whatever its size."""
+    t = time.perf_counter()
+    with executor(2) as pool:
+        one_second = opts.override(end=1.0)
+        futures = [pool.submit(render_task, str(film), one_second) for _ in range(2)]
+        for f in futures:
+            f.result()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--every", type=float, default=1.0, help="seconds between samples (1)")
+    ap.add_argument("--long-minutes", type=float, default=4.0, help="the long film (4 min)")
+    args = ap.parse_args()
+    films = make_films()
+    hours = sum(f[1] for f in FILMS) / 3600
+    opts = RenderOptions.from_kwargs(every=args.every)
+    render(str(films[0]), opts.override(end=2.0))  # JIT warm-up, not measured
+    work = Path(tempfile.mkdtemp(prefix="streamspec-batch-bench-"))
+    cores_before = free_cores()
+    start_up = pool_start_up(films[0], opts)
+    try:
+        t = time.perf_counter()
+        for f in films:
+            render(str(f), opts)
+        sequential = time.perf_counter() - t
+
+        t = time.perf_counter()
+        local = run_batch([str(f) for f in films], work / "jobs2", opts, jobs=2, corpus=False)
+        jobs2 = time.perf_counter() - t
+        assert not local.failed, [f.reason for f in local.failed]
+
+        dask_time = None
+        try:
+            import distributed  # noqa: F401
+
+            t = time.perf_counter()
+            on_dask = run_batch(
+                [str(f) for f in films], work / "dask", opts, jobs=2, dask="local", corpus=False
+            )
+            dask_time = time.perf_counter() - t
+            assert not on_dask.failed, [f.reason for f in on_dask.failed]
+        except ImportError:
+            print("Dask is not installed: pip install 'streamspec[cluster]' to measure it")
+
+        long_film = film(args.long_minutes, size=(960, 540))
+        long_rows = []
+        for seek in ("fast", "exact"):
+            o = opts.override(seek=seek)
+            t = time.perf_counter()
+            one = render(str(long_film), o)
+            t1 = time.perf_counter() - t
+            t = time.perf_counter()
+            with executor(2) as pool:
+                two = render_parallel(str(long_film), o, pool, 2)
+            t2 = time.perf_counter() - t
+            same = [s.to_json() for s in one.strips] == [s.to_json() for s in two.strips]
+            long_rows.append((seek, len(one), t1, t2, t2 / t1, "yes" if same else "no"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\n8 films, {hours * 60:.1f} min of film, --every {args.every:g}, 2 cores\n")
+    rows = [("one after another (in process)", sequential, 1.0)]
+    rows.append(("batch --jobs 2", jobs2, jobs2 / sequential))
+    if dask_time is not None:
+        rows.append(("batch --dask local (2 workers)", dask_time, dask_time / sequential))
+    print(table(["run", "wall s", "x sequential"], rows))
+    print(f"\nrender of a {args.long_minutes:g}-minute 960x540 film, --jobs 1 vs --jobs 2\n")
+    print(table(["seek", "strips", "--jobs 1 s", "--jobs 2 s", "ratio", "same strips"], long_rows))
+    print()
+    cores_after = free_cores()
+    print(
+        f"\nfree cores measured (2 busy processes): {cores_before:.2f} before, "
+        f"{cores_after:.2f} after; two workers' start-up (imports, kernels): {start_up:.1f} s"
+    )
+    print(f"batch --jobs 2 without the start-up: {(jobs2 - start_up) / sequential:.2f}x sequential")
+    print(verdict("batch --jobs 2 / sequential", jobs2 / sequential, 0.9, False))
+    if dask_time is not None:
+        print(verdict("--dask local / --jobs 2", dask_time / jobs2, 1.1, False))
+    # Seconds per hour of film of one render at a time (about one core: a render keeps
+    # 0.9 of a core busy), the figure that survives a shared machine's noise best.
+    per_hour = sequential / hours
+    print(f"\ncost: {per_hour:,.0f} core-seconds per hour of film at --every {args.every:g}")
+    library = 1000 * 1.75  # 1,000 films of 1 h 45 min
+    paper = []
+    for machines, cores in ((1, 2), (1, 8), (1, 32), (4, 32), (16, 32)):
+        paper.append((machines, cores, f"{library * per_hour / (machines * cores) / 3600:,.1f} h"))
+    print("\n1,000 films of 1 h 45 min, on paper (perfect scaling, same cores)\n")
+    print(table(["machines", "cores each", "wall time"], paper))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,637 @@
+"""Film libraries: render many films into one folder, resumably, on every core.
+
+:func:`find_films` turns the inputs (files, folders searched recursively by video
+extension, globs, ``@list.txt`` files of paths or URLs) into films; :func:`plan_batch`
+gives each its output name in OUTDIR and says whether it is already done;
+:func:`run_batch` renders the rest on an executor (:mod:`streamspec.parallel`: local
+processes or Dask), writes every spectrum as it comes back, and ends with a summary
+(``OUTDIR/batch.json``) and the corpus tables.
+
+One bad film never stops a batch: its one-line reason goes in the summary. A film is
+skipped when its JSON records the same source (path, size and modification time) and
+the same options, and is not partial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ._io import atomic_write, check_writable
+from ._signals import save_safely
+from .errors import InputError, OutputError, StreamspecError
+from .options import Crop, RenderOptions
+from .parallel import NotStartedError, cores, merge_parts, plan_task, render_task
+from .spectrum import Spectrum, json_path_for
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "BatchResult",
+    "Film",
+    "find_films",
+    "options_key",
+    "plan_batch",
+    "run_batch",
+]
+
+VIDEO_EXTENSIONS = frozenset(
+    (
+        *(".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts"),
+        *(".mts", ".wmv", ".flv", ".ogv", ".3gp", ".mxf", ".vob", ".y4m", ".dv"),
+    )
+)
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+SUMMARY = "batch.json"
+CORPUS = "corpus.parquet"
+
+
+@dataclass
+class Film:
+    """One film of a batch: what was given, where it goes, and how it went."""
+
+    input: str
+    output: Path | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    hours: float | None = None  # running time, when it could be probed
+    state: str = "todo"  # todo, skipped, done, partial, failed
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def is_url(self) -> bool:
+        return bool(_URL.match(self.input)) and not self.input.startswith("file://")
+
+    def record(self) -> dict[str, Any]:
+        """The film's line in the summary."""
+        d: dict[str, Any] = {"input": self.input, "state": self.state}
+        if self.output is not None:
+            d["output"] = str(self.output)
+        if self.hours is not None:
+            d["hours"] = round(self.hours, 4)
+        if self.reason:
+            d["reason"] = self.reason
+        if self.state in ("done", "partial"):
+            d["seconds"] = round(self.seconds, 2)
+        return d
+
+
+# -- finding the films -----------------------------------------------------------------------
+def _videos_in(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and not p.is_dir()
+    )
+
+
+def find_films(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Film], list[Film]]:
+    """The films named by ``inputs``, in order and each once, and the inputs that name
+    none (as failed films with their reason: a missing file, a folder with no videos).
+
+    A folder is searched recursively for video extensions; a name with ``*``, ``?`` or
+    ``[`` is a glob; ``@FILE`` lists one path or URL per line (``#`` comments and blank
+    lines ignored; relative paths are relative to the list's folder). A file given by
+    name is taken whatever its extension.
+    """
+    films: list[Film] = []
+    bad: list[Film] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        key = name if _URL.match(name) else str(Path(name).resolve())
+        if key not in seen:
+            seen.add(key)
+            films.append(Film(name))
+
+    def take(item: str, where: str = "") -> None:
+        if _URL.match(item) and not item.startswith("file://"):
+            add(item)
+            return
+        p = Path(item.removeprefix("file://"))
+        if item.startswith("@"):
+            listing = Path(item[1:])
+            try:
+                lines = listing.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not a text file"
+                bad.append(Film(item, state="failed", reason=f"cannot read the list: {reason}"))
+                return
+            for line in lines:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    rel = (
+                        line
+                        if _URL.match(line) or os.path.isabs(line)
+                        else str(listing.parent / line)
+                    )
+                    take(rel, f" (listed in {listing})")
+            return
+        if p.is_dir():
+            found = _videos_in(p)
+            if not found:
+                bad.append(Film(item, state="failed", reason="a folder with no videos"))
+            for f in found:
+                add(str(f))
+            return
+        if p.exists():
+            add(str(p))
+            return
+        if glob.has_magic(item):
+            matches = sorted(glob.glob(item, recursive=True))
+            videos = [m for m in matches if Path(m).suffix.lower() in VIDEO_EXTENSIONS]
+            if not videos:
+                bad.append(Film(item, state="failed", reason="no videos match"))
+            for m in videos:
+                add(m)
+            return
+        bad.append(Film(item, state="failed", reason=f"no such file{where}"))
+
+    for item in inputs:
+        take(os.fspath(item))
+    return films, bad
+
+
+# -- naming and resuming ---------------------------------------------------------------------
+def options_key(options: RenderOptions) -> dict[str, Any]:
+    """The options as JSON data, to tell whether a film was rendered with the same ones."""
+    out: dict[str, Any] = {}
+    for name, value in sorted(options.flat().items()):
+        out[name] = str(value) if isinstance(value, Crop) else value
+    return out
+
+
+def _stem(film: Film) -> str:
+    name = film.input.rstrip("/").split("?")[0].split("#")[0] if film.is_url else film.input
+    stem = Path(name).stem or "film"
+    return re.sub(r"[^\w.+-]+", "_", stem).strip("._") or "film"
+
+
+def _recorded(json_path: Path) -> dict[str, Any] | None:
+    """The batch record of an earlier spectrum at ``json_path`` (None: none there)."""
+    try:
+        with open(json_path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        record = data["source"]["batch"]
+        return {**record, "partial": bool(data.get("partial"))}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def plan_batch(
+    films: Sequence[Film], outdir: Path, options: RenderOptions, *, force: bool = False
+) -> None:
+    """Give each film its output in ``outdir`` and mark the ones already done.
+
+    A film's name is its file's stem; a name taken by another film (of this batch, or an
+    earlier spectrum made from another source) becomes ``stem-2``, ``stem-3``, ...: no
+    spectrum of another film is ever replaced. A film's own earlier spectrum is reused
+    as its output: skipped if complete with the same source and options (unless
+    ``force``), redone otherwise.
+    """
+    key = options_key(options)
+    taken: set[str] = set()
+    for film in films:
+        if not film.is_url:
+            try:
+                st = os.stat(film.input.removeprefix("file://"))
+                film.size, film.mtime_ns = st.st_size, st.st_mtime_ns
+            except OSError:
+                pass
+        stem, n = _stem(film), 1
+        while True:
+            name = stem if n == 1 else f"{stem}-{n}"
+            n += 1
+            png = outdir / f"{name}.png"
+            if name in taken:
+                continue
+            earlier = _recorded(json_path_for(png))
+            if earlier is None and (png.exists() or json_path_for(png).exists()):
+                continue  # not ours: someone else's file
+            if earlier is not None and earlier.get("input") != _identity(film):
+                continue
+            taken.add(name)
+            film.output = png
+            if earlier is not None and not force:
+                same = (
+                    earlier.get("size") == film.size
+                    and earlier.get("mtime_ns") == film.mtime_ns
+                    and earlier.get("options") == key
+                )
+                if same and not earlier["partial"] and png.exists():
+                    film.state = "skipped"
+                    film.reason = "already rendered with these options"
+                elif earlier["partial"]:
+                    film.reason = "redone: it was interrupted"
+                else:
+                    film.reason = "redone: the film or the options changed"
+            break
+
+
+def _identity(film: Film) -> str:
+    """How a spectrum names its film: the absolute path, or the URL."""
+    if film.is_url:
+        return film.input
+    return str(Path(film.input.removeprefix("file://")).resolve())
+
+
+def _probe_hours(film: Film) -> None:
+    """The film's running time in hours, read from its container header (regular local
+    files only: opening a FIFO or a URL could block, and that is the workers' job)."""
+    if film.is_url or not os.path.isfile(film.input):
+        return
+    try:
+        import av
+
+        with av.open(film.input, timeout=2.0) as container:
+            if container.duration:
+                film.hours = container.duration / 1e6 / 3600
+    except Exception:  # a bad film fails later, in its worker, with its reason
+        pass
+
+
+# -- running ---------------------------------------------------------------------------------
+@dataclass
+class BatchResult:
+    """What a batch did, film by film; :attr:`failed` non-empty means exit status 1."""
+
+    films: list[Film]
+    outdir: Path
+    seconds: float = 0.0
+    interrupted: bool = False
+    corpus: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def of(self, state: str) -> list[Film]:
+        return [f for f in self.films if f.state == state]
+
+    @property
+    def failed(self) -> list[Film]:
+        return self.of("failed")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "format": "streamspec-batch",
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "outdir": str(self.outdir),
+            "seconds": round(self.seconds, 2),
+            "interrupted": self.interrupted,
+            "counts": {s: len(self.of(s)) for s in ("done", "skipped", "partial", "failed")},
+            "films": [f.record() for f in self.films],
+            "corpus": self.corpus,
+        }
+
+
+class Progress:
+    """Films done/total, hours of film done/total with an ETA, and films in flight."""
+
+    def __init__(self, films: Sequence[Film], write: Callable[[str], None] | None) -> None:
+        self.total = len(films)
+        self.hours_total = sum(f.hours or 0.0 for f in films)
+        self.done = 0
+        self.hours_done = 0.0
+        self.t0 = time.perf_counter()
+        self.write = write
+        self.workers = 1  # how many films can be in flight at once
+
+    def film(self, film: Film, in_flight: int) -> None:
+        self.done += 1
+        self.hours_done += film.hours or 0.0
+        if self.write is None:
+            return
+        elapsed = time.perf_counter() - self.t0
+        eta = ""
+        if self.hours_done > 0 and self.hours_total > self.hours_done:
+            left = elapsed / self.hours_done * (self.hours_total - self.hours_done)
+            eta = f", ETA {_duration(left)}"
+        what = film.state if film.state != "failed" else f"FAILED: {film.reason}"
+        self.write(
+            f"[{self.done}/{self.total} films, {self.hours_done:.2f}/{self.hours_total:.2f} h"
+            f"{eta}, {in_flight} in flight] {Path(film.input).name}: {what}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def check_outdir(outdir: str | os.PathLike[str]) -> Path:
+    """OUTDIR, checked before any work: an existing writable folder, or a name that can
+    be created (a writable folder above it). Nothing is created here."""
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output folder {str(out)!r} is a file")
+    if out.is_dir():
+        check_writable(out / SUMMARY)
+        return out
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:  # mkdir -p makes the rest
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(
+            f"cannot create the output folder {str(out)!r}: {str(parent)!r} is a file"
+        )
+    check_writable(parent / f".{out.name}.probe")
+    return out
+
+
+def _save(film: Film, data: dict[str, Any], options: RenderOptions) -> None:
+    """Write a film's spectrum (its batch record added) to its output, atomically."""
+    data["source"] = {
+        **(data.get("source") or {}),
+        "batch": {
+            "input": _identity(film),
+            "size": film.size,
+            "mtime_ns": film.mtime_ns,
+            "options": options_key(options),
+        },
+    }
+    spectrum = Spectrum.from_json(data, name=repr(film.input))
+    assert film.output is not None
+    save_safely(spectrum, film.output)
+    duration = spectrum.source.get("duration")
+    if isinstance(duration, (int, float)) and film.hours is None:
+        film.hours = duration / 3600
+    film.state = "partial" if spectrum.partial else "done"
+
+
+def run_batch(
+    inputs: Iterable[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    options: RenderOptions | None = None,
+    pool: Executor | None = None,
+    *,
+    jobs: int | None = None,
+    dask: str | None = None,
+    force: bool = False,
+    timeout: float | None = None,
+    corpus: bool = True,
+    split: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Render every film of ``inputs`` into ``outdir`` (see the module's description).
+
+    ``pool`` is the executor to use (default: :func:`streamspec.parallel.executor` of
+    ``jobs`` and ``dask``). With ``split``, a film longer than a worker's share of the
+    batch is rendered as time ranges on several workers (:func:`split_parts`; ``jobs``
+    workers are assumed, every core by default). ``log`` gets the progress lines.
+    Ctrl-C stops the batch: films not started are left for the next run, the running
+    ones come back partial (local processes) and are saved; the summary is written
+    either way. Raises :class:`InputError` when no input names a film,
+    :class:`OutputError` when ``outdir`` cannot be written -- both before any work.
+    """
+    from .parallel import executor
+
+    t0 = time.perf_counter()
+    options = options or RenderOptions()
+    out = check_outdir(outdir)
+    films, bad = find_films(inputs)
+    if not films:
+        reasons = "; ".join(f"{f.input}: {f.reason}" for f in bad) or "no inputs"
+        raise InputError(f"no films to render ({reasons})")
+    plan_batch(films, out, options, force=force)
+    for film in films:
+        if film.state == "todo":
+            _probe_hours(film)
+    result = BatchResult([*films, *bad], out)
+    result.seconds = time.perf_counter() - t0  # finding and planning; the rest is added
+    todo = [f for f in films if f.state == "todo"]
+    progress = Progress(todo, log)
+    if log is not None:
+        skipped = len(films) - len(todo)
+        log(
+            f"{len(todo)} films to render ({progress.hours_total:.2f} h known), "
+            f"{skipped} already done, {len(bad)} bad inputs"
+        )
+    with contextlib.ExitStack() as stack:
+        if todo and pool is None:
+            # Before OUTDIR is made: an unreachable scheduler leaves nothing behind.
+            pool = stack.enter_context(executor(jobs, dask))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
+        progress.workers = jobs or cores()
+        split_jobs = progress.workers if split else 1
+        _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs)
+    return result
+
+
+def _run_and_report(
+    todo: list[Film],
+    pool: Executor | None,
+    options: RenderOptions,
+    timeout: float | None,
+    progress: Progress,
+    result: BatchResult,
+    corpus: bool,
+    split_jobs: int,
+) -> None:
+    """Render the films, then write the corpus and the summary (also when interrupted)."""
+    t0 = progress.t0
+    try:
+        if todo:
+            assert pool is not None
+            _run(todo, pool, options, timeout, progress, result, split_jobs)
+    finally:
+        for film in todo:
+            if film.state == "todo":
+                film.reason = "not started (interrupted)"
+        result.seconds = time.perf_counter() - t0 + result.seconds
+        if corpus and not result.interrupted:
+            _write_corpus(result)
+        text = json.dumps(result.summary(), indent=1)
+        atomic_write(result.outdir / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
+
+
+@dataclass
+class _Job:
+    """A film in flight: one task, or a plan task and then one task per range."""
+
+    film: Film
+    parts: list[dict[str, Any] | None] | None = None  # the ranges' results (split films)
+    crop_mode: str | None = None
+    data: dict[str, Any] | None = None  # the whole film's result
+    error: str = ""
+    not_started: bool = False
+
+
+def split_parts(film: Film, share_hours: float, jobs: int) -> int:
+    """How many ranges a film is rendered in: its running time over a worker's fair
+    share of the batch (``share_hours``), at most ``jobs``. A film of about a share or
+    less is one task; one long film among short ones (or alone) keeps every worker
+    busy. Films of unknown length (URLs, unreadable headers) are never split."""
+    if film.hours is None or share_hours <= 0 or jobs < 2:
+        return 1
+    return max(1, min(jobs, round(film.hours / share_hours)))
+
+
+def _run(
+    todo: list[Film],
+    pool: Executor,
+    options: RenderOptions,
+    timeout: float | None,
+    progress: Progress,
+    result: BatchResult,
+    split_jobs: int = 1,
+) -> None:
+    """Submit every film (long ones as ranges, planned by a worker), then save each film
+    as soon as all of it is back (the client alone writes OUTDIR)."""
+    running: dict[Future[Any], tuple[_Job, str, int]] = {}
+    share = progress.hours_total / split_jobs if split_jobs > 1 else 0.0
+    stopping = False
+
+    def submit(job: _Job, kind: str, index: int, fn: Any, *args: Any) -> None:
+        running[pool.submit(fn, *args)] = (job, kind, index)
+
+    for film in todo:
+        job = _Job(film)
+        parts = split_parts(film, share, split_jobs)
+        if parts > 1:
+            submit(job, "plan", 0, plan_task, film.input, options, parts, timeout)
+        else:
+            submit(job, "film", 0, render_task, film.input, options, None, timeout)
+
+    def collect(fut: Future[Any]) -> None:
+        job, kind, index = running.pop(fut)
+        try:
+            value = fut.result()
+        except NotStartedError:
+            job.not_started = True
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if stopping:
+                # After Ctrl-C an error is the interruption's (a cluster's workers stop
+                # too): the film is left for the next run, not reported as failed.
+                job.not_started = True
+            elif isinstance(exc, (StreamspecError, OSError)):
+                job.error = job.error or _one_line(exc)
+            else:  # a worker's bug or a lost worker: one film's failure
+                job.error = job.error or f"{type(exc).__name__}: {_one_line(exc)}"
+        else:
+            if kind == "plan":
+                job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
+                try:
+                    for i, r in enumerate(value.ranges if not stopping else []):
+                        args = (job.film.input, value.options, r, timeout)
+                        submit(job, "range", i, render_task, *args)
+                except Exception as exc:  # a broken pool (a worker crashed): this film fails
+                    job.error = f"{type(exc).__name__}: {_one_line(exc)}"
+            else:
+                job.film.seconds += float(value.pop("render_seconds", 0.0))
+                if kind == "range":
+                    assert job.parts is not None
+                    job.parts[index] = value
+                else:
+                    job.data = value
+        if job.error:  # the film has failed: its other ranges need not run
+            for f, (other, _, _) in running.items():
+                if other is job:
+                    f.cancel()
+        if any(other is job for other, _, _ in running.values()):
+            return
+        finish(job)
+
+    def finish(job: _Job) -> None:
+        film = job.film
+        try:
+            if job.error:
+                film.state, film.reason = "failed", job.error
+            elif job.data is not None:
+                _save(film, job.data, options)
+            elif job.parts is not None and any(p is not None for p in job.parts):
+                done = [p for p in job.parts if p is not None]
+                spectrum = merge_parts(done, crop_mode=job.crop_mode)
+                spectrum.partial = spectrum.partial or len(done) < len(job.parts)
+                _save(film, spectrum.to_json(), options)
+            else:
+                film.reason = "not started (interrupted)"
+                return
+        except (StreamspecError, OSError) as exc:
+            film.state, film.reason = "failed", _one_line(exc)
+        # Every film is submitted at once, so the films not finished are "in flight" only
+        # as far as there are workers for them (a split film counts once).
+        waiting = len({id(j) for j, _, _ in running.values()})
+        progress.film(film, min(waiting, progress.workers))
+
+    try:
+        while running:
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                collect(fut)
+    except KeyboardInterrupt:
+        result.interrupted = stopping = True
+        for fut in running:
+            fut.cancel()
+        # The running films stop and return what they did; keep it as partial spectra.
+        deadline = time.monotonic() + 30
+        while running:
+            fut = next(iter(running))
+            # Its outcome (a spectrum or an error) is saved or reported by collect().
+            with contextlib.suppress(BaseException):
+                fut.result(timeout=max(0.1, deadline - time.monotonic()))
+            if fut.cancelled() or not fut.done():
+                job, _, _ = running.pop(fut)
+                if not any(other is job for other, _, _ in running.values()):
+                    finish(job)
+            else:
+                collect(fut)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _write_corpus(result: BatchResult) -> None:
+    """``corpus.parquet`` of every film in OUTDIR, or a note saying why not."""
+    from .corpus import MissingDependencyError, build_corpus
+
+    spectra = [
+        json_path_for(f.output)
+        for f in result.films
+        if f.state in ("done", "skipped", "partial") and f.output is not None
+    ]
+    if not spectra:
+        result.corpus = "not written: no spectra"
+        return
+    try:
+        built = build_corpus(spectra, result.outdir / CORPUS)
+    except MissingDependencyError:
+        result.corpus = "not written: pip install 'streamspec[corpus]' for corpus.parquet"
+    except StreamspecError as exc:
+        result.corpus = f"not written: {exc}"
+    else:
+        result.corpus = str(built.colours_path)
+
+
+def print_summary(result: BatchResult, file: Any = None) -> None:
+    """The end-of-batch summary: counts, then each failure with its reason."""
+    file = file or sys.stdout
+    n = {s: len(result.of(s)) for s in ("done", "skipped", "partial", "failed")}
+    print(
+        f"batch: {n['done']} done, {n['skipped']} skipped, {n['partial']} partial, "
+        f"{n['failed']} failed in {_duration(result.seconds)}; summary in "
+        f"{result.outdir / SUMMARY}",
+        file=file,
+    )
+    for film in result.failed:
+        print(f"  failed: {film.input}: {film.reason}", file=file)
+    if result.corpus and not result.corpus.startswith(str(result.outdir)):
+        print(f"  corpus {result.corpus}", file=file)
+    elif result.corpus:
+        print(f"  corpus: {result.corpus}", file=file)

@@ -1,0 +1,474 @@
+"""Rendering on every core, and on a cluster: films and time ranges of films as tasks.
+
+A task (:func:`render_task`) renders one film, or one contiguous range of its slots,
+in a worker and returns the spectrum's JSON dict: plain data, cheap to send back, so
+the client alone writes files and its memory does not grow with the number of films.
+
+One code path runs the tasks: a :class:`concurrent.futures.Executor`, either a local
+:class:`~concurrent.futures.ProcessPoolExecutor` (forkserver or spawn: a worker never
+inherits the client's threads or open files) or the executor of a Dask distributed
+client (:func:`executor`), which retries a task whose worker was lost.
+
+A film split into ranges keeps its slot grid: slot ``i`` is sampled at the same time,
+from the same frame in ``exact`` mode, with the same seed, whichever worker renders it
+(see :mod:`streamspec.sampling`), so :func:`merge_parts` gives the strips a single
+render gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import select
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import InputError, StreamspecError
+from .options import Crop, RenderOptions
+from .spectrum import Spectrum
+
+__all__ = [
+    "DaskMissingError",
+    "FilmTimeoutError",
+    "NotStartedError",
+    "TaskError",
+    "cores",
+    "executor",
+    "merge_parts",
+    "plan_ranges",
+    "plan_task",
+    "render_parallel",
+    "render_task",
+    "split_slots",
+]
+
+T = TypeVar("T")
+
+# For tests only: the first task to find this marker file missing creates it and kills
+# its own worker process, like a machine lost mid-film (the retry must finish the job).
+CRASH_ONCE_ENV = "STREAMSPEC_TEST_CRASH_ONCE"
+# How long an unreachable Dask scheduler is waited for.
+CONNECT_TIMEOUT = 5.0
+
+
+class FilmTimeoutError(StreamspecError):
+    """A film took longer than its time limit (a decoder that hangs); it was killed."""
+
+
+class TaskError(StreamspecError):
+    """A film failed in a worker; the message is the worker's one-line reason."""
+
+
+class DaskMissingError(StreamspecError, ImportError):
+    """Dask distributed is not installed."""
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, not just the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def split_slots(total: int, parts: int) -> list[tuple[int, int]]:
+    """``total`` slots in at most ``parts`` contiguous ranges ``(first, stop)`` of sizes
+    differing by at most one (every range has at least one slot)."""
+    parts = max(1, min(parts, total))
+    size, extra = divmod(total, parts)
+    ranges, first = [], 0
+    for i in range(parts):
+        stop = first + size + (1 if i < extra else 0)
+        ranges.append((first, stop))
+        first = stop
+    return ranges
+
+
+# -- in the worker -------------------------------------------------------------------------
+# Whether this worker process is rendering now: Ctrl-C reaches every process of the
+# terminal's group; a rendering worker stops and returns its partial spectrum, an idle
+# one (or one waiting for its film's child process, which stops by itself) ignores it.
+_rendering = True
+# Whether this process has run the kernels (their OpenMP threads make fork unsafe).
+_kernels_used = False
+# Set by Ctrl-C in an idle local worker: the films queued to it are not started (the
+# pool hands a worker its next film before the client can cancel it).
+_stop_requested = False
+
+
+class NotStartedError(StreamspecError):
+    """A film was not started: the batch was interrupted before its turn."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    global _stop_requested
+    _stop_requested = True
+    if _rendering:
+        raise KeyboardInterrupt
+
+
+def _worker_init() -> None:
+    """Initializer of local worker processes: Ctrl-C only while rendering."""
+    global _rendering
+    _rendering = False
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _crash_once() -> None:
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if marker and not os.path.exists(marker):
+        Path(marker).write_text(str(os.getpid()))
+        os._exit(17)  # no clean-up, no reply: as if the machine went away
+
+
+def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) -> dict[str, Any]:
+    from .rendering import Renderer
+
+    global _rendering, _kernels_used
+    _rendering = _kernels_used = True
+    try:
+        renderer = Renderer(source, options)
+        if slots is not None:
+            renderer.only_slots(*slots)
+        return renderer.run().to_json()
+    finally:
+        _rendering = False
+
+
+def _child(write_fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The body of a task's own process: the result or the one-line reason, pickled
+    into the pipe; never returns (no atexit handlers, no flushing of the parent's
+    buffers)."""
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            out: tuple[str, Any] = ("ok", fn(*args))
+        except StreamspecError as exc:
+            out = ("error", str(exc))
+        except BaseException as exc:  # a bug or a decoder error: still one line
+            out = ("error", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(write_fd, "wb") as fh:
+            fh.write(pickle.dumps(out))
+    finally:
+        os._exit(0)
+
+
+def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+    """``fn(*args)`` in a process of its own, killed after ``timeout`` seconds: a decoder
+    blocked in C (a FIFO, a server that never answers) cannot be stopped any other way.
+
+    A plain ``os.fork``: the worker has imported everything already, so the film starts
+    at once, and it works in daemonic workers (Dask's), where multiprocessing refuses
+    children. The worker itself never runs the kernels then (their OpenMP threads and
+    fork do not mix); each film's process loads them, about a second.
+    """
+    global _rendering
+    if _kernels_used:
+        return _in_new_interpreter(fn, args, timeout)
+    read_fd, write_fd = os.pipe()
+    was, _rendering = _rendering, False  # the child handles Ctrl-C for this film
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (measured by the tests' outcomes)
+        os.close(read_fd)
+        _child(write_fd, fn, args)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([read_fd], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                raise FilmTimeoutError(
+                    f"took more than {timeout:g} s (the decoder hangs?); stopped"
+                )
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        _rendering = was
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise TaskError(f"the decoder crashed ({_exit_reason(status)})")
+    result, value = pickle.loads(b"".join(chunks))
+    if result != "ok":
+        raise TaskError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+    """``fn(*args)`` in a fresh Python, killed after ``timeout`` seconds: for a worker that
+    ran the kernels itself (a long-lived Dask worker that rendered films without a
+    time limit), where a fork would abort in OpenMP. Slower to start (imports)."""
+    import subprocess
+    import sys
+
+    global _rendering
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    code = "from streamspec.parallel import _subprocess_main; _subprocess_main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    was, _rendering = _rendering, False
+    try:
+        out, _ = proc.communicate(pickle.dumps((fn, args)), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise FilmTimeoutError(
+            f"took more than {timeout:g} s (the decoder hangs?); stopped"
+        ) from None
+    finally:
+        _rendering = was
+    if not out:
+        raise TaskError(f"the decoder crashed (exit status {proc.returncode})")
+    result, value = pickle.loads(out)
+    if result != "ok":
+        raise TaskError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _subprocess_main() -> None:
+    """The fresh Python of :func:`_in_new_interpreter`: a pickled call on stdin, its
+    pickled outcome on stdout."""
+    import sys
+
+    fn, args = pickle.loads(sys.stdin.buffer.read())
+    try:
+        out: tuple[str, Any] = ("ok", fn(*args))
+    except StreamspecError as exc:
+        out = ("error", str(exc))
+    except BaseException as exc:  # a bug or a decoder error: still one line
+        out = ("error", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(out))
+    sys.stdout.flush()
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def render_task(
+    source: str,
+    options: RenderOptions,
+    slots: tuple[int, int] | None = None,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Render ``source`` (or only its ``slots`` range) and return the spectrum's JSON.
+
+    Runs in a worker. ``timeout`` (seconds) runs the film in a process of its own that
+    is killed when it is up (:class:`FilmTimeoutError`). A user error becomes
+    :class:`TaskError` with its one-line reason (plain data crosses processes and
+    machines; the library's exception classes need not).
+    """
+    _crash_once()
+    if _stop_requested:
+        raise NotStartedError("not started (interrupted)")
+    t0 = time.perf_counter()
+    if timeout is not None:
+        data = _with_time_limit(_render, (source, options, slots), timeout)
+    else:
+        try:
+            data = _render(source, options, slots)
+        except StreamspecError as exc:
+            raise TaskError(str(exc)) from None
+    # The render's own time (not its time in the queue), for the summary's costs.
+    data["render_seconds"] = round(time.perf_counter() - t0, 3)
+    return data
+
+
+# -- executors -------------------------------------------------------------------------------
+def _require_dask() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise DaskMissingError(
+            "--dask needs Dask distributed: pip install 'streamspec[cluster]'"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def executor(jobs: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+    """A :class:`concurrent.futures.Executor` running tasks in ``jobs`` processes (default:
+    every core), or on the Dask scheduler at ``dask`` (``"local"``: a
+    :class:`~distributed.LocalCluster` of ``jobs`` single-threaded worker processes).
+
+    Dask tasks are retried twice (``retries=2``) and never cached (``pure=False``: a
+    film redone with ``--force`` must be rendered again). An unreachable scheduler
+    raises :class:`InputError` within :data:`CONNECT_TIMEOUT` seconds.
+    """
+    jobs = jobs or cores()
+    if dask is None:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            # Import the heavy modules (numpy, numba, PyAV) once, in the server.
+            ctx.set_forkserver_preload(["streamspec.parallel", "streamspec.rendering"])
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init) as pool:
+            try:
+                yield pool
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return
+    distributed = _require_dask()
+    cluster = None
+    try:
+        if dask == "local":
+            cluster = distributed.LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+        else:
+            client = distributed.Client(dask, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(
+            f"cannot reach the Dask scheduler at {dask!r} within {CONNECT_TIMEOUT:g} s "
+            f"({type(exc).__name__})"
+        ) from None
+    try:
+        yield client.get_executor(retries=2, pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- one film in ranges ----------------------------------------------------------------------
+@dataclass
+class RangePlan:
+    """A film's slot ranges, with its options settled (the crop detected once)."""
+
+    options: RenderOptions
+    slots: int
+    ranges: list[tuple[int, int]]
+    crop_mode: str
+
+
+def plan_ranges(source: str, options: RenderOptions, parts: int) -> RangePlan:
+    """Open ``source`` here, settle its crop (detected once, not once per worker) and
+    split its slots into ``parts`` ranges. Refuses an open-ended source."""
+    from .rendering import Renderer
+
+    renderer = Renderer(source, options)
+    try:
+        if renderer.grid.slots is None:
+            raise InputError(f"{source!r} has no known end: it cannot be split into ranges")
+        renderer.prepare()
+        crop = renderer.source.crop
+        settled = options.override(crop=crop if isinstance(crop, Crop) else None)
+        mode = renderer.spectrum.settings.get("crop_mode", "manual")
+        slots = renderer.grid.slots
+        return RangePlan(settled, slots, split_slots(slots, parts), mode)
+    finally:
+        renderer.close()
+
+
+def plan_task(
+    source: str, options: RenderOptions, parts: int, timeout: float | None = None
+) -> RangePlan:
+    """:func:`plan_ranges` as a worker's task (within ``timeout`` seconds)."""
+    if _stop_requested:
+        raise NotStartedError("not started (interrupted)")
+    if timeout is not None:
+        return _with_time_limit(plan_ranges, (source, options, parts), timeout)
+    try:
+        return plan_ranges(source, options, parts)
+    except StreamspecError as exc:
+        raise TaskError(str(exc)) from None
+
+
+def merge_parts(parts: Sequence[dict[str, Any]], *, crop_mode: str | None = None) -> Spectrum:
+    """One spectrum from the JSON of a film's ranges (in slot order): strips by slot,
+    warnings once each, damage counts added, partial if any part is. A part that ended
+    early (the video is shorter than it said) ends the film there."""
+    from .segments import segment_spectrum
+
+    if not parts:
+        raise InputError("nothing to merge")
+    merged = Spectrum.from_json(parts[0])
+    merged.warnings = []
+    for data in parts:
+        part = Spectrum.from_json(data)
+        merged.extend(part.strips)
+        merged.partial = merged.partial or part.partial
+        for w in part.warnings:
+            if w not in merged.warnings:
+                merged.warnings.append(w)
+    merged.skipped_frames = sum(int(p.get("skipped_frames", 0)) for p in parts)
+    slots = [p.get("slots") for p in parts]
+    known = [s for s in slots if s is not None]
+    if known:
+        merged.slots = min(known)
+    if crop_mode is not None:
+        merged.settings["crop_mode"] = crop_mode
+    if merged.settings.get("segments") == "auto" and not merged.partial:
+        segment_spectrum(merged, min_seconds=merged.settings.get("min_segment"))
+    return merged
+
+
+def render_parallel(
+    source: str,
+    options: RenderOptions,
+    pool: Executor,
+    parts: int,
+    *,
+    on_part: Any = None,
+) -> Spectrum:
+    """Render ``source`` as ``parts`` slot ranges on ``pool`` and merge them.
+
+    Ctrl-C cancels the ranges not started, waits for the running ones (which return
+    what they did) and returns the merged partial spectrum; with nothing done it
+    re-raises.
+    """
+    plan = plan_ranges(source, options, parts)
+    futures: list[Future[dict[str, Any]]] = [
+        pool.submit(render_task, source, plan.options, r) for r in plan.ranges
+    ]
+    results: list[dict[str, Any] | None] = [None] * len(futures)
+    interrupted = False
+    for i, fut in enumerate(futures):
+        try:
+            results[i] = fut.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            break
+        except TaskError as exc:
+            for f in futures:
+                f.cancel()
+            raise InputError(str(exc)) from None
+        if on_part is not None:
+            on_part(i, plan.ranges[i])
+    if interrupted:
+        for f in futures:
+            f.cancel()
+        for i, fut in enumerate(futures):
+            if results[i] is None and not fut.cancelled():
+                with contextlib.suppress(Exception):
+                    results[i] = fut.result(timeout=30)
+    done = [r for r in results if r is not None]
+    if not done:
+        raise KeyboardInterrupt
+    spectrum = merge_parts(done, crop_mode=plan.crop_mode)
+    if len(done) < len(results):
+        spectrum.partial = True
+    return spectrum
