@@ -203,7 +203,7 @@ def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float
     result, value = pickle.loads(b"".join(chunks))
     if result != "ok":
         raise TaskError(value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
@@ -239,7 +239,7 @@ def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: fl
     result, value = pickle.loads(out)
     if result != "ok":
         raise TaskError(value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _subprocess_main() -> None:
