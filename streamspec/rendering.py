@@ -169,6 +169,7 @@ class Renderer:
                 else [c.__dict__ for c in info.chapters]
             ),
         )
+        self.spectrum.warnings.extend(info.warnings)  # assumed colour tags ...
         self.spectrum.warnings.extend(notes)
         if chapters == "auto" and not info.chapters:
             self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
