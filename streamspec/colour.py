@@ -17,12 +17,16 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "BT2020_TO_BT709",
     "HDR_REFERENCE_WHITE",
+    "MERGE_DISTANCE",
     "bt2020_to_bt709",
     "ciede2000",
     "hlg_oetf",
     "linear_mean",
     "linear_to_oklab",
     "linear_to_srgb",
+    "merge_colours",
+    "merge_leaders",
+    "merge_leaders_batch",
     "oklab",
     "oklab_to_linear",
     "pq_eotf",
@@ -225,3 +229,100 @@ def bt2020_to_bt709(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     out = np.einsum("...j,kj->...k", lin, BT2020_TO_BT709.astype(np.float32))
     idx = np.clip(out * 4095.0 + 0.5, 0, 4095).astype(np.intp)
     return _GAMMA_OUT[idx]
+
+
+# -- merging near-duplicates ------------------------------------------------------------
+#: Colours closer than this in OKLab (Euclidean, L in 0..1) are listed as one in
+#: summaries (the page's lists, the live tooltip, segments' colours), with their shares
+#: summed. 0.04 is about twice OKLab's just-noticeable difference (~0.02): k-means
+#: often splits one surface into several clusters a step apart, which are noise in a
+#: list of colours, while colours a viewer tells apart stay separate. The spectrum
+#: itself is drawn unmerged.
+MERGE_DISTANCE = 0.04
+
+
+def merge_leaders(
+    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
+) -> NDArray[np.intp]:
+    """For each colour of one strip, the index of the colour it is merged with.
+
+    Greedy and deterministic: the heaviest colour not yet merged (ties: the earlier one)
+    leads a group, and takes every colour not yet merged that lies closer than
+    ``threshold`` to it in OKLab; repeat. Groups are stars around their leader, so a
+    chain of small steps never merges two colours far apart. This is the plain
+    reference; :func:`merge_leaders_batch` does many strips at once.
+    """
+    lab = oklab(np.asarray(palette, dtype=np.uint8).reshape(-1, 3))
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    leader = np.full(len(w), -1, np.intp)
+    limit = threshold * threshold
+    for i in sorted(range(len(w)), key=lambda j: -w[j]):  # sorted() is stable
+        if leader[i] >= 0:
+            continue
+        for j in range(len(w)):
+            if leader[j] < 0 and float(((lab[j] - lab[i]) ** 2).sum()) < limit:
+                leader[j] = i
+    return leader
+
+
+def merge_leaders_batch(
+    palettes: NDArray[np.uint8],
+    weights: NDArray[np.float64],
+    valid: NDArray[np.bool_],
+    threshold: float = MERGE_DISTANCE,
+) -> NDArray[np.intp]:
+    """:func:`merge_leaders` of every row of padded ``(n, k, 3)`` palettes at once.
+
+    ``weights`` and ``valid`` are ``(n, k)``; padding (``valid`` false) is never merged
+    and gets -1. The ``(n, k, k)`` table of which colours are close comes first (the
+    same float operations as the reference, so the same answers), then one step per
+    colour rank over all strips: ``k`` NumPy steps instead of ``n * k`` Python ones.
+    """
+    n, k = weights.shape
+    lab = oklab(palettes)
+    d2 = np.zeros((n, k, k))
+    for c in range(3):  # summed in the reference's order: bit-identical distances
+        diff = lab[:, None, :, c] - lab[:, :, None, c]
+        d2 += diff * diff
+    close = d2 < threshold * threshold  # close[s, i, j]: colour j is near colour i
+    del d2
+    rank = np.argsort(np.where(valid, -weights, np.inf), axis=1, kind="stable")
+    leader = np.full((n, k), -1, np.intp)
+    rows = np.arange(n)
+    for r in range(k):
+        c = rank[:, r]
+        free = valid[rows, c] & (leader[rows, c] < 0)
+        if not free.any():
+            continue
+        join = close[rows, c] & valid & (leader < 0) & free[:, None]
+        leader[join] = np.broadcast_to(c[:, None], (n, k))[join]
+    return leader
+
+
+def merge_colours(
+    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """Near-duplicate colours merged: ``(colours (m, 3) uint8, shares (m,))``, largest
+    share first (ties: the earlier group).
+
+    Groups are :func:`merge_leaders`' (OKLab distance below ``threshold``, star-shaped
+    around the heaviest colour); a group's colour is its members' weighted mean in
+    linear light, its share the sum of theirs (shares sum to 1).
+    """
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(w) == 0:
+        return np.zeros((0, 3), np.uint8), np.zeros(0)
+    leader = merge_leaders(pal, w, threshold)
+    groups, inv = np.unique(leader, return_inverse=True)
+    total = np.bincount(inv, weights=w, minlength=len(groups))
+    lin = srgb_to_linear(pal)
+    sums = np.stack(
+        [np.bincount(inv, weights=w * lin[:, c], minlength=len(groups)) for c in range(3)], 1
+    )
+    colours = linear_to_srgb(sums / np.maximum(total, 1e-300)[:, None])
+    empty = total <= 0  # a group of zero weight: its leader's own colour
+    colours[empty] = pal[groups[empty]]
+    shares = total / (w.sum() or 1.0)
+    order = np.lexsort((groups, -total))
+    return colours[order], shares[order]

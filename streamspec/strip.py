@@ -21,6 +21,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .colour import linear_mean
+
 __all__ = [
     "MODES",
     "ORDERS",
@@ -204,8 +206,10 @@ def make_strip(
     if mode == "sorted":
         return strip_from_palette(pal, cnt, height, order)
     if mode == "average":
-        mean = (pal.astype(np.float64) * cnt[:, None]).sum(axis=0) / cnt.sum()
-        return np.broadcast_to(np.rint(mean).astype(np.uint8), (height, 3)).copy()
+        # Light adds linearly: the mean is taken in linear light (half black, half
+        # white is sRGB 188, not 128).
+        mean = linear_mean(pal, cnt)
+        return np.broadcast_to(mean, (height, 3)).copy()
     if mode == "dominant":
         return np.broadcast_to(pal[int(np.argmax(cnt))], (height, 3)).copy()
     if mode == "slitscan":

@@ -22,18 +22,23 @@ import pytest
 
 from streamspec.colour import (
     BT2020_TO_BT709,
+    MERGE_DISTANCE,
     ciede2000,
     hlg_oetf,
     linear_mean,
     linear_to_srgb,
+    merge_colours,
     oklab,
     pq_inverse_eotf,
     srgb_to_lab,
     srgb_to_linear,
 )
 from streamspec.rendering import render
+from streamspec.segments import segment_spectrum
 from streamspec.sources import open_source
 from streamspec.sources.colourspace import resolve
+from streamspec.spectrum import Spectrum, Strip
+from streamspec.strip import make_strip
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 160, 40), (40, 60, 210)
 SKIN = (224, 172, 140)
@@ -338,3 +343,30 @@ def test_linear_mean_of_black_and_white():
     assert linear_mean(np.array([[0, 0, 0], [255, 255, 255]], np.uint8)).tolist() == [188] * 3
     w = linear_mean(np.array([[0, 0, 0], [255, 255, 255]], np.uint8), [3, 1])
     assert w.tolist() == [137] * 3
+
+
+def test_average_mode_is_linear_light():
+    half = make_strip(np.array([[0, 0, 0], [255, 255, 255]], np.uint8), [1, 1], 4, mode="average")
+    assert (half == 188).all()
+
+
+def test_merge_colours_sums_shares_and_means_in_linear_light():
+    pal = np.array([[200, 30, 30], [205, 32, 30], [30, 30, 200], [0, 0, 0]], np.uint8)
+    colours, shares = merge_colours(pal, [0.3, 0.3, 0.4, 0.0])
+    assert shares.tolist() == pytest.approx([0.6, 0.4, 0.0])
+    assert colours[0].tolist() == linear_mean(pal[:2]).tolist()  # the mean, not the leader
+    assert colours[1].tolist() == [30, 30, 200]
+    # far apart colours stay apart; distances below MERGE_DISTANCE merge
+    assert np.linalg.norm(oklab(pal[0]) - oklab(pal[1])) < MERGE_DISTANCE
+
+
+def test_segment_and_tooltip_colours_are_distinct():
+    spec = Spectrum(settings={"start": 0.0, "step": 1.0, "offset": 0.0}, slots=10)
+    pal = np.array([[200, 30, 30], [203, 31, 30], [30, 30, 200]], np.uint8)
+    for i in range(10):
+        spec.add(Strip(i, float(i), float(i), pal, np.array([40, 30, 30])))
+    segs = segment_spectrum(spec)
+    rgbs = [c["rgb"] for c in segs[0]["colours"]]
+    assert len(rgbs) == 2 and segs[0]["colours"][0]["share"] == pytest.approx(0.7)
+    lab = oklab(np.array(rgbs, np.uint8))
+    assert np.linalg.norm(lab[0] - lab[1]) >= MERGE_DISTANCE
