@@ -38,7 +38,7 @@ from streamspec.segments import segment_spectrum
 from streamspec.sources import open_source
 from streamspec.sources.colourspace import resolve
 from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import make_strip
+from streamspec.strip import make_strip, order_palette
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 160, 40), (40, 60, 210)
 SKIN = (224, 172, 140)
@@ -370,3 +370,21 @@ def test_segment_and_tooltip_colours_are_distinct():
     assert len(rgbs) == 2 and segs[0]["colours"][0]["share"] == pytest.approx(0.7)
     lab = oklab(np.array(rgbs, np.uint8))
     assert np.linalg.norm(lab[0] - lab[1]) >= MERGE_DISTANCE
+
+
+def test_order_oklch_greys_first_then_hue():
+    pal = np.array(
+        [[30, 30, 200], [250, 250, 250], [220, 30, 30], [20, 20, 20], [30, 160, 40], [128] * 3],
+        np.uint8,
+    )
+    order = order_palette(pal, np.ones(len(pal)), "oklch")
+    assert pal[order].tolist() == [
+        [250, 250, 250],
+        [128, 128, 128],
+        [20, 20, 20],  # greys, light to dark
+        [220, 30, 30],
+        [30, 160, 40],
+        [30, 30, 200],  # red, green, blue: by OKLCh hue
+    ]
+    col = make_strip(pal, np.ones(len(pal)), 12, order="oklch")
+    assert col[0].tolist() == [250, 250, 250] and col[-1].tolist() == [30, 30, 200]

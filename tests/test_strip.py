@@ -140,7 +140,7 @@ def test_modes():
         max_size=12,
     ),
     st.integers(1, 300),
-    st.sampled_from(["hls", "luma", "step", "count"]),
+    st.sampled_from(["hls", "luma", "step", "count", "oklch"]),
 )
 def test_sorted_strips_batch_equals_one_by_one(items, height, order):
     from streamspec.strip import sorted_strips
