@@ -388,3 +388,27 @@ def test_order_oklch_greys_first_then_hue():
     ]
     col = make_strip(pal, np.ones(len(pal)), 12, order="oklch")
     assert col[0].tolist() == [250, 250, 250] and col[-1].tolist() == [30, 30, 200]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tiff"])
+def test_images_are_tagged_srgb(tmp_path, suffix):
+    import io
+
+    from PIL import Image, ImageCms, PngImagePlugin
+
+    from streamspec._io import save_image
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "streamspec")
+    for mode in ("RGB", "P"):
+        path = save_image(Image.new(mode, (8, 4)), tmp_path / f"{mode}{suffix}", pnginfo=info)
+        with Image.open(path) as im:
+            if suffix == ".png":
+                assert im.info.get("srgb") == 0 and im.info.get("Software") == "streamspec"
+                data = path.read_bytes()
+                assert data.index(b"sRGB") < data.index(b"IDAT")
+                assert b"PLTE" not in data or data.index(b"sRGB") < data.index(b"PLTE")
+            else:
+                icc = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+                assert "sRGB" in ImageCms.getProfileDescription(icc)
+    assert len(info.chunks) == 1  # the caller's info is not changed
