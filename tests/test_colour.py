@@ -261,6 +261,10 @@ def test_hdr_is_tone_mapped(tmp_path, kind):
     check_hdr(got, expected)
     with open_source(clip) as src:
         colour = src.info.colour
+        frame = next(iter(src.frames()))
+        # smaller than the frame: scaled first, then colour-managed -- the same colour
+        small, full = frame.to_rgb((32, 18)), frame.to_rgb()
+        assert np.abs(small[9, 16].astype(int) - full[18, 32]).max() <= 2
     assert colour["hdr"] == ("HDR10 (PQ)" if kind == "pq" else "HLG")
     assert colour["tonemap"] == "clip" and colour["assumed"] == []
     if kind == "pq":

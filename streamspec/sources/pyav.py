@@ -143,6 +143,7 @@ class AVSource(FrameSource):
         elif c.duration:
             duration = c.duration / av.time_base
         self._reformatter = av.video.reformatter.VideoReformatter()
+        self._prescaler = av.video.reformatter.VideoReformatter()
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
         self._iter: Iterator[Any] | None = None
         self._pending: list[Any] = []
@@ -485,6 +486,11 @@ class AVSource(FrameSource):
         """Scale and convert to sRGB in one pass, with the planned matrix, range and (for
         HDR and wide-gamut sources) FFmpeg's colour management."""
         plan = self._colour
+        if plan.manage and (plan.hdr or plan.primaries != 9) and raw.width * raw.height > w * h:
+            # swscale's colour management runs at the input size (a 4K frame: ~160 ms);
+            # scaling first to 16-bit 4:4:4, tags kept, makes it ~10 ms in all, and on
+            # natural pictures differs by 0.3 levels on average.
+            raw = self._prescaler.reformat(raw, w, h, "yuv444p16le", interpolation="AREA")
         if plan.tonemap == "perceptual":
             return self._graph_rgb(raw, w, h)
         kwargs: dict[str, Any] = {}
