@@ -28,11 +28,13 @@ __all__ = [
     "merge_leaders",
     "merge_leaders_batch",
     "oklab",
+    "oklab_grid_to_srgb",
     "oklab_to_linear",
     "pq_eotf",
     "pq_inverse_eotf",
     "srgb_to_lab",
     "srgb_to_linear",
+    "srgb_to_oklab_grid",
 ]
 
 #: Nits of HDR reference (graphics) white, ITU-R BT.2408: SDR white maps to it.
@@ -326,3 +328,28 @@ def merge_colours(
     shares = total / (w.sum() or 1.0)
     order = np.lexsort((groups, -total))
     return colours[order], shares[order]
+
+
+# -- OKLab as a uint8 grid, for the RGB quantizer (--space oklab) -------------------------
+#: One OKLab unit is this many grid steps on every axis (isotropic, so the quantizer's
+#: Euclidean distance is OKLab's): a step is 0.004, a fifth of a just-noticeable
+#: difference. sRGB's a and b lie within -0.24..0.28 and -0.32..0.20: offset by 0.5 they fit.
+OKLAB_GRID_SCALE = 255.0
+_LINEAR32 = _LINEAR.astype(np.float32)
+
+
+def srgb_to_oklab_grid(rgb: ArrayLike) -> NDArray[np.uint8]:
+    """sRGB uint8 ``(..., 3)`` -> OKLab on a uint8 grid: ``(L, a + 0.5, b + 0.5) * 255``."""
+    lin = _LINEAR32[np.asarray(rgb, dtype=np.uint8)]
+    lms = np.cbrt(np.einsum("...j,kj->...k", lin, _M1.astype(np.float32)))
+    lab = np.einsum("...j,kj->...k", lms, _M2.astype(np.float32))
+    lab[..., 1:] += 0.5
+    return np.clip(np.rint(lab * OKLAB_GRID_SCALE), 0, 255).astype(np.uint8)
+
+
+def oklab_grid_to_srgb(grid: ArrayLike) -> NDArray[np.uint8]:
+    """The inverse of :func:`srgb_to_oklab_grid` for (float) grid points: uint8 sRGB,
+    out-of-gamut points clipped."""
+    lab = np.asarray(grid, dtype=np.float64) / OKLAB_GRID_SCALE
+    lab = lab - np.array([0.0, 0.5, 0.5])
+    return linear_to_srgb(oklab_to_linear(lab))

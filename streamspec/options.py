@@ -315,6 +315,12 @@ class QuantizerOptions(_Options):
     seed: int = option(
         0, "random seed of the quantizer (0)", kind=int, minimum=0, maximum=2**63 - 1
     )
+    space: str = option(
+        "rgb",
+        "colour space the quantizer clusters in: rgb (default) or oklab (perceptual)",
+        kind=str,
+        choices=("rgb", "oklab"),
+    )
 
 
 @dataclass(frozen=True)

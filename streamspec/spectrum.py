@@ -36,6 +36,7 @@ from ._io import (
 from ._schema import SchemaError, check_spectrum_json
 from ._version import __version__
 from .annotate import annotate_image, read_chapters
+from .colour import oklab_grid_to_srgb, srgb_to_oklab_grid
 from .errors import InputError, OutputError
 from .grid import SlotGrid
 from .kmeans import ColorKMeans
@@ -95,16 +96,25 @@ def analyze_frame(
     time: float = 0.0,
     k: int = 50,
     seed: int | None = 0,
+    space: str = "rgb",
 ) -> Strip:
     """Quantize one frame into a :class:`Strip` (palette, counts, centre column).
+
+    ``space`` is where colours are clustered: ``rgb`` (default) or ``oklab``.
 
     The random state depends on ``seed`` and the slot ``index`` only, so a strip is the
     same whichever order frames are analysed in (render and the live view agree).
     """
     rng = np.random.default_rng(None if seed is None else [seed, index])
-    km = ColorKMeans(k, random_state=rng).fit(rgb)
+    if space == "oklab":
+        # Cluster in OKLab (on a uint8 grid: the same kernels), centres back to sRGB.
+        km = ColorKMeans(k, random_state=rng).fit(srgb_to_oklab_grid(rgb))
+        palette = oklab_grid_to_srgb(km.cluster_centers_)
+    else:
+        km = ColorKMeans(k, random_state=rng).fit(rgb)
+        palette = km.palette_
     column = np.ascontiguousarray(rgb[:, rgb.shape[1] // 2])
-    return Strip(index, float(target), float(time), km.palette_, km.counts_, column)
+    return Strip(index, float(target), float(time), palette, km.counts_, column)
 
 
 def json_path_for(image: str | os.PathLike[str]) -> Path:

@@ -29,15 +29,17 @@ from streamspec.colour import (
     linear_to_srgb,
     merge_colours,
     oklab,
+    oklab_grid_to_srgb,
     pq_inverse_eotf,
     srgb_to_lab,
     srgb_to_linear,
+    srgb_to_oklab_grid,
 )
 from streamspec.rendering import render
 from streamspec.segments import segment_spectrum
 from streamspec.sources import open_source
 from streamspec.sources.colourspace import resolve
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.spectrum import Spectrum, Strip, analyze_frame
 from streamspec.strip import make_strip, order_palette
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 160, 40), (40, 60, 210)
@@ -416,3 +418,35 @@ def test_images_are_tagged_srgb(tmp_path, suffix):
                 icc = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
                 assert "sRGB" in ImageCms.getProfileDescription(icc)
     assert len(info.chunks) == 1  # the caller's info is not changed
+
+
+def test_oklab_grid_round_trip():
+    rgb = np.random.default_rng(0).integers(0, 256, (2000, 3)).astype(np.uint8)
+    back = oklab_grid_to_srgb(srgb_to_oklab_grid(rgb).astype(np.float64))
+    # a grid step is 0.004 in OKLab: colours come back within CIEDE2000 2 (median 0.3)
+    de = delta_e(back, rgb)
+    assert de.max() < 2 and np.median(de) < 0.5
+
+
+def test_space_oklab_clusters_perceptually():
+    # Dark greys differ little in RGB but a lot to the eye: OKLab keeps them apart.
+    rng = np.random.default_rng(1)
+    frame = np.concatenate(
+        [np.full((50, 40, 3), v, np.uint8) for v in (5, 12, 20, 30, 200, 210, 220, 230)], axis=1
+    )
+    frame = np.clip(frame.astype(int) + rng.integers(-1, 2, frame.shape), 0, 255).astype(np.uint8)
+    rgb = analyze_frame(frame, k=4, seed=0)
+    ok = analyze_frame(frame, k=4, seed=0, space="oklab")
+    assert ok.counts.sum() == rgb.counts.sum() == frame.shape[0] * frame.shape[1]
+    dark = lambda s: int((s.palette[:, 0] < 100).sum())  # noqa: E731 - one line
+    assert dark(ok) >= dark(rgb) and dark(ok) >= 2
+
+
+def test_render_space_oklab(tmp_path):
+    clip = make_clip(
+        tmp_path / "a.mkv", sdr_codes("bt709", bits=10), tags=TAGS["bt709"], colour_range=1
+    )
+    spec = render(str(clip), every=1.0, seek="exact", height=6, space="oklab", k=4)
+    assert spec.settings["space"] == "oklab"
+    got = np.array([s.palette[np.argmax(s.counts)] for s in spec.strips])
+    assert (delta_e(got, SDR_PATCHES) < 3).all(), got
