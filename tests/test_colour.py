@@ -105,7 +105,7 @@ def make_clip(
         if colour_range is not None:
             cc.color_range = colour_range
         if codec == "libx265":
-            s.options = {"x265-params": "log-level=error:crf=2"}
+            s.options = {"x265-params": "log-level=error:crf=2:bframes=0"}
         elif codec == "libx264":
             s.options = {"crf": "1", "preset": "ultrafast"}
         elif codec == "mjpeg":

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from ..colour import bt2020_to_bt709
 from ..errors import InputError
-from .base import Chapter, Frame, FrameSource, SourceInfo
+from .base import Chapter, Frame, FrameSource, SourceInfo, analysis_size
 from .colourspace import ColourPlan, resolve
 
 __all__ = ["AVSource"]
@@ -144,6 +144,7 @@ class AVSource(FrameSource):
             duration = c.duration / av.time_base
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._prescaler = av.video.reformatter.VideoReformatter()
+        self._managed: dict[tuple[int, int], Any] = {}
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
         self._iter: Iterator[Any] | None = None
         self._pending: list[Any] = []
@@ -486,6 +487,14 @@ class AVSource(FrameSource):
         """Scale and convert to sRGB in one pass, with the planned matrix, range and (for
         HDR and wide-gamut sources) FFmpeg's colour management."""
         plan = self._colour
+        if plan.manage and (plan.hdr or plan.primaries != 9):
+            cw, ch = analysis_size(raw.width, raw.height)
+            if w <= cw and h <= ch and (w, h) != (cw, ch):
+                # Smaller pictures (crop detection's) are made from the analysis-size
+                # one: swscale's colour management is then set up once (see below).
+                rgb = self._to_rgb(raw, cw, ch)
+                small = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                return self._reformatter.reformat(small, w, h, interpolation="AREA").to_ndarray()
         if plan.manage and (plan.hdr or plan.primaries != 9) and raw.width * raw.height > w * h:
             # swscale's colour management runs at the input size (a 4K frame: ~160 ms);
             # scaling first to 16-bit 4:4:4, tags kept, makes it ~10 ms in all, and on
@@ -507,7 +516,13 @@ class AVSource(FrameSource):
             # SDR keeps its BT.709-family curve, so only its primaries change.
             trc = 13 if plan.hdr else 1
             kwargs.update(dst_color_trc=trc, dst_color_primaries=1)
-        out = self._reformatter.reformat(raw, w, h, "rgb24", interpolation="AREA", **kwargs)
+        reformatter = self._reformatter
+        if "dst_color_trc" in kwargs:
+            # PyAV rebuilds its scaler when the size changes, and swscale's colour
+            # management then rebuilds its tone-mapping tables: ~4.6 s each time (FFmpeg
+            # 8.1). One scaler per output size builds them once.
+            reformatter = self._managed.setdefault((w, h), av.video.reformatter.VideoReformatter())
+        out = reformatter.reformat(raw, w, h, "rgb24", interpolation="AREA", **kwargs)
         rgb = out.to_ndarray()
         if plan.manage and not plan.hdr and plan.primaries == 9:
             # BT.2020 SDR: swscale's gamut mapping darkened saturated greens by CIEDE2000
