@@ -42,6 +42,8 @@ _TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next pa
 # s: how far back a seek looks for the keyframe it needs in a container without an index
 # (longer than any sane GOP; a stream without keyframe flags is decoded from where it lands)
 _SEEK_BACK_LIMIT = 64.0
+# Colour-managed pictures up to this size are scaled from the analysis-size one.
+_DERIVED_PIXELS = 640 * 360
 
 
 def _is_image_format(name: str) -> bool:
@@ -489,9 +491,9 @@ class AVSource(FrameSource):
         plan = self._colour
         if plan.manage and (plan.hdr or plan.primaries != 9):
             cw, ch = analysis_size(raw.width, raw.height)
-            if w <= cw and h <= ch and (w, h) != (cw, ch):
-                # Smaller pictures (crop detection's) are made from the analysis-size
-                # one: swscale's colour management is then set up once (see below).
+            if (w, h) != (cw, ch) and w * h <= _DERIVED_PIXELS:
+                # Small pictures (crop detection's, at most 640x360) are made from the
+                # analysis-size one: swscale's colour management is set up once (below).
                 rgb = self._to_rgb(raw, cw, ch)
                 small = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                 return self._reformatter.reformat(small, w, h, interpolation="AREA").to_ndarray()
