@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -235,6 +236,31 @@ def _for_format(img: Image.Image, fmt: str) -> Image.Image:
     return img.convert("RGB")
 
 
+def _with_srgb_chunk(pnginfo: Any) -> Any:
+    """A copy of ``pnginfo`` (or a new one) with PNG's ``sRGB`` chunk (perceptual
+    intent): the pixels are sRGB, and colour-managed viewers should show them as such."""
+    from PIL import PngImagePlugin
+
+    out = PngImagePlugin.PngInfo()
+    if pnginfo is not None:
+        out.chunks = list(pnginfo.chunks)
+    if not any(chunk[0] in (b"sRGB", b"iCCP") for chunk in out.chunks):
+        out.add(b"sRGB", b"\x00")
+    return out
+
+
+@functools.cache
+def _srgb_profile() -> bytes | None:
+    """An sRGB ICC profile (Pillow's LittleCMS), for formats without an sRGB chunk; None
+    when Pillow was built without it."""
+    try:
+        from PIL import ImageCms
+
+        return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    except (ImportError, OSError):  # pragma: no cover - Pillow without LittleCMS
+        return None
+
+
 def save_image(
     img: Image.Image,
     path: StrPath,
@@ -258,8 +284,7 @@ def save_image(
     out = _for_format(img, fmt)
     kw: dict[str, Any] = {}
     if fmt == "PNG":
-        if pnginfo is not None:
-            kw["pnginfo"] = pnginfo
+        kw["pnginfo"] = _with_srgb_chunk(pnginfo)
         if compress_level is not None:
             kw["compress_level"] = compress_level
     else:
@@ -270,6 +295,9 @@ def save_image(
             exif[0x010E] = description  # ImageDescription
         if len(exif):
             kw["exif"] = exif
+        profile = _srgb_profile()
+        if profile:  # the pixels are sRGB: say so, so viewers do not reinterpret them
+            kw["icc_profile"] = profile
         if fmt == "JPEG":
             kw.update(quality=95, subsampling=0)
         elif fmt == "WEBP":

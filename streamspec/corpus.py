@@ -44,6 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._io import atomic_write, check_outputs, check_writable
 from ._version import __version__
+from .colour import linear_to_oklab, linear_to_srgb, oklab, srgb_to_linear
 from .errors import InputError, OutputError, StreamspecError
 from .spectrum import Spectrum
 
@@ -107,48 +108,7 @@ def _pq() -> Any:
     return _require("pyarrow.parquet")
 
 
-# -- colour science -------------------------------------------------------------------
-_M1 = np.array(
-    [
-        [0.4122214708, 0.5363325363, 0.0514459929],
-        [0.2119034982, 0.6806995451, 0.1073969566],
-        [0.0883024619, 0.2817188376, 0.6299787005],
-    ]
-)
-_M2 = np.array(
-    [
-        [0.2104542553, 0.7936177850, -0.0040720468],
-        [1.9779984951, -2.4285922050, 0.4505937099],
-        [0.0259040371, 0.7827717662, -0.8086757660],
-    ]
-)
-_LEVELS = np.arange(256) / 255.0
-# uint8 sRGB -> linear light, as a table (the formula is the IEC 61966-2-1 curve).
-_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
-
-
-def srgb_to_linear(rgb: ArrayLike) -> NDArray[np.float64]:
-    """sRGB colours (uint8, ``(..., 3)``) as linear-light values 0..1."""
-    return _LINEAR[np.asarray(rgb, dtype=np.uint8)]
-
-
-def linear_to_srgb(linear: ArrayLike) -> NDArray[np.uint8]:
-    """Linear-light values 0..1 back to uint8 sRGB (rounded, clipped)."""
-    x = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
-    c = np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
-    return np.clip(np.rint(c * 255.0), 0, 255).astype(np.uint8)
-
-
-def linear_to_oklab(linear: ArrayLike) -> NDArray[np.float64]:
-    """Linear-light RGB ``(..., 3)`` to OKLab ``(..., 3)`` (L 0..1, a and b about ±0.3)."""
-    # einsum: NumPy's matmul is ~10x slower for an inner dimension of 3.
-    lms = np.cbrt(np.einsum("...j,kj->...k", np.asarray(linear, dtype=np.float64), _M1))
-    return np.einsum("...j,kj->...k", lms, _M2)
-
-
-def oklab(rgb: ArrayLike) -> NDArray[np.float64]:
-    """sRGB colours (uint8, ``(..., 3)``) in OKLab ``(..., 3)``."""
-    return linear_to_oklab(srgb_to_linear(rgb))
+# -- colour science: streamspec.colour (re-exported here) ------------------------------
 
 
 def parse_rgb(colour: str | Sequence[int] | ArrayLike) -> NDArray[np.uint8]:

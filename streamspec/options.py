@@ -25,6 +25,7 @@ from .timefmt import describe_time
 
 __all__ = [
     "SEEK_MODES",
+    "TONEMAPS",
     "Crop",
     "LookOptions",
     "OptionError",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
+# --tonemap: what each does is in sources/colourspace.py.
+TONEMAPS: tuple[str, ...] = ("auto", "off", "clip", "perceptual")
 # The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
 DEMO_EVERY = 0.5
 DEFAULT_EVERY = 2.0
@@ -224,6 +227,15 @@ class SourceOptions(_Options):
         metavar="auto|none|W:H:X:Y",
         parse=str,
     )
+    tonemap: str = option(
+        "auto",
+        "colour management: auto (HDR10/HLG tone-mapped to SDR BT.709, wide-gamut SDR "
+        "brought into BT.709, other SDR untouched), off (matrix and range only), clip "
+        "(HDR reference white 203 nits -> SDR white, brighter clips) or perceptual "
+        "(FFmpeg's perceptual intent: darker, less saturated)",
+        kind=str,
+        choices=TONEMAPS,
+    )
     webcam_fps: float | None = option(
         None, "webcam frame rate", kind=float, positive=True, maximum=1000, metavar="FPS"
     )
@@ -305,6 +317,12 @@ class QuantizerOptions(_Options):
     )
     seed: int = option(
         0, "random seed of the quantizer (0)", kind=int, minimum=0, maximum=2**63 - 1
+    )
+    space: str = option(
+        "rgb",
+        "colour space the quantizer clusters in: rgb (default) or oklab (perceptual)",
+        kind=str,
+        choices=("rgb", "oklab"),
     )
 
 

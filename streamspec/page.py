@@ -47,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._io import atomic_write, check_outputs, check_writable
 from ._version import __version__
+from .colour import MERGE_DISTANCE, merge_leaders, merge_leaders_batch, oklab
 from .errors import InputError, OutputError
 from .spectrum import Spectrum, json_path_for
 from .strip import ORDERS, order_palette
@@ -64,12 +65,6 @@ __all__ = [
     "write_page",
 ]
 
-#: Colours of a strip closer than this in OKLab (Euclidean, L in 0..1) are listed as one
-#: in the page's hover and detail lists, with their shares summed. 0.04 is about twice
-#: OKLab's just-noticeable difference (~0.02): k-means often splits one surface into
-#: several clusters a step apart, which are noise in a list of hex codes, while colours
-#: a viewer tells apart stay separate. The spectrum itself is drawn unmerged.
-MERGE_DISTANCE = 0.04
 
 #: The widest film a page shows, in slots (about 55 hours at one sample every 2 s): the
 #: browser keeps the strips as bitmaps of 512 rows, 2 kB a slot.
@@ -86,84 +81,6 @@ class PageWarning(UserWarning):
 
 
 # -- colour ---------------------------------------------------------------------------------
-def oklab(rgb: ArrayLike) -> NDArray[np.float64]:
-    """OKLab ``(..., 3)`` of sRGB uint8 colours ``(..., 3)`` (Björn Ottosson, 2020)."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    lms = lin @ np.array(
-        [
-            [0.4122214708, 0.2119034982, 0.0883024619],
-            [0.5363325363, 0.6806995451, 0.2817188376],
-            [0.0514459929, 0.1073969566, 0.6299787005],
-        ]
-    )
-    return np.cbrt(lms) @ np.array(
-        [
-            [0.2104542553, 1.9779984951, 0.0259040371],
-            [0.7936177850, -2.4285922050, 0.7827717662],
-            [-0.0040720468, 0.4505937099, -0.8086757660],
-        ]
-    )
-
-
-def merge_leaders(
-    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
-) -> NDArray[np.intp]:
-    """For each colour of one strip, the index of the colour it is merged with.
-
-    Greedy and deterministic: the heaviest colour not yet merged (ties: the earlier one)
-    leads a group, and takes every colour not yet merged that lies closer than
-    ``threshold`` to it in OKLab; repeat. Groups are stars around their leader, so a
-    chain of small steps never merges two colours far apart. This is the plain
-    reference; :func:`merge_leaders_batch` does many strips at once.
-    """
-    lab = oklab(np.asarray(palette, dtype=np.uint8).reshape(-1, 3))
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
-    leader = np.full(len(w), -1, np.intp)
-    limit = threshold * threshold
-    for i in sorted(range(len(w)), key=lambda j: -w[j]):  # sorted() is stable
-        if leader[i] >= 0:
-            continue
-        for j in range(len(w)):
-            if leader[j] < 0 and float(((lab[j] - lab[i]) ** 2).sum()) < limit:
-                leader[j] = i
-    return leader
-
-
-def merge_leaders_batch(
-    palettes: NDArray[np.uint8],
-    weights: NDArray[np.float64],
-    valid: NDArray[np.bool_],
-    threshold: float = MERGE_DISTANCE,
-) -> NDArray[np.intp]:
-    """:func:`merge_leaders` of every row of padded ``(n, k, 3)`` palettes at once.
-
-    ``weights`` and ``valid`` are ``(n, k)``; padding (``valid`` false) is never merged
-    and gets -1. The ``(n, k, k)`` table of which colours are close comes first (the
-    same float operations as the reference, so the same answers), then one step per
-    colour rank over all strips: ``k`` NumPy steps instead of ``n * k`` Python ones.
-    """
-    n, k = weights.shape
-    lab = oklab(palettes)
-    d2 = np.zeros((n, k, k))
-    for ch in range(3):  # summed in the reference's order: bit-identical distances
-        diff = lab[:, None, :, ch] - lab[:, :, None, ch]
-        d2 += diff * diff
-    close = d2 < threshold * threshold  # close[s, i, j]: colour j is near colour i
-    del d2
-    rank = np.argsort(np.where(valid, -weights, np.inf), axis=1, kind="stable")
-    leader = np.full((n, k), -1, np.intp)
-    rows = np.arange(n)
-    for r in range(k):
-        c = rank[:, r]
-        free = valid[rows, c] & (leader[rows, c] < 0)
-        if not free.any():
-            continue
-        join = close[rows, c] & valid & (leader < 0) & free[:, None]
-        leader[join] = np.broadcast_to(c[:, None], (n, k))[join]
-    return leader
-
-
 def merged_palette(
     palette: ArrayLike, counts: ArrayLike, threshold: float = MERGE_DISTANCE
 ) -> list[tuple[str, float]]:

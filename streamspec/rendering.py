@@ -172,6 +172,7 @@ class Renderer:
                 "seek": self.seek,
                 "crop": None,
                 "seed": self.seed,
+                "space": opts.quantizer.space,
                 "axis": look.axis,
                 "chapters": "auto" if chapters == "auto" else bool(chapters) or None,
                 "segments": "auto" if look.segments else None,
@@ -185,6 +186,7 @@ class Renderer:
                 else [c.__dict__ for c in info.chapters]
             ),
         )
+        self.spectrum.warnings.extend(info.warnings)  # assumed colour tags ...
         self.spectrum.warnings.extend(notes)
         if chapters == "auto" and not info.chapters:
             self.spectrum.warnings.append("the video has no chapters of its own (--chapters auto)")
@@ -240,7 +242,7 @@ class Renderer:
 
     def strip_maker(self) -> StripMaker:
         """What turns this render's samples into strips (``play`` uses it too)."""
-        return StripMaker(self.k, self.seed)
+        return StripMaker(self.k, self.seed, self.options.quantizer.space)
 
     def __iter__(self) -> Iterator[Strip]:
         """Decode, sample and quantize; yields each strip once it is in the spectrum.

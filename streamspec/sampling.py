@@ -169,9 +169,10 @@ class StripMaker:
     ``play`` make the same strips.
     """
 
-    def __init__(self, k: int, seed: int) -> None:
+    def __init__(self, k: int, seed: int, space: str = "rgb") -> None:
         self.k = k
         self.seed = seed
+        self.space = space
         self._frame: Any = None
         self._strip: Strip | None = None
 
@@ -186,6 +187,7 @@ class StripMaker:
             time=sample.time,
             k=self.k,
             seed=self.seed,
+            space=self.space,
         )
         self._frame, self._strip = sample.frame, strip
         return strip

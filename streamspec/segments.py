@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .colour import linear_to_srgb, merge_colours, srgb_to_linear
+
 if TYPE_CHECKING:
     from .spectrum import Spectrum, Strip
 
@@ -108,25 +110,28 @@ def find_segments(
 
 
 def _dominant(strips: Sequence[Strip], top: int = 5) -> list[dict[str, Any]]:
-    """The segment's commonest colours (merged over its strips) and their shares."""
+    """The segment's commonest colours (merged over its strips) and their shares.
+
+    Colours are first pooled on a 16-level RGB grid (bounding the work on long segments;
+    a cell's colour is its members' linear-light mean), then near-duplicates merged in
+    OKLab (:func:`~streamspec.colour.merge_colours`, :data:`MERGE_DISTANCE`)."""
     pal = np.concatenate([s.palette for s in strips]).astype(np.int64)
     cnt = np.concatenate([s.counts for s in strips]).astype(np.float64)
-    # Merge near-identical colours across strips (to 1/16 of the range) before ranking.
     key = (pal[:, 0] // 16) * 256 + (pal[:, 1] // 16) * 16 + pal[:, 2] // 16
     uniq, inv = np.unique(key, return_inverse=True)
     weight = np.bincount(inv, weights=cnt, minlength=len(uniq))
-    colour = (
+    lin = srgb_to_linear(pal.astype(np.uint8))
+    mean = (
         np.stack(
-            [np.bincount(inv, weights=cnt * pal[:, c], minlength=len(uniq)) for c in range(3)],
+            [np.bincount(inv, weights=cnt * lin[:, c], minlength=len(uniq)) for c in range(3)],
             axis=1,
         )
-        / np.maximum(weight, 1e-12)[:, None]
+        / np.maximum(weight, 1e-300)[:, None]
     )
-    order = np.argsort(-weight, kind="stable")[:top]
-    total = weight.sum() or 1.0
+    colours, shares = merge_colours(linear_to_srgb(mean), weight)
     return [
-        {"rgb": [round(v) for v in colour[i]], "share": round(float(weight[i] / total), 4)}
-        for i in order
+        {"rgb": [int(v) for v in colours[i]], "share": round(float(shares[i]), 4)}
+        for i in range(min(top, len(shares)))
     ]
 
 

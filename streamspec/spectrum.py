@@ -36,6 +36,7 @@ from ._io import (
 from ._schema import SchemaError, check_spectrum_json
 from ._version import __version__
 from .annotate import annotate_image, read_chapters
+from .colour import oklab_grid_to_srgb, srgb_to_oklab_grid
 from .errors import InputError, OutputError
 from .grid import SlotGrid
 from .kmeans import MAX_COLORS, sample_palette
@@ -95,11 +96,13 @@ def analyze_frame(
     time: float = 0.0,
     k: int = 50,
     seed: int | None = 0,
+    space: str = "rgb",
 ) -> Strip:
     """Quantize one frame into a :class:`Strip` (palette, counts, centre column).
 
     The colours and their shares come from a stratified sample of ~32k pixels
-    (:func:`~streamspec.kmeans.sample_palette`); ``counts`` are sampled pixels.
+    (:func:`~streamspec.kmeans.sample_palette`); ``counts`` are sampled pixels. ``space``
+    is where colours are clustered: ``rgb`` (default) or ``oklab``.
     The random state depends on ``seed`` and the slot ``index`` only, so a strip is the
     same whichever order frames are analysed in (render and the live view agree).
     """
@@ -109,8 +112,13 @@ def analyze_frame(
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise ValueError(f"a frame must be a non-empty (H, W, 3) uint8 array, got {rgb.shape}")
     rng = np.random.default_rng(None if seed is None else [seed, index])
-    centers, counts = sample_palette(rgb, k, rng)
-    palette = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+    if space == "oklab":
+        # Cluster in OKLab (on a uint8 grid: the same kernels), centres back to sRGB.
+        centers, counts = sample_palette(srgb_to_oklab_grid(rgb), k, rng)
+        palette = oklab_grid_to_srgb(centers)
+    else:
+        centers, counts = sample_palette(rgb, k, rng)
+        palette = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
     column = np.ascontiguousarray(rgb[:, rgb.shape[1] // 2])
     return Strip(index, float(target), float(time), palette, counts, column)
 

@@ -8,7 +8,10 @@ so the runs always sum to ``height``), and the runs are ordered by one of:
            ``sorted(colours, key=colorsys.rgb_to_hls)``;
 ``luma``   light to dark (Rec. 709 luma);
 ``step``   Alan Zucconi's step sort with 8 hue buckets (smooth alternating gradients);
-``count``  the most frequent colour first.
+``count``  the most frequent colour first;
+``oklch``  perceptual: the near-greys first (OKLCh chroma below 0.03, about 1.5
+           just-noticeable differences), light to dark; then the colours by OKLCh hue in
+           24 buckets of 15 degrees (red first), light to dark within a bucket.
 
 Other modes: ``average`` (the mean colour, a classic movie barcode), ``dominant`` (the
 largest cluster) and ``slitscan`` (the frame's centre column, stretched to ``height``).
@@ -20,6 +23,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from .colour import linear_mean, oklab
 
 __all__ = [
     "MODES",
@@ -33,9 +38,12 @@ __all__ = [
     "strip_from_palette",
 ]
 
-Order = Literal["hls", "luma", "step", "count"]
+Order = Literal["hls", "luma", "step", "count", "oklch"]
 Mode = Literal["sorted", "average", "dominant", "slitscan"]
-ORDERS: tuple[str, ...] = ("hls", "luma", "step", "count")
+ORDERS: tuple[str, ...] = ("hls", "luma", "step", "count", "oklch")
+# --order oklch: chroma below this is "grey"; hue buckets of this many degrees.
+OKLCH_GREY_CHROMA = 0.03
+OKLCH_HUE_BUCKET = 15.0
 MODES: tuple[str, ...] = ("sorted", "average", "dominant", "slitscan")
 
 
@@ -113,6 +121,13 @@ def _order_keys(pal: NDArray[np.uint8], cnt: NDArray, order: str) -> list[NDArra
     if order == "step":
         keys = _step_keys(pal)
         return [keys[:, 2], keys[:, 1], keys[:, 0]]
+    if order == "oklch":
+        lab = oklab(pal)
+        chroma = np.hypot(lab[:, 1], lab[:, 2])
+        hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360.0
+        chromatic = chroma >= OKLCH_GREY_CHROMA
+        bucket = np.where(chromatic, np.floor(hue / OKLCH_HUE_BUCKET), 0.0)
+        return [-lab[:, 0], bucket, chromatic.astype(np.int8)]
     if order == "count":
         # Commonest first; equal counts keep their hue order.
         hls_rank = np.empty(len(pal), np.int64)
@@ -204,8 +219,10 @@ def make_strip(
     if mode == "sorted":
         return strip_from_palette(pal, cnt, height, order)
     if mode == "average":
-        mean = (pal.astype(np.float64) * cnt[:, None]).sum(axis=0) / cnt.sum()
-        return np.broadcast_to(np.rint(mean).astype(np.uint8), (height, 3)).copy()
+        # Light adds linearly: the mean is taken in linear light (half black, half
+        # white is sRGB 188, not 128).
+        mean = linear_mean(pal, cnt)
+        return np.broadcast_to(mean, (height, 3)).copy()
     if mode == "dominant":
         return np.broadcast_to(pal[int(np.argmax(cnt))], (height, 3)).copy()
     if mode == "slitscan":

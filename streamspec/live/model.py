@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ..colour import merge_colours
 from ..grid import SlotGrid
 from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
@@ -344,9 +345,12 @@ class LiveModel:
         s = self.spectrum.get(slot) if slot in self.visible else None
         if s is None:
             return None
-        share = s.counts / max(int(s.counts.sum()), 1)
-        top = np.argsort(-s.counts, kind="stable")[:5]
-        colours = [(_rgb(s.palette[i]), float(share[i])) for i in top]
+        # Near-duplicates merged (OKLab, MERGE_DISTANCE): five distinct colours.
+        merged, shares = merge_colours(s.palette, s.counts)
+        colours = [
+            ((int(c[0]), int(c[1]), int(c[2])), float(share))
+            for c, share in zip(merged[:5], shares[:5], strict=True)
+        ]
         return describe_time(s.time), colours
 
     def click_time(self, x: int, y: int) -> float | None:

@@ -100,9 +100,9 @@ def open_source(
             raise InputError("lavfi: needs a filter graph, e.g. lavfi:testsrc2=size=640x360")
         return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
-        return AVSource(text, kind="url", name=text, mode=opts.seek)
+        return AVSource(text, kind="url", name=text, mode=opts.seek, tonemap=opts.tonemap)
     path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
-    return AVSource(str(path), kind="file", name=text, mode=opts.seek)
+    return AVSource(str(path), kind="file", name=text, mode=opts.seek, tonemap=opts.tonemap)
 
 
 def list_devices() -> list[tuple[str, str]]:

@@ -59,10 +59,15 @@ class SourceInfo:
     pix_fmt: str | None = None
     rotation: int = 0
     chapters: list[Chapter] = field(default_factory=list)
+    # matrix, range, primaries, transfer, HDR kind and what was applied (sources/colourspace)
+    colour: dict[str, Any] | None = None
+    # one-line warnings about the source (assumed colour tags ...): not in the JSON block
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         d = dict(self.__dict__)
+        d.pop("warnings")
         d["chapters"] = [c.__dict__ for c in self.chapters]
         return d
 

@@ -1,0 +1,169 @@
+"""What colour management costs, on a 4K HDR10 film.
+
+A 3840x2160 HDR10 film (HEVC Main 10, PQ, BT.2020, 24 fps, GOP 240, mastering metadata
+for 1000 nits) is generated here from moving BT.2020 gradients and colour patches
+computed with the PQ formula (cached in benchmarks/.cache: libx265 at 4K is slow, about
+10 minutes for 2 minutes of film on 2 cores). Then:
+
+1. colour management per sample: AVSource.convert of decoded frames to the analysis
+   size (480x270) with --tonemap auto (scale to 16-bit 4:4:4, then swscale's colour
+   management) against --tonemap off (matrix and range only), ms per sample;
+2. ``render --every 2`` in fast and exact mode, tone-mapped and not, against PyAV
+   decoding every frame of the same file with threads.
+
+  targets: colour management adds <= 5 % to render time; fast <= 0.6x decode-all
+
+Run: python benchmarks/colour.py [--minutes 2] [--size 3840x2160]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import CACHE, decode_all, table, timed, verdict
+
+from streamspec.colour import BT2020_TO_BT709, pq_inverse_eotf
+from streamspec.rendering import Renderer
+from streamspec.sources import open_source
+
+TARGET_OVERHEAD = 0.05
+TARGET_FAST = 0.6
+
+
+def _planes(t: float, w: int, h: int):
+    """Y'CbCr 10-bit planes of one frame: a BT.2020 gradient drifting with ``t`` and six
+    sRGB patches at SDR white = 203 nits, PQ-encoded (limited range)."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    lin = np.stack(
+        [
+            0.5 + 0.5 * np.sin(xx / w * 6.3 + t),
+            0.5 + 0.5 * np.sin(yy / h * 6.3 + 0.7 * t),
+            0.5 + 0.5 * np.cos((xx + yy) / (w + h) * 9.4 - t),
+        ],
+        axis=-1,
+    )
+    patches = np.array(
+        [[0.72, 0.012, 0.012], [0.012, 0.35, 0.02], [0.02, 0.045, 0.64], [0.75, 0.41, 0.26]]
+    )
+    to2020 = np.linalg.inv(BT2020_TO_BT709)
+    for i, p in enumerate(patches):
+        x0 = int((0.1 + 0.2 * i) * w + 0.05 * w * np.sin(t + i))
+        lin[h // 3 : h // 2, x0 : x0 + w // 10] = to2020 @ p
+    lin[: h // 12] *= 4.0  # a band of highlights (up to ~800 nits)
+    sig = pq_inverse_eotf(lin * 203.0)
+    kr, kb = 0.2627, 0.0593
+    y = kr * sig[..., 0] + (1 - kr - kb) * sig[..., 1] + kb * sig[..., 2]
+    cb = (sig[..., 2] - y) / (2 * (1 - kb))
+    cr = (sig[..., 0] - y) / (2 * (1 - kr))
+    Y = np.rint((16 + 219 * y) * 4).astype("<u2")
+    U = np.rint((128 + 224 * cb[::2, ::2]) * 4).astype("<u2")
+    V = np.rint((128 + 224 * cr[::2, ::2]) * 4).astype("<u2")
+    return Y, U, V
+
+
+def hdr_film(minutes: float, size: tuple[int, int], fps: int = 24, gop: int = 240) -> Path:
+    """The HDR10 film (cached). 48 distinct frames are computed and cycled with a
+    drifting offset, so that encoding, not NumPy, sets the pace."""
+    import av
+    import numpy as np
+
+    w, h = size
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out_path = CACHE / f"hdr10-{minutes:g}min-{w}x{h}-{fps}fps-gop{gop}.mkv"
+    if out_path.exists():
+        return out_path
+    n = int(minutes * 60 * fps)
+    print(f"generating {out_path.name} ({n} frames; cached for later runs)...", flush=True)
+    bases = [_planes(i / 8.0, w, h) for i in range(48)]
+    tmp = out_path.with_suffix(".part.mkv")
+    with av.open(str(tmp), "w") as out:
+        st = out.add_stream("libx265", rate=fps)
+        st.width, st.height, st.pix_fmt = w, h, "yuv420p10le"
+        cc = st.codec_context
+        cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 9, 9, 16, 1
+        st.options = {
+            "preset": "ultrafast",
+            "x265-params": (
+                f"log-level=error:keyint={gop}:min-keyint={gop}:scenecut=0:bframes=3:"
+                "hdr10=1:repeat-headers=1:max-cll=1000,400:"
+                "master-display=G(13250,34500)B(7500,3000)R(34000,16000)"
+                "WP(15635,16450)L(10000000,1)"
+            ),
+        }
+        for i in range(n):
+            Y, U, V = bases[i % len(bases)]
+            f = av.VideoFrame(w, h, "yuv420p10le")
+            shift = (i // len(bases)) * 8 % w
+            for plane, data, div in zip(f.planes, (Y, U, V), (1, 2, 2), strict=True):
+                line = plane.line_size // 2
+                buf = np.zeros((data.shape[0], line), "<u2")
+                buf[:, : data.shape[1]] = np.roll(data, shift // div, axis=1)
+                plane.update(buf.tobytes())
+            f.pts = i
+            for p in st.encode(f):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    tmp.rename(out_path)
+    return out_path
+
+
+def convert_cost(path: Path, samples: int = 20) -> tuple[float, float]:
+    """Median ms per sample of converting decoded frames to 480x270: (auto, off)."""
+    out = []
+    for tonemap in ("auto", "off"):
+        from streamspec.options import SourceOptions
+
+        with open_source(path, SourceOptions(seek="exact", tonemap=tonemap)) as src:
+            times = []
+            for i, frame in enumerate(src.frames()):
+                if i % 24:
+                    continue
+                t = time.perf_counter()
+                frame.to_rgb((480, 270))
+                times.append(time.perf_counter() - t)
+                if len(times) >= samples:
+                    break
+        out.append(statistics.median(times) * 1000)
+    return out[0], out[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=2.0)
+    ap.add_argument("--size", default="3840x2160")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    path = hdr_film(args.minutes, size)  # type: ignore[arg-type]
+
+    auto_ms, off_ms = convert_cost(path)
+    print(f"conversion to 480x270 per sample: auto {auto_ms:.1f} ms, off {off_ms:.1f} ms")
+
+    base, _ = timed(lambda: decode_all(path), args.repeat)
+    rows, runs = [], {}
+    for seek in ("fast", "exact"):
+        for tonemap in ("auto", "off"):
+            t, spec = timed(
+                lambda s=seek, m=tonemap: Renderer(str(path), every=2.0, seek=s, tonemap=m).run(),
+                args.repeat,
+            )
+            runs[seek, tonemap] = t
+            rows.append([seek, tonemap, len(spec), t, t / base])
+    print(table(["seek", "tonemap", "strips", "seconds", "x decode-all"], rows))
+    print(f"decode-all: {base:.1f} s")
+    overhead = runs["fast", "auto"] / runs["fast", "off"] - 1
+    print(verdict("colour management overhead (fast)", overhead, TARGET_OVERHEAD, False))
+    print(verdict("fast / decode-all", runs["fast", "auto"] / base, TARGET_FAST, False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""One home for colour maths: sRGB and linear light, OKLab, CIEDE2000, HDR curves.
+
+Pure NumPy. Every mean of colours (a strip's average, a segment's colour, merged
+summaries) is taken in linear light -- decode sRGB, average, re-encode -- because
+light adds linearly: a frame half black, half white averages to sRGB 188, not 128.
+Distances between colours are taken in OKLab (Björn Ottosson, 2020), where a
+Euclidean step of about 0.02 is just noticeable. The HDR curves (SMPTE ST 2084 PQ,
+ARIB STD-B67 HLG) and the BT.2020 -> BT.709 primaries matrix are here for tests and
+benchmarks that build HDR frames from their formulas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "BT2020_TO_BT709",
+    "HDR_REFERENCE_WHITE",
+    "MERGE_DISTANCE",
+    "bt2020_to_bt709",
+    "ciede2000",
+    "hlg_oetf",
+    "linear_mean",
+    "linear_to_oklab",
+    "linear_to_srgb",
+    "merge_colours",
+    "merge_leaders",
+    "merge_leaders_batch",
+    "oklab",
+    "oklab_grid_to_srgb",
+    "oklab_to_linear",
+    "pq_eotf",
+    "pq_inverse_eotf",
+    "srgb_to_lab",
+    "srgb_to_linear",
+    "srgb_to_oklab_grid",
+]
+
+#: Nits of HDR reference (graphics) white, ITU-R BT.2408: SDR white maps to it.
+HDR_REFERENCE_WHITE = 203.0
+
+# -- sRGB <-> linear light ------------------------------------------------------------------
+_LEVELS = np.arange(256) / 255.0
+# uint8 sRGB -> linear light, as a table (the formula is the IEC 61966-2-1 curve).
+_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
+
+
+def srgb_to_linear(rgb: ArrayLike) -> NDArray[np.float64]:
+    """sRGB colours (uint8, ``(..., 3)``) as linear-light values 0..1."""
+    return _LINEAR[np.asarray(rgb, dtype=np.uint8)]
+
+
+def linear_to_srgb(linear: ArrayLike) -> NDArray[np.uint8]:
+    """Linear-light values 0..1 back to uint8 sRGB (rounded, clipped)."""
+    x = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
+    c = np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+    return np.clip(np.rint(c * 255.0), 0, 255).astype(np.uint8)
+
+
+def linear_mean(
+    rgb: ArrayLike, weights: ArrayLike | None = None, axis: int = 0
+) -> NDArray[np.uint8]:
+    """The (weighted) mean of sRGB uint8 colours along ``axis``, taken in linear light.
+
+    ``rgb`` is ``(..., 3)`` with the colours to average along ``axis`` (not the last);
+    ``weights`` has the shape of ``rgb`` without its last axis (None: equal weights).
+    Zero total weight gives black.
+    """
+    lin = srgb_to_linear(rgb)
+    if weights is None:
+        return linear_to_srgb(lin.mean(axis=axis))
+    w = np.asarray(weights, dtype=np.float64)[..., None]
+    total = w.sum(axis=axis)
+    s = (lin * w).sum(axis=axis)
+    return linear_to_srgb(np.divide(s, total, out=np.zeros_like(s), where=total > 0))
+
+
+# -- OKLab -------------------------------------------------------------------------------
+_M1 = np.array(
+    [
+        [0.4122214708, 0.5363325363, 0.0514459929],
+        [0.2119034982, 0.6806995451, 0.1073969566],
+        [0.0883024619, 0.2817188376, 0.6299787005],
+    ]
+)
+_M2 = np.array(
+    [
+        [0.2104542553, 0.7936177850, -0.0040720468],
+        [1.9779984951, -2.4285922050, 0.4505937099],
+        [0.0259040371, 0.7827717662, -0.8086757660],
+    ]
+)
+_M1_INV = np.linalg.inv(_M1)
+_M2_INV = np.linalg.inv(_M2)
+
+
+def linear_to_oklab(linear: ArrayLike) -> NDArray[np.float64]:
+    """Linear-light RGB ``(..., 3)`` to OKLab ``(..., 3)`` (L 0..1, a and b about ±0.3)."""
+    # einsum: NumPy's matmul is ~10x slower for an inner dimension of 3.
+    lms = np.cbrt(np.einsum("...j,kj->...k", np.asarray(linear, dtype=np.float64), _M1))
+    return np.einsum("...j,kj->...k", lms, _M2)
+
+
+def oklab_to_linear(lab: ArrayLike) -> NDArray[np.float64]:
+    """OKLab ``(..., 3)`` back to linear-light RGB (not clipped)."""
+    lms = np.einsum("...j,kj->...k", np.asarray(lab, dtype=np.float64), _M2_INV) ** 3
+    return np.einsum("...j,kj->...k", lms, _M1_INV)
+
+
+def oklab(rgb: ArrayLike) -> NDArray[np.float64]:
+    """sRGB colours (uint8, ``(..., 3)``) in OKLab ``(..., 3)``."""
+    return linear_to_oklab(srgb_to_linear(rgb))
+
+
+# -- CIELAB and CIEDE2000 (for tests and tolerances) ----------------------------------
+_SRGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.float64]:
+    """CIELAB (D65) ``(..., 3)`` of sRGB uint8 colours ``(..., 3)``."""
+    xyz = np.einsum("...j,kj->...k", srgb_to_linear(rgb), _SRGB_TO_XYZ) / _D65
+    eps = (6 / 29) ** 3
+    f = np.where(xyz > eps, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
+        axis=-1,
+    )
+
+
+def ciede2000(lab1: ArrayLike, lab2: ArrayLike) -> NDArray[np.float64]:
+    """CIEDE2000 colour difference of CIELAB colours (Sharma, Wu, Dalal 2005); ~1 is just
+    noticeable, under 3 hard to see side by side."""
+    a1, a2 = np.asarray(lab1, dtype=np.float64), np.asarray(lab2, dtype=np.float64)
+    L1, A1, B1 = a1[..., 0], a1[..., 1], a1[..., 2]
+    L2, A2, B2 = a2[..., 0], a2[..., 1], a2[..., 2]
+    cbar = (np.hypot(A1, B1) + np.hypot(A2, B2)) / 2
+    g = 0.5 * (1 - np.sqrt(cbar**7 / (cbar**7 + 25.0**7)))
+    ap1, ap2 = (1 + g) * A1, (1 + g) * A2
+    cp1, cp2 = np.hypot(ap1, B1), np.hypot(ap2, B2)
+    hp1 = np.degrees(np.arctan2(B1, ap1)) % 360
+    hp2 = np.degrees(np.arctan2(B2, ap2)) % 360
+    dL, dC = L2 - L1, cp2 - cp1
+    dh = hp2 - hp1
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(cp1 * cp2 == 0, 0.0, dh)
+    dH = 2 * np.sqrt(cp1 * cp2) * np.sin(np.radians(dh / 2))
+    lbar, cpbar = (L1 + L2) / 2, (cp1 + cp2) / 2
+    hsum = hp1 + hp2
+    hbar = np.where(
+        cp1 * cp2 == 0,
+        hsum,
+        np.where(
+            np.abs(hp1 - hp2) <= 180, hsum / 2, np.where(hsum < 360, hsum / 2 + 180, hsum / 2 - 180)
+        ),
+    )
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(hbar - 30))
+        + 0.24 * np.cos(np.radians(2 * hbar))
+        + 0.32 * np.cos(np.radians(3 * hbar + 6))
+        - 0.20 * np.cos(np.radians(4 * hbar - 63))
+    )
+    sl = 1 + 0.015 * (lbar - 50) ** 2 / np.sqrt(20 + (lbar - 50) ** 2)
+    sc = 1 + 0.045 * cpbar
+    sh = 1 + 0.015 * cpbar * t
+    rt = (
+        -2
+        * np.sqrt(cpbar**7 / (cpbar**7 + 25.0**7))
+        * np.sin(np.radians(60 * np.exp(-(((hbar - 275) / 25) ** 2))))
+    )
+    return np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
+
+
+# -- HDR curves and primaries ------------------------------------------------------------
+_PQ_M1, _PQ_M2 = 2610 / 16384, 2523 / 4096 * 128
+_PQ_C1, _PQ_C2, _PQ_C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+
+
+def pq_inverse_eotf(nits: ArrayLike) -> NDArray[np.float64]:
+    """SMPTE ST 2084 (PQ): absolute luminance in nits (0..10000) -> signal 0..1."""
+    y = np.clip(np.asarray(nits, dtype=np.float64) / 10000.0, 0.0, 1.0) ** _PQ_M1
+    return ((_PQ_C1 + _PQ_C2 * y) / (1 + _PQ_C3 * y)) ** _PQ_M2
+
+
+def pq_eotf(signal: ArrayLike) -> NDArray[np.float64]:
+    """SMPTE ST 2084 (PQ): signal 0..1 -> nits."""
+    e = np.clip(np.asarray(signal, dtype=np.float64), 0.0, 1.0) ** (1 / _PQ_M2)
+    return 10000.0 * (np.maximum(e - _PQ_C1, 0) / (_PQ_C2 - _PQ_C3 * e)) ** (1 / _PQ_M1)
+
+
+_HLG_A = 0.17883277
+_HLG_B = 1 - 4 * _HLG_A
+_HLG_C = 0.5 - _HLG_A * np.log(4 * _HLG_A)
+
+
+def hlg_oetf(scene: ArrayLike) -> NDArray[np.float64]:
+    """ARIB STD-B67 / BT.2100 HLG OETF: relative scene light 0..1 -> signal 0..1."""
+    e = np.clip(np.asarray(scene, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log = _HLG_A * np.log(np.maximum(12 * e - _HLG_B, 1e-12)) + _HLG_C
+    return np.where(e <= 1 / 12, np.sqrt(3 * e), log)
+
+
+#: Linear BT.2020 RGB -> linear BT.709 RGB (ITU-R BT.2087); its inverse goes the other way.
+BT2020_TO_BT709 = np.array(
+    [
+        [1.6605, -0.5876, -0.0728],
+        [-0.1246, 1.1329, -0.0083],
+        [-0.0182, -0.1006, 1.1187],
+    ]
+)
+
+# BT.1886 display curve (pure gamma 2.4, black at 0) as tables: 8-bit code -> light, and
+# light (4096 steps) -> 8-bit code.
+_GAMMA_IN = (np.arange(256) / 255.0) ** 2.4
+_GAMMA_OUT = np.rint(255.0 * (np.arange(4096) / 4095.0) ** (1 / 2.4)).astype(np.uint8)
+
+
+def bt2020_to_bt709(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """SDR RGB in BT.2020 primaries ``(..., 3)`` uint8 -> BT.709/sRGB primaries, through
+    the display light of a BT.1886 display (gamma 2.4); out-of-gamut colours clip."""
+    lin = _GAMMA_IN[rgb].astype(np.float32)
+    out = np.einsum("...j,kj->...k", lin, BT2020_TO_BT709.astype(np.float32))
+    idx = np.clip(out * 4095.0 + 0.5, 0, 4095).astype(np.intp)
+    return _GAMMA_OUT[idx]
+
+
+# -- merging near-duplicates ------------------------------------------------------------
+#: Colours closer than this in OKLab (Euclidean, L in 0..1) are listed as one in
+#: summaries (the page's lists, the live tooltip, segments' colours), with their shares
+#: summed. 0.04 is about twice OKLab's just-noticeable difference (~0.02): k-means
+#: often splits one surface into several clusters a step apart, which are noise in a
+#: list of colours, while colours a viewer tells apart stay separate. The spectrum
+#: itself is drawn unmerged.
+MERGE_DISTANCE = 0.04
+
+
+def merge_leaders(
+    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
+) -> NDArray[np.intp]:
+    """For each colour of one strip, the index of the colour it is merged with.
+
+    Greedy and deterministic: the heaviest colour not yet merged (ties: the earlier one)
+    leads a group, and takes every colour not yet merged that lies closer than
+    ``threshold`` to it in OKLab; repeat. Groups are stars around their leader, so a
+    chain of small steps never merges two colours far apart. This is the plain
+    reference; :func:`merge_leaders_batch` does many strips at once.
+    """
+    lab = oklab(np.asarray(palette, dtype=np.uint8).reshape(-1, 3))
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    leader = np.full(len(w), -1, np.intp)
+    limit = threshold * threshold
+    for i in sorted(range(len(w)), key=lambda j: -w[j]):  # sorted() is stable
+        if leader[i] >= 0:
+            continue
+        for j in range(len(w)):
+            if leader[j] < 0 and float(((lab[j] - lab[i]) ** 2).sum()) < limit:
+                leader[j] = i
+    return leader
+
+
+def merge_leaders_batch(
+    palettes: NDArray[np.uint8],
+    weights: NDArray[np.float64],
+    valid: NDArray[np.bool_],
+    threshold: float = MERGE_DISTANCE,
+) -> NDArray[np.intp]:
+    """:func:`merge_leaders` of every row of padded ``(n, k, 3)`` palettes at once.
+
+    ``weights`` and ``valid`` are ``(n, k)``; padding (``valid`` false) is never merged
+    and gets -1. The ``(n, k, k)`` table of which colours are close comes first (the
+    same float operations as the reference, so the same answers), then one step per
+    colour rank over all strips: ``k`` NumPy steps instead of ``n * k`` Python ones.
+    """
+    n, k = weights.shape
+    lab = oklab(palettes)
+    d2 = np.zeros((n, k, k))
+    for ch in range(3):  # summed in the reference's order: bit-identical distances
+        diff = lab[:, None, :, ch] - lab[:, :, None, ch]
+        d2 += diff * diff
+    close = d2 < threshold * threshold  # close[s, i, j]: colour j is near colour i
+    del d2
+    rank = np.argsort(np.where(valid, -weights, np.inf), axis=1, kind="stable")
+    leader = np.full((n, k), -1, np.intp)
+    rows = np.arange(n)
+    for r in range(k):
+        c = rank[:, r]
+        free = valid[rows, c] & (leader[rows, c] < 0)
+        if not free.any():
+            continue
+        join = close[rows, c] & valid & (leader < 0) & free[:, None]
+        leader[join] = np.broadcast_to(c[:, None], (n, k))[join]
+    return leader
+
+
+def merge_colours(
+    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """Near-duplicate colours merged: ``(colours (m, 3) uint8, shares (m,))``, largest
+    share first (ties: the earlier group).
+
+    Groups are :func:`merge_leaders`' (OKLab distance below ``threshold``, star-shaped
+    around the heaviest colour); a group's colour is its members' weighted mean in
+    linear light, its share the sum of theirs (shares sum to 1).
+    """
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(w) == 0:
+        return np.zeros((0, 3), np.uint8), np.zeros(0)
+    leader = merge_leaders(pal, w, threshold)
+    groups, inv = np.unique(leader, return_inverse=True)
+    total = np.bincount(inv, weights=w, minlength=len(groups))
+    lin = srgb_to_linear(pal)
+    sums = np.stack(
+        [np.bincount(inv, weights=w * lin[:, c], minlength=len(groups)) for c in range(3)], 1
+    )
+    colours = linear_to_srgb(sums / np.maximum(total, 1e-300)[:, None])
+    empty = total <= 0  # a group of zero weight: its leader's own colour
+    colours[empty] = pal[groups[empty]]
+    shares = total / (w.sum() or 1.0)
+    order = np.lexsort((groups, -total))
+    return colours[order], shares[order]
+
+
+# -- OKLab as a uint8 grid, for the RGB quantizer (--space oklab) -------------------------
+#: One OKLab unit is this many grid steps on every axis (isotropic, so the quantizer's
+#: Euclidean distance is OKLab's): a step is 0.004, a fifth of a just-noticeable
+#: difference. sRGB's a and b lie within -0.24..0.28 and -0.32..0.20: offset by 0.5 they fit.
+OKLAB_GRID_SCALE = 255.0
+_LINEAR32 = _LINEAR.astype(np.float32)
+
+
+def srgb_to_oklab_grid(rgb: ArrayLike) -> NDArray[np.uint8]:
+    """sRGB uint8 ``(..., 3)`` -> OKLab on a uint8 grid: ``(L, a + 0.5, b + 0.5) * 255``."""
+    lin = _LINEAR32[np.asarray(rgb, dtype=np.uint8)]
+    lms = np.cbrt(np.einsum("...j,kj->...k", lin, _M1.astype(np.float32)))
+    lab = np.einsum("...j,kj->...k", lms, _M2.astype(np.float32))
+    lab[..., 1:] += 0.5
+    return np.clip(np.rint(lab * OKLAB_GRID_SCALE), 0, 255).astype(np.uint8)
+
+
+def oklab_grid_to_srgb(grid: ArrayLike) -> NDArray[np.uint8]:
+    """The inverse of :func:`srgb_to_oklab_grid` for (float) grid points: uint8 sRGB,
+    out-of-gamut points clipped."""
+    lab = np.asarray(grid, dtype=np.float64) / OKLAB_GRID_SCALE
+    lab = lab - np.array([0.0, 0.5, 0.5])
+    return linear_to_srgb(oklab_to_linear(lab))
