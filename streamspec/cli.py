@@ -16,7 +16,10 @@ from ._version import __version__
 from .errors import StreamspecError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from . import options
+    from .spectrum import Spectrum
 
 __all__ = ["main"]
 
@@ -267,7 +270,6 @@ def _run_render(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ._io import check_format_size
-    from ._signals import save_safely
     from .rendering import Renderer, check_spectrum_output, default_output
 
     spec = _source_spec(args)
@@ -304,29 +306,38 @@ def _run_render(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.close()
+    return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted)
+
+
+def _save_and_report(
+    spectrum: Spectrum, out: Path, name: str, t0: float, interrupted: bool, how: str = ""
+) -> int:
+    """Save a rendered spectrum (signals held off), print its warnings and one summary
+    line; the exit status (130 when the render was interrupted)."""
+    import time
+
+    from ._signals import save_safely
+
     png, js = save_safely(spectrum, out)
     for w in spectrum.warnings:
         print(f"{PROG} render: warning: {w}", file=sys.stderr)
     took = time.perf_counter() - t0
-    state = "interrupted; saved the partial spectrum" if renderer.interrupted else "wrote"
+    state = "interrupted; saved the partial spectrum" if interrupted else "wrote"
     print(
-        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(info.name)} "
-        f"in {took:.1f} s"
+        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(name)} "
+        f"in {took:.1f} s{how}"
     )
-    return 130 if renderer.interrupted else 0
+    return 130 if interrupted else 0
 
 
 def _render_parallel(
     args: argparse.Namespace,
     spec: str | None,
     options: options.RenderOptions,
-    out: object,
+    out: Path,
     t0: float,
 ) -> int:
     """render --jobs N / --dask: the film's slots in N ranges, rendered at once and merged."""
-    import time
-
-    from ._signals import save_safely
     from .parallel import executor, render_parallel
 
     if spec is None or spec.startswith(("webcam:", "lavfi:")):
@@ -339,16 +350,7 @@ def _render_parallel(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
             )
             return 130
-    png, js = save_safely(spectrum, out)  # type: ignore[arg-type]
-    for w in spectrum.warnings:
-        print(f"{PROG} render: warning: {w}", file=sys.stderr)
-    took = time.perf_counter() - t0
-    state = "interrupted; saved the partial spectrum" if spectrum.partial else "wrote"
-    print(
-        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(spec)} "
-        f"in {took:.1f} s ({args.jobs} ranges)"
-    )
-    return 130 if spectrum.partial else 0
+    return _save_and_report(spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)")
 
 
 # -- batch -----------------------------------------------------------------------------

@@ -142,18 +142,24 @@ def _render(source: str, options: RenderOptions, slots: tuple[int, int] | None) 
         _rendering = False
 
 
+def _outcome(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    """``("ok", fn(*args))``, or ``("error", one line)`` for anything it raises: what a
+    task's own process hands back."""
+    try:
+        return ("ok", fn(*args))
+    except StreamspecError as exc:
+        return ("error", str(exc))
+    except BaseException as exc:  # a bug or a decoder error: still one line
+        return ("error", f"{type(exc).__name__}: {exc}")
+
+
 def _child(write_fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """The body of a task's own process: the result or the one-line reason, pickled
     into the pipe; never returns (no atexit handlers, no flushing of the parent's
     buffers)."""
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            out: tuple[str, Any] = ("ok", fn(*args))
-        except StreamspecError as exc:
-            out = ("error", str(exc))
-        except BaseException as exc:  # a bug or a decoder error: still one line
-            out = ("error", f"{type(exc).__name__}: {exc}")
+        out = _outcome(fn, args)
         with os.fdopen(write_fd, "wb") as fh:
             fh.write(pickle.dumps(out))
     finally:
@@ -248,13 +254,7 @@ def _subprocess_main() -> None:
     import sys
 
     fn, args = pickle.loads(sys.stdin.buffer.read())
-    try:
-        out: tuple[str, Any] = ("ok", fn(*args))
-    except StreamspecError as exc:
-        out = ("error", str(exc))
-    except BaseException as exc:  # a bug or a decoder error: still one line
-        out = ("error", f"{type(exc).__name__}: {exc}")
-    sys.stdout.buffer.write(pickle.dumps(out))
+    sys.stdout.buffer.write(pickle.dumps(_outcome(fn, args)))
     sys.stdout.flush()
 
 
