@@ -21,6 +21,7 @@ from .._signals import (
     save_safely,
     signals_held,
 )
+from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
 from ..sources import FrameSource
@@ -99,6 +100,10 @@ def play(
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
 
     from .view import LiveWindow  # pygame only now, after every input check
+
+    # Load the quantizer's kernels before playback: at the first sample they would stall
+    # the picture for ~0.9 s (Numba's set-up holds the GIL).
+    warm_up(background=False)
 
     def snapshot() -> str:
         stamp = time.strftime("%H%M%S")
