@@ -122,6 +122,7 @@ class LiveModel:
         clock: Callable[[], float] = _time.monotonic,
     ) -> None:
         self.spectrum = spectrum
+        self.look = spectrum.look  # order and mode (their defaults live in LookOptions)
         self.duration = duration
         self.aspect = aspect
         self.layout_mode = layout
@@ -293,14 +294,9 @@ class LiveModel:
             s = self.spectrum.get(slot)
             if s is None:
                 return None
-            st = self.spectrum.settings
+            look = self.look
             col = make_strip(
-                s.palette,
-                s.counts,
-                height,
-                order=st.get("order", "hls"),
-                mode=st.get("mode", "sorted"),
-                column=s.column,
+                s.palette, s.counts, height, order=look.order, mode=look.mode, column=s.column
             )
             self._columns[slot] = col
         return col
