@@ -135,3 +135,36 @@ def decode_all(path: Path) -> int:
         s = c.streams.video[0]
         s.thread_type = "AUTO"
         return sum(1 for _ in c.decode(s))
+
+
+def synthetic_spectrum(n: int, *, columns: bool = False, time_offset: float = 0.0) -> Any:
+    """A spectrum of ``n`` strips shaped like real ones: 50 colours drifting over the
+    film, counts, reel chapters every 10 minutes, a sample every 2 s; with ``columns``
+    each strip also has a 270-row centre column (for slitscan)."""
+    import numpy as np
+
+    from streamspec.spectrum import Spectrum, Strip
+
+    rng = np.random.default_rng(0)
+    spec = Spectrum(
+        settings={
+            "start": 0.0,
+            "step": 2.0,
+            "offset": 0.0,
+            "height": 400,
+            "order": "hls",
+            "mode": "sorted",
+            "strip_width": 1,
+            "k": 50,
+        },
+        source={"name": "two-hours.mp4", "kind": "file", "duration": 2.0 * n},
+        slots=n,
+        chapters=[{"start": i * 600.0, "title": f"Reel {i + 1}"} for i in range(n * 2 // 600 + 1)],
+    )
+    base = rng.integers(0, 256, (50, 3))
+    for i in range(n):
+        drift = (base + rng.integers(-20, 21, (50, 3)) + (i // 300) * 17) % 256
+        counts = rng.integers(100, 5000, 50).astype(np.int64)
+        column = rng.integers(0, 256, (270, 3), dtype=np.uint8) if columns else None
+        spec.add(Strip(i, 2.0 * i, 2.0 * i + time_offset, drift.astype(np.uint8), counts, column))
+    return spec

@@ -27,11 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))  # br
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # this checkout's streamspec
 import numpy as np
-from _common import table, verdict
+from _common import synthetic_spectrum, table, verdict
 
 from streamspec.cli import main as cli
 from streamspec.segments import segment_spectrum
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.spectrum import Spectrum
 
 SIZE_TARGET = 3_000_000  # bytes
 PAINT_TARGET = 1000.0  # ms
@@ -39,28 +39,8 @@ FRAME = 16.0  # ms
 
 
 def synthetic(n: int) -> Spectrum:
-    """Strips shaped like real ones: 50 colours drifting over the film, counts, chapters."""
-    rng = np.random.default_rng(0)
-    spec = Spectrum(
-        settings={
-            "start": 0.0,
-            "step": 2.0,
-            "offset": 0.0,
-            "height": 400,
-            "order": "hls",
-            "mode": "sorted",
-            "strip_width": 1,
-            "k": 50,
-        },
-        source={"name": "two-hours.mp4", "kind": "file", "duration": 2.0 * n},
-        slots=n,
-        chapters=[{"start": i * 600.0, "title": f"Reel {i + 1}"} for i in range(n * 2 // 600 + 1)],
-    )
-    base = rng.integers(0, 256, (50, 3))
-    for i in range(n):
-        drift = (base + rng.integers(-20, 21, (50, 3)) + (i // 300) * 17) % 256
-        counts = rng.integers(100, 5000, 50).astype(np.int64)
-        spec.add(Strip(i, 2.0 * i, 2.0 * i + 0.04, drift.astype(np.uint8), counts))
+    """The shared synthetic film (see _common), with its colour segments found."""
+    spec = synthetic_spectrum(n, time_offset=0.04)
     segment_spectrum(spec)
     return spec
 

@@ -16,44 +16,15 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-import numpy as np
-from _common import table, timed, verdict
+from _common import synthetic_spectrum, table, timed, verdict
 
 from streamspec.cli import main as cli
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.spectrum import Spectrum
 
 
 def synthetic(n: int) -> Spectrum:
-    """Strips shaped like real ones: 50 colours, counts, a 270-row centre column."""
-    rng = np.random.default_rng(0)
-    spec = Spectrum(
-        settings={
-            "start": 0.0,
-            "step": 2.0,
-            "offset": 0.0,
-            "height": 400,
-            "order": "hls",
-            "mode": "sorted",
-            "strip_width": 1,
-            "k": 50,
-        },
-        slots=n,
-        chapters=[{"start": i * 600.0, "title": f"Reel {i + 1}"} for i in range(n * 2 // 600 + 1)],
-    )
-    base = rng.integers(0, 256, (50, 3))
-    for i in range(n):
-        drift = (base + rng.integers(-20, 21, (50, 3)) + (i // 300) * 17) % 256
-        spec.add(
-            Strip(
-                i,
-                2.0 * i,
-                2.0 * i,
-                drift.astype(np.uint8),
-                rng.integers(100, 5000, 50).astype(np.int64),
-                rng.integers(0, 256, (270, 3), dtype=np.uint8),
-            )
-        )
-    return spec
+    """The shared synthetic film (see _common), with centre columns."""
+    return synthetic_spectrum(n, columns=True)
 
 
 def main() -> None:
