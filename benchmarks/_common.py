@@ -168,3 +168,15 @@ def synthetic_spectrum(n: int, *, columns: bool = False, time_offset: float = 0.
         column = rng.integers(0, 256, (270, 3), dtype=np.uint8) if columns else None
         spec.add(Strip(i, 2.0 * i, 2.0 * i + time_offset, drift.astype(np.uint8), counts, column))
     return spec
+
+
+def frames_2s_apart(src: Any, n: int) -> list[Any]:
+    """``n`` decoded frames of a source, 2 s apart (the middle frame of each 2 s)."""
+    step = round(2 * (src.info.fps or 24))
+    frames: list[Any] = []
+    for i, f in enumerate(src.frames(0)):
+        if i % step == step // 2:
+            frames.append(f)
+            if len(frames) == n:
+                break
+    return frames

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import decode_all, film, table, timed, verdict
+from _common import decode_all, film, frames_2s_apart, table, timed, verdict
 
 from streamspec import rendering
 from streamspec.rendering import Renderer
@@ -151,13 +151,7 @@ def per_sample(
     for film_name, path in films.items():
         src = open_source(path, mode="exact")
         size = analysis_size(*src.content_size)
-        step = round(2 * (src.info.fps or 24))
-        frames = []
-        for i, f in enumerate(src.frames(0)):
-            if i % step == step // 2:
-                frames.append(f)
-                if len(frames) == n:
-                    break
+        frames = frames_2s_apart(src, n)
         picked[film_name] = (src, size, frames)
     wall: dict[tuple[str, str], list[float]] = {(f, k): [] for f in films for k in names}
     cpu: dict[tuple[str, str], list[float]] = {(f, k): [] for f in films for k in names}

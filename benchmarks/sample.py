@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import av
-from _common import film, geomean, media_files, table, verdict
+from _common import film, frames_2s_apart, geomean, media_files, table, verdict
 
 from streamspec import ColorKMeans
 from streamspec import _kernels as K
@@ -62,13 +62,7 @@ def timing(which: str, n: int) -> dict[str, list[tuple[float, float]]]:
     quantize = analyze_frame if which == "after" else full_label_strip
     src = open_source(film(5), mode="exact")
     size = analysis_size(*src.content_size)
-    step = round(2 * (src.info.fps or 24))
-    frames = []
-    for i, f in enumerate(src.frames(0)):
-        if i % step == step // 2:
-            frames.append(f)
-            if len(frames) == n:
-                break
+    frames = frames_2s_apart(src, n)
     quantize(frames[0].to_rgb(size))  # load the kernels
     out: dict[str, list[tuple[float, float]]] = {
         k: [] for k in ("conversion", "quantizer", "strip")
