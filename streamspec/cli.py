@@ -480,6 +480,89 @@ def _run_play(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- video -----------------------------------------------------------------------------
+def _add_video(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "video",
+        help="render what play shows -- the film, its spectrum building -- as an MP4",
+        description="Render offline, faster than real time, the film with its colour "
+        "spectrum building beside or below it (playhead, axis, status line) as an H.264 "
+        "movie with the film's sound (AAC). Ctrl-C keeps a playable movie of what is done.",
+    )
+    p.add_argument("video", metavar="FILM", help="a video file or URL")
+    p.add_argument(
+        "-o", "--output", metavar="MOVIE.mp4", required=True, help="the movie: .mp4, .mov or .mkv"
+    )
+    from .options import (
+        LookOptions,
+        QuantizerOptions,
+        SamplingOptions,
+        SourceOptions,
+        VideoOptions,
+    )
+
+    when = p.add_mutually_exclusive_group()
+    _add_options(when, SamplingOptions, only=("every", "strips"))
+    _add_options(p, SamplingOptions, only=("start", "end"))
+    _add_options(p, QuantizerOptions)
+    _add_options(p, SourceOptions, only=("crop",))
+    _add_options(p, LookOptions, only=("order", "mode"))
+    _add_options(p.add_argument_group("movie"), VideoOptions)
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_video)
+
+
+def _run_video(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from .options import VideoOptions
+    from .video import make_video
+
+    options = _render_options(args)
+    movie = VideoOptions.pick(_collect(args, VideoOptions))
+    show = False if args.quiet else args.progress
+    bar = tqdm(
+        unit="frame",
+        desc=_short(args.video),
+        disable=None if show is None else not show,
+        dynamic_ncols=True,
+        leave=False,
+        mininterval=0.2,
+    )
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = make_video(args.video, args.output, options, movie, on_frame=progress)
+    finally:
+        bar.close()
+    took = time.perf_counter() - t0
+    if result.path is None:
+        print(f"{PROG} video: interrupted before the first frame; nothing written", file=sys.stderr)
+        return 130
+    state = "interrupted; wrote what was done:" if result.interrupted else "wrote"
+    sound = "with sound" if result.audio else "silent"
+    speed = result.seconds / took if took > 0 else 0.0
+    print(
+        f"{state} {result.path}: {result.seconds:.1f} s at {result.size[0]}x{result.size[1]}, "
+        f"{result.fps:g} fps, {sound}, {result.strips} strips, in {took:.1f} s "
+        f"({speed:.1f}x real time)"
+    )
+    return 130 if result.interrupted else 0
+
+
 # -- redraw ----------------------------------------------------------------------------
 def _add_redraw(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -742,6 +825,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
     _add_play,
+    _add_video,
     _add_redraw,
     _add_quantize,
     _add_page,
