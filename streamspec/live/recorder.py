@@ -11,6 +11,7 @@ complete, playable file (moov written, ``+faststart``) or nothing.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import queue
 import tempfile
@@ -28,7 +29,15 @@ from numpy.typing import NDArray
 from .._io import check_writable
 from ..errors import OutputError
 
-__all__ = ["MOVIE_FORMATS", "AudioSpec", "Recorder", "check_movie_output", "even_size"]
+__all__ = [
+    "MOVIE_FORMATS",
+    "AudioSpec",
+    "Recorder",
+    "ScreenRecorder",
+    "aac_spec",
+    "check_movie_output",
+    "even_size",
+]
 
 # Extension -> FFmpeg muxer. MP4 is the one that plays everywhere.
 MOVIE_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -151,6 +160,17 @@ class Recorder:
             raise ValueError(f"frame is {rgb.shape}, the movie is {self.size[0]}x{self.size[1]}")
         if repeat > 0:
             self._put(("v", rgb, repeat))
+
+    def offer(self, rgb: NDArray[np.uint8], repeat: int = 1) -> bool:
+        """Like :meth:`add_frame` but never waits: False (the picture is dropped) when
+        the encoder is behind -- for a window that must not stutter."""
+        self._check()
+        try:
+            self._queue.put_nowait(("v", rgb, repeat))
+        except queue.Full:
+            return False
+        self._queued += repeat
+        return True
 
     def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
         """Queue a chunk of sound that follows the previous one: an ``av.AudioFrame``, or
@@ -323,3 +343,59 @@ class Recorder:
 class _AbortedError(Exception):
     def __str__(self) -> str:
         return "recording aborted"
+
+
+class ScreenRecorder:
+    """``play --record``: the window as it is watched, at a constant ``fps``.
+
+    Call it with the screen after each flip: the picture fills the movie frames due by
+    the wall clock since the first call (repeated while the window is slower, dropped
+    while it is faster), so seeks and pauses play back as they happened. A window
+    resized since the start is scaled to the movie's size. Sound can be added with
+    :meth:`add_audio` (declare ``audio`` here).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        size: tuple[int, int],
+        fps: float = 30.0,
+        *,
+        audio: AudioSpec | None = None,
+        preset: str = "superfast",
+        clock: Any = None,
+    ) -> None:
+        import time
+
+        self.size = even_size(*size)
+        self.recorder = Recorder(path, self.size, fps, audio=audio, preset=preset, depth=4)
+        self.clock = clock or time.monotonic
+        self._t0: float | None = None
+        self._handed = 0  # movie frames handed to the encoder
+
+    def __call__(self, surface: Any) -> None:
+        import pygame
+
+        now = self.clock()
+        if self._t0 is None:
+            self._t0 = now
+        due = math.floor((now - self._t0) * float(self.recorder.fps)) + 1 - self._handed
+        if due <= 0:
+            return  # the window is faster than the movie: this picture is not needed
+        if surface.get_size() != self.size:
+            surface = pygame.transform.smoothscale(surface, self.size)
+        w, h = self.size
+        rgb = np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3)
+        if self.recorder.offer(rgb, due):
+            self._handed += due
+
+    def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
+        """Sound played since the previous chunk (see :meth:`Recorder.add_audio`)."""
+        self.recorder.add_audio(samples, rate)
+
+    def close(self) -> Path | None:
+        """Finish the movie (see :meth:`Recorder.close`)."""
+        return self.recorder.close()
+
+    def abort(self) -> None:
+        self.recorder.abort()
