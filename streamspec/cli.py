@@ -240,6 +240,14 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="show a progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PAGE.html",
+        help="also write the interactive page (streamspec page) beside the image "
+        "(default IMAGE.html)",
+    )
     _add_parallel_args(p, jobs_default=1, what="time ranges of the film")
     p.set_defaults(run=_run_render)
 
@@ -278,6 +286,7 @@ def _run_render(args: argparse.Namespace) -> int:
     out = check_spectrum_output(
         spec, args.output or default_output(spec), chapters=options.look.chapters
     )
+    args.html = _check_html(args.html, spec, out)
     t0 = time.perf_counter()
     if args.jobs > 1 or args.dask:
         return _render_parallel(args, spec, options, out, t0)
@@ -306,19 +315,59 @@ def _run_render(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.close()
-    return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted)
+    return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted, html=args.html)
+
+
+def _check_html(html: str | None, spec: str | None, out: Path) -> Path | None:
+    """render --html: the page's path (default: beside the image), checked before any
+    work like the image's."""
+    if html is None:
+        return None
+    from pathlib import Path
+
+    from ._io import check_outputs, check_writable
+    from .errors import OutputError
+    from .page import PAGE_SUFFIXES
+    from .rendering import source_file
+    from .spectrum import json_path_for
+
+    page = Path(html) if html else out.with_suffix(".html")
+    if page.suffix.lower() not in PAGE_SUFFIXES:
+        raise OutputError(f"--html {str(page)!r}: a page is written as .html (or .htm)")
+    check_writable(page)
+    check_outputs(
+        [
+            ("the input video", source_file(spec)),
+            ("the spectrum image", out),
+            ("the spectrum data", json_path_for(out)),
+        ],
+        [("page", page, "--html")],
+    )
+    return page
 
 
 def _save_and_report(
-    spectrum: Spectrum, out: Path, name: str, t0: float, interrupted: bool, how: str = ""
+    spectrum: Spectrum,
+    out: Path,
+    name: str,
+    t0: float,
+    interrupted: bool,
+    how: str = "",
+    html: Path | None = None,
 ) -> int:
     """Save a rendered spectrum (signals held off), print its warnings and one summary
     line; the exit status (130 when the render was interrupted)."""
     import time
 
-    from ._signals import save_safely
+    from ._signals import save_safely, signals_held
 
     png, js = save_safely(spectrum, out)
+    if html is not None:
+        from .page import write_page
+
+        with signals_held():
+            write_page(spectrum, html)
+        print(f"wrote {html}")
     for w in spectrum.warnings:
         print(f"{PROG} render: warning: {w}", file=sys.stderr)
     took = time.perf_counter() - t0
@@ -350,7 +399,9 @@ def _render_parallel(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
             )
             return 130
-    return _save_and_report(spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)")
+    return _save_and_report(
+        spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)", html=args.html
+    )
 
 
 # -- batch -----------------------------------------------------------------------------
