@@ -366,7 +366,7 @@ def _save_and_report(
         from .page import write_page
 
         with signals_held():
-            write_page(spectrum, html)
+            write_page(js, html)  # the page `streamspec page` makes of the saved data
         print(f"wrote {html}")
     for w in spectrum.warnings:
         print(f"{PROG} render: warning: {w}", file=sys.stderr)
