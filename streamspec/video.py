@@ -29,7 +29,7 @@ from ._signals import interrupts_as_keyboard, signals_held
 from ._threads import Prefetch
 from .errors import InputError
 from .live.model import Layout, LiveModel
-from .live.recorder import AudioSpec, Recorder, aac_spec, check_movie_output
+from .live.recorder import AudioSpec, Recorder, aac_spec, check_movie_output, surface_pixels
 from .options import MAX_ZOOM, RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
@@ -251,7 +251,7 @@ def _draw_all(
 
     w, h = recorder.size
     painter = Painter(model)
-    surface = pygame.Surface((w, h), depth=24)
+    surface = pygame.Surface((w, h), depth=32)  # BGRA in memory: swscale converts it exactly
     done = 0
     for shown in pictures:
         for strip in shown.strips:
@@ -260,8 +260,8 @@ def _draw_all(
             continue
         model.frame_shown(shown.time)
         painter.draw(surface, DisplayFrame(0, shown.time, shown.rgb, ()))
-        rgb = np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3)
-        recorder.add_frame(rgb, shown.repeat)
+        pixels, fmt = surface_pixels(surface)
+        recorder.add_frame(pixels, shown.repeat, fmt)
         done += shown.repeat
         if on_frame is not None:
             on_frame(done, total)

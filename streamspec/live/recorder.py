@@ -14,6 +14,7 @@ import contextlib
 import math
 import os
 import queue
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ __all__ = [
     "aac_spec",
     "check_movie_output",
     "even_size",
+    "surface_pixels",
 ]
 
 # Extension -> FFmpeg muxer. MP4 is the one that plays everywhere.
@@ -152,21 +154,22 @@ class Recorder:
         self._thread.start()
 
     # -- the caller's side --------------------------------------------------------------------
-    def add_frame(self, rgb: NDArray[np.uint8], repeat: int = 1) -> None:
-        """Queue one (h, w, 3) RGB picture, shown for ``repeat`` frames. The array must
-        not change afterwards (hand over a copy). Waits while the encoder is behind."""
+    def add_frame(self, rgb: NDArray[np.uint8], repeat: int = 1, fmt: str = "rgb24") -> None:
+        """Queue one (h, w, channels) picture, shown for ``repeat`` frames; ``fmt`` is its
+        FFmpeg pixel format (rgb24, bgr24, bgra ...). The array must not change
+        afterwards (hand over a copy). Waits while the encoder is behind."""
         self._check()
-        if rgb.shape != (self.size[1], self.size[0], 3):
+        if rgb.shape[:2] != (self.size[1], self.size[0]):
             raise ValueError(f"frame is {rgb.shape}, the movie is {self.size[0]}x{self.size[1]}")
         if repeat > 0:
-            self._put(("v", rgb, repeat))
+            self._put(("v", rgb, repeat, fmt))
 
-    def offer(self, rgb: NDArray[np.uint8], repeat: int = 1) -> bool:
+    def offer(self, rgb: NDArray[np.uint8], repeat: int = 1, fmt: str = "rgb24") -> bool:
         """Like :meth:`add_frame` but never waits: False (the picture is dropped) when
         the encoder is behind -- for a window that must not stutter."""
         self._check()
         try:
-            self._queue.put_nowait(("v", rgb, repeat))
+            self._queue.put_nowait(("v", rgb, repeat, fmt))
         except queue.Full:
             return False
         self._queued += repeat
@@ -283,15 +286,15 @@ class Recorder:
                 continue  # failed or aborted: swallow the rest
             try:
                 if item[0] == "v":
-                    self._encode_picture(item[1], item[2])
+                    self._encode_picture(item[1], item[2], item[3])
                 else:
                     self._encode_sound(item[1])
             except BaseException as exc:  # handed to the caller at its next call
                 self._error = exc
 
-    def _encode_picture(self, rgb: NDArray[np.uint8], repeat: int) -> None:
+    def _encode_picture(self, rgb: NDArray[np.uint8], repeat: int, fmt: str) -> None:
         w, h = self.size
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = av.VideoFrame.from_ndarray(rgb, format=fmt)
         yuv = self._reformatter.reformat(
             frame, w, h, "yuv420p", dst_colorspace=1, dst_color_range=1
         )
@@ -345,6 +348,30 @@ class _AbortedError(Exception):
         return "recording aborted"
 
 
+def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
+    """A copy of a pygame surface's pixels and their FFmpeg pixel format, straight from
+    its memory where the layout is one FFmpeg knows (8x faster than ``tobytes``)."""
+    import pygame
+
+    w, h = surface.get_size()
+    size, masks = surface.get_bytesize(), surface.get_masks()[:3]
+    fmt = (
+        {
+            (3, (0xFF0000, 0xFF00, 0xFF)): "bgr24",
+            (3, (0xFF, 0xFF00, 0xFF0000)): "rgb24",
+            (4, (0xFF0000, 0xFF00, 0xFF)): "bgra",
+            (4, (0xFF, 0xFF00, 0xFF0000)): "rgba",
+        }.get((size, masks))
+        if sys.byteorder == "little"
+        else None
+    )
+    if fmt is None:
+        rgb = pygame.image.tobytes(surface, "RGB")
+        return np.frombuffer(rgb, np.uint8).reshape(h, w, 3), "rgb24"
+    raw = np.frombuffer(surface.get_buffer().raw, np.uint8).reshape(h, surface.get_pitch())
+    return raw[:, : w * size].reshape(h, w, size), fmt
+
+
 class ScreenRecorder:
     """``play --record``: the window as it is watched, at a constant ``fps``.
 
@@ -384,9 +411,8 @@ class ScreenRecorder:
             return  # the window is faster than the movie: this picture is not needed
         if surface.get_size() != self.size:
             surface = pygame.transform.smoothscale(surface, self.size)
-        w, h = self.size
-        rgb = np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3)
-        if self.recorder.offer(rgb, due):
+        pixels, fmt = surface_pixels(surface)
+        if self.recorder.offer(pixels, due, fmt):
             self._handed += due
 
     def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
