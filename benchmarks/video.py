@@ -9,7 +9,7 @@ CPU time says what the same run costs when the machine's two cores are not share
 reference, PyAV decoding every frame with threads, runs right before each, so a busy
 machine slows both.
 
-Run: PYTHONPATH=. python benchmarks/video.py [--minutes 1] [--rounds 1]
+Run: PYTHONPATH=. python benchmarks/video.py [--minutes 0.75] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def cpu() -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--minutes", type=float, default=1.0, help="film length (>= 0.5)")
+    ap.add_argument("--minutes", type=float, default=0.75, help="film length (>= 0.5)")
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
 

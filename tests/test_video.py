@@ -282,6 +282,36 @@ def test_recorder_without_frames_or_aborted_leaves_nothing(tmp_path):
         Recorder(tmp_path / "odd.mp4", (161, 120), 25)
 
 
+def test_screen_recorder_paces_by_the_wall_clock(tmp_path):
+    import pygame
+
+    from streamspec.live.recorder import ScreenRecorder
+
+    now = [0.0]
+    rec = ScreenRecorder(tmp_path / "s.mp4", (161, 120), fps=10, clock=lambda: now[0])
+    assert rec.size == (160, 120)
+    screen = pygame.Surface((161, 120))  # a window of odd width: scaled to the movie's
+    shown = [
+        (0.0, (200, 30, 30)),
+        (0.35, (30, 200, 30)),
+        (0.36, (30, 30, 200)),
+        (1.0, (240, 240, 40)),
+    ]
+    for t, colour in shown:
+        now[0] = t
+        screen.fill(colour)
+        rec(screen)
+    assert rec.close() == tmp_path / "s.mp4"
+    with open_source(str(tmp_path / "s.mp4")) as src:
+        got = [tuple(int(v) for v in f.to_rgb()[60, 80]) for f in src.frames(0.0)]
+    # 0 s: one frame; 0.35 s: frames 1-3 (due by then); 0.36 s: none due, dropped;
+    # 1.0 s: frames 4-10.
+    want = [(200, 30, 30)] + [(30, 200, 30)] * 3 + [(240, 240, 40)] * 7
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert max(abs(a - b) for a, b in zip(g, w, strict=True)) <= 6, (got, want)
+
+
 # -- play --record ---------------------------------------------------------------------------
 def test_play_record_writes_the_session(film, tmp_path):
     import pygame
