@@ -240,6 +240,14 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="show a progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PAGE.html",
+        help="also write the interactive page (streamspec page) beside the image "
+        "(default IMAGE.html)",
+    )
     _add_parallel_args(p, jobs_default=1, what="time ranges of the film")
     p.set_defaults(run=_run_render)
 
@@ -278,6 +286,7 @@ def _run_render(args: argparse.Namespace) -> int:
     out = check_spectrum_output(
         spec, args.output or default_output(spec), chapters=options.look.chapters
     )
+    args.html = _check_html(args.html, spec, out)
     t0 = time.perf_counter()
     if args.jobs > 1 or args.dask:
         return _render_parallel(args, spec, options, out, t0)
@@ -306,19 +315,59 @@ def _run_render(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.close()
-    return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted)
+    return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted, html=args.html)
+
+
+def _check_html(html: str | None, spec: str | None, out: Path) -> Path | None:
+    """render --html: the page's path (default: beside the image), checked before any
+    work like the image's."""
+    if html is None:
+        return None
+    from pathlib import Path
+
+    from ._io import check_outputs, check_writable
+    from .errors import OutputError
+    from .page import PAGE_SUFFIXES
+    from .rendering import source_file
+    from .spectrum import json_path_for
+
+    page = Path(html) if html else out.with_suffix(".html")
+    if page.suffix.lower() not in PAGE_SUFFIXES:
+        raise OutputError(f"--html {str(page)!r}: a page is written as .html (or .htm)")
+    check_writable(page)
+    check_outputs(
+        [
+            ("the input video", source_file(spec)),
+            ("the spectrum image", out),
+            ("the spectrum data", json_path_for(out)),
+        ],
+        [("page", page, "--html")],
+    )
+    return page
 
 
 def _save_and_report(
-    spectrum: Spectrum, out: Path, name: str, t0: float, interrupted: bool, how: str = ""
+    spectrum: Spectrum,
+    out: Path,
+    name: str,
+    t0: float,
+    interrupted: bool,
+    how: str = "",
+    html: Path | None = None,
 ) -> int:
     """Save a rendered spectrum (signals held off), print its warnings and one summary
     line; the exit status (130 when the render was interrupted)."""
     import time
 
-    from ._signals import save_safely
+    from ._signals import save_safely, signals_held
 
     png, js = save_safely(spectrum, out)
+    if html is not None:
+        from .page import write_page
+
+        with signals_held():
+            write_page(js, html)  # the page `streamspec page` makes of the saved data
+        print(f"wrote {html}")
     for w in spectrum.warnings:
         print(f"{PROG} render: warning: {w}", file=sys.stderr)
     took = time.perf_counter() - t0
@@ -350,7 +399,9 @@ def _render_parallel(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
             )
             return 130
-    return _save_and_report(spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)")
+    return _save_and_report(
+        spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)", html=args.html
+    )
 
 
 # -- batch -----------------------------------------------------------------------------
@@ -478,6 +529,89 @@ def _run_play(args: argparse.Namespace) -> int:
         print(f"{PROG} play: error: {result.error}{saved}", file=sys.stderr)
         return 2
     return 0
+
+
+# -- video -----------------------------------------------------------------------------
+def _add_video(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "video",
+        help="render what play shows -- the film, its spectrum building -- as an MP4",
+        description="Render offline, faster than real time, the film with its colour "
+        "spectrum building beside or below it (playhead, axis, status line) as an H.264 "
+        "movie with the film's sound (AAC). Ctrl-C keeps a playable movie of what is done.",
+    )
+    p.add_argument("video", metavar="FILM", help="a video file or URL")
+    p.add_argument(
+        "-o", "--output", metavar="MOVIE.mp4", required=True, help="the movie: .mp4, .mov or .mkv"
+    )
+    from .options import (
+        LookOptions,
+        QuantizerOptions,
+        SamplingOptions,
+        SourceOptions,
+        VideoOptions,
+    )
+
+    when = p.add_mutually_exclusive_group()
+    _add_options(when, SamplingOptions, only=("every", "strips"))
+    _add_options(p, SamplingOptions, only=("start", "end"))
+    _add_options(p, QuantizerOptions)
+    _add_options(p, SourceOptions, only=("crop",))
+    _add_options(p, LookOptions, only=("order", "mode"))
+    _add_options(p.add_argument_group("movie"), VideoOptions)
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_video)
+
+
+def _run_video(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from .options import VideoOptions
+    from .video import make_video
+
+    options = _render_options(args)
+    movie = VideoOptions.pick(_collect(args, VideoOptions))
+    show = False if args.quiet else args.progress
+    bar = tqdm(
+        unit="frame",
+        desc=_short(args.video),
+        disable=None if show is None else not show,
+        dynamic_ncols=True,
+        leave=False,
+        mininterval=0.2,
+    )
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = make_video(args.video, args.output, options, movie, on_frame=progress)
+    finally:
+        bar.close()
+    took = time.perf_counter() - t0
+    if result.path is None:
+        print(f"{PROG} video: interrupted before the first frame; nothing written", file=sys.stderr)
+        return 130
+    state = "interrupted; wrote what was done:" if result.interrupted else "wrote"
+    sound = "with sound" if result.audio else "silent"
+    speed = result.seconds / took if took > 0 else 0.0
+    print(
+        f"{state} {result.path}: {result.seconds:.1f} s at {result.size[0]}x{result.size[1]}, "
+        f"{result.fps:g} fps, {sound}, {result.strips} strips, in {took:.1f} s "
+        f"({speed:.1f}x real time)"
+    )
+    return 130 if result.interrupted else 0
 
 
 # -- redraw ----------------------------------------------------------------------------
@@ -742,6 +876,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_render,
     _add_play,
+    _add_video,
     _add_redraw,
     _add_quantize,
     _add_page,

@@ -33,6 +33,7 @@ __all__ = [
     "RenderOptions",
     "SamplingOptions",
     "SourceOptions",
+    "VideoOptions",
     "ViewOptions",
     "parse_crop",
     "parse_time",
@@ -419,6 +420,12 @@ class ViewOptions(_Options):
         metavar="PX",
     )
     exit_at_end: bool = option(False, "close the window when the video ends", kind=bool)
+    record: str | None = option(
+        None,
+        "record the session as it is watched (seeks and pauses included) to FILE.mp4",
+        kind=str,
+        metavar="FILE.mp4",
+    )
 
     def _validate(self) -> None:
         size = self.size
@@ -438,6 +445,64 @@ class ViewOptions(_Options):
                 f"got {w}x{h}",
             )
         object.__setattr__(self, "size", (w, h))
+
+
+# A movie's limits: 4096x2304 is H.264 level 5.1's largest 16:9 picture, and a
+# 4K export is the most anyone shares; below 160x120 nothing fits.
+MAX_MOVIE = (4096, 2304)
+MAX_MOVIE_FPS = 120.0
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
+
+
+@dataclass(frozen=True)
+class VideoOptions(_Options):
+    """``streamspec video``: the movie of the spectrum building beside the film."""
+
+    layout: str = option(
+        "below",
+        "spectrum below the film (default) or to its right",
+        kind=str,
+        choices=("below", "right"),
+    )
+    size: Any = option(
+        (1280, 720),
+        "the movie's size (1280x720; odd sides are rounded down to even)",
+        metavar="WxH",
+        parse=parse_size,
+    )
+    zoom: int | None = option(
+        None,
+        "pixels per strip (default: the largest that fits the whole range)",
+        kind=int,
+        minimum=1,
+        maximum=MAX_ZOOM,
+        metavar="PX",
+    )
+    fps: float | None = option(
+        None,
+        "frames per second of the movie (default: the film's)",
+        kind=float,
+        positive=True,
+        maximum=MAX_MOVIE_FPS,
+    )
+    crf: int = option(
+        20, "x264 quality: 0 lossless .. 51 worst (20)", kind=int, minimum=0, maximum=51
+    )
+    preset: str = option("veryfast", "x264 speed preset (veryfast)", kind=str, choices=X264_PRESETS)
+
+    def _validate(self) -> None:
+        size = self.size
+        try:
+            w, h = parse_size(size) if isinstance(size, str) else (int(v) for v in size)
+        except (TypeError, ValueError):
+            raise OptionError("size", f"must be WxH, e.g. 1280x720, got {self.size!r}") from None
+        if not (MIN_WINDOW[0] <= w <= MAX_MOVIE[0] and MIN_WINDOW[1] <= h <= MAX_MOVIE[1]):
+            raise OptionError(
+                "size",
+                f"must be WxH from {MIN_WINDOW[0]}x{MIN_WINDOW[1]} to "
+                f"{MAX_MOVIE[0]}x{MAX_MOVIE[1]}, got {w}x{h}",
+            )
+        object.__setattr__(self, "size", (w - w % 2, h - h % 2))
 
 
 @dataclass(frozen=True)

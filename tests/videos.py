@@ -130,3 +130,56 @@ def mean_colour(strip) -> np.ndarray:
     """Count-weighted mean colour of a strip's palette."""
     w = strip.counts / strip.counts.sum()
     return (strip.palette.astype(np.float64) * w[:, None]).sum(axis=0)
+
+
+def beeps(seconds: float, rate: int = 48_000, channels: int = 2, seed: int = 1) -> np.ndarray:
+    """A known sound: short tone bursts of different pitches at irregular times, plus a
+    little noise, as (channels, samples) float32 -- easy to find again by correlation."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * rate)
+    t = np.arange(n) / rate
+    sound = 0.02 * rng.standard_normal(n)
+    at = 0.1
+    while at < seconds:
+        length = rng.uniform(0.05, 0.2)
+        pitch = rng.uniform(300, 1500)
+        burst = (t >= at) & (t < at + length)
+        sound[burst] += 0.4 * np.sin(2 * np.pi * pitch * (t[burst] - at))
+        at += length + rng.uniform(0.1, 0.4)
+    out = np.stack([sound * (0.5 + 0.5 * c / max(channels - 1, 1)) for c in range(channels)])
+    return out.astype(np.float32)
+
+
+def with_sound(
+    video: Path,
+    path: Path,
+    sound: np.ndarray,
+    rate: int = 48_000,
+    *,
+    offset: float = 0.0,
+) -> Path:
+    """Copy ``video``'s picture into ``path`` and add ``sound`` ((channels, samples)
+    float32) as an AAC track starting ``offset`` seconds after the picture."""
+    layout = {1: "mono", 2: "stereo", 6: "5.1"}[sound.shape[0]]
+    with av.open(str(video)) as src, av.open(str(path), "w") as out:
+        vin = src.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        aout = out.add_stream("aac", rate=rate)
+        aout.layout = layout
+        aout.bit_rate = 192_000
+        for packet in src.demux(vin):
+            if packet.dts is None:
+                continue
+            packet.stream = vout
+            out.mux(packet)
+        size = aout.codec_context.frame_size or 1024
+        start = round(offset * rate)
+        for i in range(0, sound.shape[1], size):
+            chunk = np.ascontiguousarray(sound[:, i : i + size])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+            frame.sample_rate = rate
+            frame.pts = start + i
+            frame.time_base = Fraction(1, rate)
+            out.mux(aout.encode(frame))
+        out.mux(aout.encode(None))
+    return path

@@ -77,6 +77,7 @@ def play(
     options = (options or RenderOptions()).override(**render_over, seek=PLAY_SEEK)
     # Before the source or a window opens: the saved spectrum must not replace the video.
     out = check_spectrum_output(source, output if output is not None else default_output(source))
+    record = _check_record(view.record, source, out)
     renderer = Renderer(source, options)
     src = renderer.source
     try:
@@ -114,6 +115,11 @@ def play(
         announce(f"snapshot: {path}")
         return str(path)
 
+    recorder = None
+    if record is not None:
+        from .recorder import ScreenRecorder
+
+        recorder = ScreenRecorder(record, view.size)
     window = LiveWindow(
         model,
         pipeline,
@@ -122,6 +128,7 @@ def play(
         exit_at_end=view.exit_at_end,
         on_snapshot=snapshot,
         on_tick=on_tick,
+        on_frame=recorder,
     )
 
     reason = "quit"
@@ -154,10 +161,38 @@ def play(
                     announce("no strips were made; nothing saved")
             finally:
                 src.close()
+                if recorder is not None:
+                    movie = recorder.close()  # finished whole on every way out
+                    if movie is not None:
+                        announce(f"recorded {movie}: {recorder.recorder.seconds:.1f} s")
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
     return PlayResult(reason, png, js, len(spectrum), error, model)
+
+
+def _check_record(
+    record: str | None, source: str | os.PathLike[str] | FrameSource | None, out: Path
+) -> Path | None:
+    """``--record``'s movie: a .mp4/.mov/.mkv that replaces neither the video nor the
+    spectrum being saved (checked before any window opens)."""
+    if record is None:
+        return None
+    from .._io import check_outputs
+    from ..rendering import source_file
+    from ..spectrum import json_path_for
+    from .recorder import check_movie_output
+
+    movie = check_movie_output(record)
+    check_outputs(
+        [
+            ("the input video", source_file(source)),
+            ("the spectrum image", out),
+            ("the spectrum data", json_path_for(out)),
+        ],
+        [("recording", movie, "--record")],
+    )
+    return movie
 
 
 def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:

@@ -36,6 +36,7 @@ class LiveWindow:
         on_snapshot: Callable[[], str] | None = None,
         on_tick: Callable[[LiveWindow], None] | None = None,
         fps: int = 60,
+        on_frame: Callable[[pygame.Surface], None] | None = None,
     ) -> None:
         self.model = model
         self.pipeline = pipeline
@@ -44,6 +45,7 @@ class LiveWindow:
         self.on_snapshot = on_snapshot
         self.on_tick = on_tick
         self.fps = fps
+        self.on_frame = on_frame  # gets the screen after each flip (play --record)
         self.size = size
         self.message: tuple[str, float] | None = None  # transient notice and its expiry
         self._frame: DisplayFrame | None = None
@@ -84,6 +86,8 @@ class LiveWindow:
             self.model.stats.frames_skipped_live = self.pipeline.dropped
             self.draw()
             pygame.display.flip()
+            if self.on_frame is not None:
+                self.on_frame(self.screen)
             self.model.presented()
             if self.on_tick is not None:
                 self.on_tick(self)

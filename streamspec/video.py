@@ -1,0 +1,360 @@
+"""``streamspec video``: render offline what ``play`` shows -- the film with its spectrum
+building beside it, the playhead, axis and status line -- as an H.264/AAC movie.
+
+Three threads share the work: decoding, scaling (FFmpeg, to the picture's size in the
+layout) and quantizing in one (:class:`~streamspec._threads.Prefetch`), drawing with the
+live view's :class:`~streamspec.live.painter.Painter` in the caller's, and encoding in the
+:class:`~streamspec.live.recorder.Recorder`'s. Strips come from the same
+:class:`~streamspec.sampling.Sampler` and :class:`~streamspec.sampling.StripMaker` as
+``render``'s, and show when the movie reaches their sample's frame, as in ``play``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from ._io import check_outputs
+from ._signals import interrupts_as_keyboard, signals_held
+from ._threads import Prefetch
+from .errors import InputError
+from .live.model import Layout, LiveModel
+from .live.recorder import AudioSpec, Recorder, aac_spec, check_movie_output, surface_pixels
+from .options import MAX_ZOOM, RenderOptions, VideoOptions
+from .rendering import Renderer, source_file
+from .sampling import Sample, Sampler, StripMaker
+from .sources import Frame, FrameSource
+from .spectrum import Strip
+from .timefmt import describe_time
+
+__all__ = ["VideoResult", "make_video"]
+
+_EPS = 1e-6
+
+
+@dataclass
+class VideoResult:
+    """What was written: the path (None if nothing), frames, seconds, and whether the
+    render was interrupted (the movie then holds what was done)."""
+
+    path: Path | None
+    frames: int
+    seconds: float
+    strips: int
+    interrupted: bool
+    size: tuple[int, int]
+    fps: float
+    audio: bool
+
+
+class _VideoModel(LiveModel):
+    """The live model with a status line for a movie (no decode rates: it is offline)."""
+
+    name = ""
+
+    def hud_text(self) -> str:
+        total = f"/{self.slots}" if self.slots is not None else ""
+        return "   ".join(
+            [
+                f"{describe_time(self.playhead)} / {describe_time(self.duration)}",
+                f"{len(self.visible)}{total} samples",
+                self.name,
+            ]
+        )
+
+
+@dataclass
+class _Shown:
+    """One picture of the film, for ``repeat`` frames of the movie (0: none), with the
+    strips sampled from it."""
+
+    time: float
+    rgb: NDArray[np.uint8] | None
+    repeat: int
+    strips: list[Strip]
+
+
+def make_video(
+    source: str | os.PathLike[str] | FrameSource,
+    output: str | os.PathLike[str],
+    options: RenderOptions | None = None,
+    video: VideoOptions | None = None,
+    *,
+    on_frame: Callable[[int, int], object] | None = None,
+) -> VideoResult:
+    """Render ``source``'s spectrum building beside it into the movie ``output``.
+
+    ``options`` are ``render``'s (sampling, quantizer, look; decoding is always exact),
+    ``video`` the movie's (layout, size, zoom, fps, x264 quality). ``on_frame(done,
+    total)`` is called after each movie frame. Ctrl-C or SIGTERM stop it and keep a
+    playable movie of what is done (``interrupted``); nothing is left if no frame was
+    made. Raises :class:`~streamspec.errors.InputError` / ``OutputError`` before any
+    work for a source, option or output that cannot be used.
+    """
+    video = video or VideoOptions()
+    out = check_movie_output(output)
+    options = (options or RenderOptions()).override(seek="exact")
+    chapters = options.look.chapters
+    chapters_file = (
+        chapters
+        if isinstance(chapters, (str, os.PathLike)) and str(chapters) not in ("auto", "none")
+        else None
+    )
+    check_outputs(
+        [("the input video", source_file(source)), ("the chapters file", chapters_file)],
+        [("output", out, "-o")],
+    )
+    renderer = Renderer(source, options)
+    src = renderer.source
+    try:
+        info = src.info
+        if info.live or renderer.stop is None or renderer.grid.slots is None:
+            raise InputError(
+                f"{info.name!r}: a movie needs a film of known length, not a live source"
+            )
+        sampler, maker = renderer.sampler(), renderer.strip_maker()
+        fps = Fraction(video.fps or info.fps or 25.0).limit_denominator(1001)
+        start, stop = renderer.grid.start, renderer.stop
+        total = max(1, math.ceil((stop - start) * fps - _EPS))
+        w, h = video.size
+        model = _VideoModel(
+            renderer.spectrum,
+            duration=stop,
+            aspect=info.width / info.height,
+            layout=video.layout,
+            pixels_per_strip=video.zoom or _fit_zoom(w, h, info, video, renderer.grid.slots),
+        )
+        model.name = _short(info.name)
+        layout = model.resize(w, h)
+        audio_path = source_file(source)
+        spec, feed = _sound(audio_path, start, stop)
+        recorder = Recorder(
+            out, (w, h), fps, audio=spec, audio_feed=feed, preset=video.preset, crf=video.crf
+        )
+    except BaseException:
+        src.close()
+        raise
+    frames = _pictures(sampler, maker, (layout.video.w, layout.video.h), start, stop, fps, total)
+    interrupted = False
+    try:
+        with interrupts_as_keyboard():
+            _draw_all(model, frames, recorder, total, on_frame)
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        frames.close()
+        recorder.abort()
+        src.close()
+        raise
+    with signals_held():  # the movie is finished whole, or not at all
+        frames.close()
+        try:
+            path = recorder.close()
+        finally:
+            src.close()
+            if feed is not None:
+                feed.close()
+    return VideoResult(
+        path,
+        recorder.frames,
+        float(recorder.frames / fps),
+        len(model.visible),
+        interrupted,
+        (w, h),
+        float(fps),
+        spec is not None,
+    )
+
+
+def _fit_zoom(w: int, h: int, info: Any, video: VideoOptions, slots: int) -> int:
+    """The most pixels per strip with every slot in the panel (at least 1)."""
+    panel = Layout.compute(w, h, info.width / info.height, video.layout).panel
+    return int(min(MAX_ZOOM, max(1, panel.w // max(slots, 1))))
+
+
+def _short(name: str, n: int = 60) -> str:
+    base = os.path.basename(name.rstrip("/")) or name
+    return base if len(base) <= n else base[: n - 1] + "…"
+
+
+def _pictures(
+    sampler: Sampler,
+    maker: StripMaker,
+    size: tuple[int, int],
+    start: float,
+    stop: float,
+    fps: Fraction,
+    total: int,
+) -> Prefetch:
+    """The film's pictures, scaled by FFmpeg, each with the movie frames it fills and
+    the strips sampled from it; made in a thread of its own."""
+
+    def covered(until: float) -> int:
+        """Movie frames before time ``until``."""
+        return min(total, max(0, math.ceil((until - start) * fps - _EPS)))
+
+    def make() -> Iterator[_Shown]:
+        done = 0
+        held: tuple[Frame, list[Strip]] | None = None
+
+        def emit(until: float) -> _Shown:
+            nonlocal done
+            assert held is not None
+            frame, strips = held
+            n = covered(until) - done if until < math.inf else total - done
+            done += max(n, 0)
+            rgb = frame.to_rgb(size, cropped=False) if n > 0 else None
+            return _Shown(frame.time, rgb, max(n, 0), strips)
+
+        for frame, served in sampler.walk(start, display=True):
+            strips = [
+                maker.make(Sample(slot, target, frame.time, frame=frame, size=sampler.size))
+                for slot, target in served
+            ]
+            if held is not None and frame is held[0]:  # held frame serving the last slots
+                held[1].extend(strips)
+                continue
+            if held is not None:
+                yield emit(frame.time)
+            held = (frame, strips)
+            if frame.time >= stop - _EPS:
+                break
+        if held is not None:
+            yield emit(math.inf)
+
+    return Prefetch(make, depth=4)
+
+
+def _draw_all(
+    model: LiveModel,
+    pictures: Prefetch,
+    recorder: Recorder,
+    total: int,
+    on_frame: Callable[[int, int], object] | None,
+) -> None:
+    """Draw each picture with the live view's painter and hand it to the encoder."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    from .live.painter import Painter
+    from .live.pipeline import DisplayFrame
+
+    w, h = recorder.size
+    painter = Painter(model)
+    surface = pygame.Surface((w, h), depth=32)  # BGRA in memory: swscale converts it exactly
+    done = 0
+    for shown in pictures:
+        for strip in shown.strips:
+            model.add_strip(strip)
+        if shown.repeat == 0 or shown.rgb is None:
+            continue
+        model.frame_shown(shown.time)
+        painter.draw(surface, DisplayFrame(0, shown.time, shown.rgb, ()))
+        pixels, fmt = surface_pixels(surface)
+        recorder.add_frame(pixels, shown.repeat, fmt)
+        done += shown.repeat
+        if on_frame is not None:
+            on_frame(done, total)
+
+
+# -- sound ----------------------------------------------------------------------------------
+def _sound(
+    path: Path | None, start: float, stop: float
+) -> tuple[AudioSpec | None, Generator[av.AudioFrame, None, None] | None]:
+    """The film's first sound track from ``start`` to ``stop``, timed against its
+    picture, or (None, None) for a film without sound."""
+    if path is None:
+        return None, None
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError):
+        return None, None
+    if not container.streams.audio:
+        container.close()
+        return None, None
+    stream = container.streams.audio[0]
+    spec = aac_spec(stream.rate, stream.channels)
+    return spec, _trimmed_sound(container, stream, _picture_origin(container), start, stop)
+
+
+def _picture_origin(container: Any) -> float:
+    """The picture's first timestamp (s): frame times count from it (as the source's)."""
+    for s in container.streams.video:
+        if s.disposition & av.stream.Disposition.attached_pic:
+            continue
+        if s.start_time is not None and s.time_base:
+            return float(s.start_time * s.time_base)
+        break
+    return float(container.start_time / av.time_base) if container.start_time else 0.0
+
+
+def _trimmed_sound(
+    container: Any, stream: Any, origin: float, start: float, stop: float
+) -> Generator[av.AudioFrame, None, None]:
+    """Decoded sound from film time ``start`` to ``stop`` (the movie's 0 to its end):
+    cut to the sample, silence where the track starts late or has a hole."""
+    rate = stream.rate
+    tb = float(stream.time_base) if stream.time_base else 1 / rate
+    at = 0  # samples given so far (movie time * rate)
+    length = round((stop - start) * rate)
+    try:
+        if start > 0:
+            with contextlib.suppress(av.error.FFmpegError):
+                container.seek(int(max(0.0, start + origin - 1.0) / tb), stream=stream)
+        for packet in container.demux(stream):
+            try:
+                decoded = packet.decode()
+            except (av.error.FFmpegError, ValueError):
+                continue  # a damaged packet: the next ones go on
+            for f in decoded:
+                first = at if f.pts is None else round((f.pts * tb - origin - start) * rate)
+                n = f.samples
+                if first + n <= at:
+                    continue  # before the start (or already given)
+                if first >= length:
+                    return
+                if first > at + 1:  # a hole (or a late start): silence keeps the sync
+                    yield _silence(f, first - at)
+                    at = first
+                arr = f.to_ndarray()
+                head = max(0, at - first)
+                tail = max(0, first + n - length)
+                if head or tail:
+                    arr = _cut(arr, f, head, n - tail)
+                    f = _frame_like(arr, f)
+                at += n - head - tail
+                yield f
+    finally:
+        container.close()
+
+
+def _cut(arr: NDArray[Any], f: av.AudioFrame, a: int, b: int) -> NDArray[Any]:
+    """Samples ``a`` to ``b`` of a frame's array (planar: per channel rows)."""
+    if f.format.is_planar:
+        return np.ascontiguousarray(arr[:, a:b])
+    ch = len(f.layout.channels)
+    return np.ascontiguousarray(arr[:, a * ch : b * ch])
+
+
+def _frame_like(arr: NDArray[Any], like: av.AudioFrame) -> av.AudioFrame:
+    out = av.AudioFrame.from_ndarray(arr, format=like.format.name, layout=like.layout.name)
+    out.sample_rate = like.sample_rate
+    return out
+
+
+def _silence(like: av.AudioFrame, n: int) -> av.AudioFrame:
+    ch = len(like.layout.channels)
+    fmt = av.AudioFormat(like.format.name)
+    dtype = like.to_ndarray().dtype
+    shape = (ch, n) if fmt.is_planar else (1, n * ch)
+    return _frame_like(np.zeros(shape, dtype), like)
