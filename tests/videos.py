@@ -139,6 +139,7 @@ def make_film(
     fps: int = 25,
     size: tuple[int, int] = (64, 48),
     every: float = 2.0,
+    first: float = 0.0,
     flash: float = 0.12,
     beep: float = 0.1,
     tone: float = 1000.0,
@@ -147,7 +148,7 @@ def make_film(
     codec: str = "aac",
 ) -> Path:
     """A film whose picture flashes white and whose sound beeps (a ``tone`` Hz sine
-    at 0.5) every ``every`` s from 0, together: H.264 + AAC (``layout=None``: no sound).
+    at 0.5) every ``every`` s from ``first``, together: H.264 + AAC (``layout=None``: no sound).
     """
     w, h = size
     n_video = round(seconds * fps)
@@ -168,7 +169,7 @@ def make_film(
             while aus is not None and a_done < n_audio and a_done / rate <= t_end:
                 k = np.arange(a_done, min(a_done + block, n_audio))
                 tt = k / rate
-                on = (tt % every) < beep
+                on = ((tt - first) % every < beep) & (tt >= first)
                 mono = (0.5 * np.sin(2 * np.pi * tone * tt) * on).astype(np.float32)
                 ch = aus.codec_context.channels
                 frame = av.AudioFrame.from_ndarray(
@@ -183,7 +184,7 @@ def make_film(
             if i == n_video:
                 break
             t = i / fps
-            v = 255 if (t % every) < flash - 1e-9 else 16
+            v = 255 if t >= first and (t - first) % every < flash - 1e-9 else 16
             rgb = np.full((h, w, 3), v, np.uint8)
             vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
             vf.pts = i

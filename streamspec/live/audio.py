@@ -4,7 +4,7 @@ an SDL callback device (pygame-ce), and the clock the pictures follow.
 As in ffplay: the decoder thread converts the audio (any layout, any rate) to the
 device's rate and channels with ``av.AudioResampler``, changes the tempo with FFmpeg's
 ``atempo`` (pitch kept) when the speed is not 1x, and queues about half a second of it.
-SDL's audio thread calls :meth:`AudioPlayer._callback` for each device buffer; it hands
+SDL's audio thread calls :meth:`AudioPlayer.callback` for each device buffer; it hands
 over queued samples (times the volume) and tells the :class:`~.clock.AudioTimeline`
 which media time it handed over and when, so the clock knows what is being heard.
 
@@ -30,7 +30,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError
+from ..options import OptionError
 from ..timefmt import describe_time
 from .clock import AudioTimeline, MediaClock
 
@@ -52,26 +52,27 @@ _keep: list[Any] = []  # closed devices: pygame must never close their (reused) 
 
 def audio_track(url: str, track: int | None) -> int | None:
     """The container index of audio track ``track`` (1-based; None: the first) of the
-    file at ``url``, or None when it has no audio. Raises InputError for a track it
+    file at ``url``, or None when it has no audio. Raises OptionError for a track it
     does not have."""
     try:
-        with av.open(url, timeout=10.0) as c:
-            streams = [s for s in c.streams.audio if s.codec_context is not None]
+        with av.open(url, timeout=10.0) as c:  # (a stream is read while its file is open)
+            streams = [s.index for s in c.streams.audio if s.codec_context is not None]
     except (av.error.FFmpegError, OSError):
         return None  # the video opened; a sound that cannot even be listed is no sound
     if track is None:
-        return streams[0].index if streams else None
+        return streams[0] if streams else None
     if track > len(streams):
         have = f"{len(streams)} audio track{'s' if len(streams) != 1 else ''}"
-        raise InputError(f"audio_track {track}: the film has {have}")
-    return streams[track - 1].index
+        raise OptionError("audio_track", f"is {track}, but the film has {have}")
+    return streams[track - 1]
 
 
 class AudioPlayer:
     """Plays one audio stream of a file from a media time, at a speed and volume.
 
     ``origin`` is the time (s) of the film's first picture in the file's timeline, so
-    the sound's times are the pictures' times. ``announce`` gets the one-line warnings.
+    the sound's times are the pictures' times. ``announce`` gets the one-line warnings;
+    ``now`` is the wall clock (tests inject it).
     Use :func:`open_audio`, which returns None when there is no device.
     """
 
@@ -83,6 +84,7 @@ class AudioPlayer:
         origin: float = 0.0,
         volume: int = 100,
         announce: Callable[[str], None] = print,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self.origin = origin
@@ -93,7 +95,7 @@ class AudioPlayer:
         self.samples_dropped = 0  # device buffers that found the queue empty while playing
         self._warned: set[str] = set()
         self._container = av.open(url, timeout=10.0)
-        self._stream = self._container.streams[stream_index]
+        self._stream = next(s for s in self._container.streams if s.index == stream_index)
         self._cond = threading.Condition()
         self._chunks: deque[tuple[float, NDArray[np.float32]]] = deque()
         self._head = 0  # samples of the first chunk already played
@@ -108,7 +110,7 @@ class AudioPlayer:
         self._device: Any = None
         self._sdl: Any = None
         self._thread = threading.Thread(target=self._run, name="streamspec-audio", daemon=True)
-        self.timeline = AudioTimeline()
+        self.timeline = AudioTimeline(now=now)
         self.rate = 48000
         self.channels = 2
 
@@ -140,23 +142,27 @@ class AudioPlayer:
                 2,
                 round(rate * BUFFER_SECONDS),
                 _ALLOW_ANY_CHANGE,
-                self._callback,
+                self.callback,
             )
         except Exception as exc:
             self._quit_audio()
             return str(exc).strip().splitlines()[0] if str(exc).strip() else "no audio device"
         self._device = dev
-        self.rate = int(dev.frequency)
-        self.channels = int(dev.numchannels)
-        self._encode = _encoder(int(dev.audioformat))
-        self._bytes_per_sample = max((int(dev.audioformat) & 0xFF) // 8, 1)
-        if self.channels not in LAYOUTS or self._encode is None:
+        if not self.set_format(int(dev.frequency), int(dev.numchannels), int(dev.audioformat)):
             self.close()
             return f"unsupported device format ({dev.numchannels} channels, {dev.audioformat})"
         self.buffer = int(dev.chunksize) / self.rate
         # A sound card plays a buffer after the one it is playing (ffplay: two buffers).
         self.timeline.latency = 0.0 if driver in _NO_QUEUE_DRIVERS else 2 * self.buffer
         return None
+
+    def set_format(self, rate: int, channels: int, audioformat: int) -> bool:
+        """What the device takes: its rate, channels and SDL sample format. False when
+        this player cannot make it."""
+        self.rate, self.channels = rate, channels
+        self._encode = _encoder(audioformat)
+        self._bytes_per_sample = max((audioformat & 0xFF) // 8, 1)
+        return channels in LAYOUTS and self._encode is not None
 
     def _driver(self) -> str:
         if self._sdl is not None:
@@ -254,8 +260,9 @@ class AudioPlayer:
             self.announce(f"sound: {text}")
 
     # -- SDL's audio thread ---------------------------------------------------------------
-    def _callback(self, device: Any, out: memoryview) -> None:
-        wall = time.monotonic()
+    def callback(self, device: Any, out: memoryview) -> None:
+        """Fill one device buffer ``out`` (SDL's thread calls this)."""
+        wall = self.timeline.now()
         try:
             n = len(out) // (self._bytes_per_sample * self.channels)
             buf = np.zeros((n, self.channels), np.float32)
