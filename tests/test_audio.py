@@ -212,9 +212,8 @@ def test_player_plays_the_source_and_its_clock_tells_what_is_heard(film):
         # And the samples are the source's: correlation with the decoded file.
         with av.open(str(film)) as c:
             src = np.concatenate([f.to_ndarray()[0] for f in c.decode(c.streams.audio[0])])
-        a, b = x[: 4 * RATE], src[: 4 * RATE]
-        assert np.corrcoef(a, b)[0, 1] > 0.99
-        assert np.ptp(a) > 0.9
+        assert best_correlation(x, round(beeps[0] * RATE), src, RATE) > 0.99
+        assert np.ptp(x) > 0.9
     finally:
         d.close()
 
@@ -319,11 +318,16 @@ def test_session_records_the_films_beeps(film, tmp_path):
     assert len(got) == len(want) == 4
     # The spacing is the source's (a sample's accuracy), and so is the waveform.
     assert np.allclose(np.diff(got), np.diff(want), atol=0.002)
-    i = int(got[0] * RATE)
     with av.open(str(film)) as c:
         src = np.concatenate([f.to_ndarray()[0] for f in c.decode(c.streams.audio[0])])
-    n = 7 * RATE
-    assert np.corrcoef(x[i : i + n], src[: min(n, len(x) - i)])[0, 1] > 0.99
+    assert best_correlation(x, round(got[0] * RATE), src, round(want[0] * RATE)) > 0.99
+
+
+def best_correlation(x: np.ndarray, i: int, y: np.ndarray, j: int, n: int = 5 * RATE) -> float:
+    """The waveforms' correlation from x[i] and y[j] on, at the best lag within 1 ms
+    (an onset is found within a sample or two)."""
+    n = min(n, len(x) - i - 48, len(y) - j - 48)
+    return max(np.corrcoef(x[i + k : i + k + n], y[j : j + n])[0, 1] for k in range(-48, 49))
 
 
 def test_session_volume(film, tmp_path):

@@ -91,7 +91,10 @@ class AudioPlayer:
         self.volume = int(volume)
         self.muted = False
         self.announce = announce
-        self.log: list[tuple[float, int]] | None = None  # (wall, bytes) per callback, if set
+        # (wall time, bytes before, bytes) of each device buffer: what a recording of
+        # the output is aligned with (benchmarks/avsync.py). About 2 hours at 40 ms.
+        self.log: deque[tuple[float, int, int]] = deque(maxlen=180_000)
+        self._written = 0
         self.samples_dropped = 0  # device buffers that found the queue empty while playing
         self._warned: set[str] = set()
         self._container = av.open(url, timeout=10.0)
@@ -277,8 +280,8 @@ class AudioPlayer:
         except Exception as exc:  # never let SDL's thread die: play silence
             out[:] = bytes(len(out))
             self.warn("callback", f"playback failed ({exc}); going on silent")
-        if self.log is not None:
-            self.log.append((wall, len(out)))
+        self.log.append((wall, self._written, len(out)))
+        self._written += len(out)
 
     def _fill(self, buf: NDArray[np.float32]) -> tuple[int, float | None, float]:
         n = len(buf)
