@@ -157,13 +157,15 @@ class Driven:
     """An AudioPlayer without a device: the test calls its callback as SDL would, one
     40 ms buffer at a time, at fake wall times, and keeps what it handed over."""
 
-    def __init__(self, path: Path, now: FakeTime, start: float = 0.0) -> None:
+    def __init__(
+        self, path: Path, now: FakeTime, start: float = 0.0, end: float | None = None
+    ) -> None:
         from streamspec.live.audio import AudioPlayer, audio_track
 
         self.warnings: list[str] = []
         index = audio_track(str(path), None)
         assert index is not None
-        self.p = AudioPlayer(str(path), index, announce=self.warnings.append, now=now)
+        self.p = AudioPlayer(str(path), index, end=end, announce=self.warnings.append, now=now)
         assert self.p.set_format(RATE, 2, AUDIO_F32)
         self.now = now
         self.p.start(start)
@@ -400,3 +402,17 @@ def test_a_missing_audio_track_is_one_line_and_exit_2(film, tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0
     assert "--audio-track" in r.stderr and "1 audio track" in r.stderr
+
+
+def test_the_sound_stops_where_the_pictures_do(film):
+    """``--end``: no sound past it; the clock then runs on with the wall."""
+    now = FakeTime()
+    d = Driven(film, now, end=2.5)
+    try:
+        d.p.release()
+        x = d.play(4.0)
+        assert len(onsets(x, RATE)) == 1  # the beep at 1.0; not the one at 3.0
+        assert d.p.timeline.drained
+        assert d.times[-1] == pytest.approx(3.96, abs=0.05)
+    finally:
+        d.close()

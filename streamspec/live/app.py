@@ -186,6 +186,7 @@ def _start_sound(
         src.url,  # type: ignore[attr-defined]  # an AVSource (_sound_track checked)
         track,
         origin=getattr(src, "time_origin", 0.0),
+        end=window.model.duration,
         volume=view.volume,
         announce=announce,
     )

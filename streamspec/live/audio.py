@@ -82,12 +82,14 @@ class AudioPlayer:
         stream_index: int,
         *,
         origin: float = 0.0,
+        end: float | None = None,
         volume: int = 100,
         announce: Callable[[str], None] = print,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self.origin = origin
+        self.end = end  # the sound stops where the pictures do (--end)
         self.volume = int(volume)
         self.muted = False
         self.announce = announce
@@ -375,6 +377,8 @@ class AudioPlayer:
                     out_t += len(data) / self.rate
                 if not self._current(gen):
                     return
+            if self.end is not None and out_t >= self.end:
+                break
         for rf in resampler.resample(None):
             out.place(_samples(rf, self.channels), out_t)
         out.flush()
@@ -425,6 +429,11 @@ class _Output:
 
     def place(self, data: NDArray[np.float32], start: float) -> None:
         """``data`` is the film's audio from media time ``start``."""
+        end = self.p.end
+        if end is not None and start + len(data) / self.rate > end:
+            data = data[: max(0, round((end - start) * self.rate))]
+            if not len(data):
+                return
         if start < self.emitted:  # before the start time, or an overlap
             k = round((self.emitted - start) * self.rate)
             data = data[k:]
@@ -518,13 +527,16 @@ def open_audio(
     stream_index: int,
     *,
     origin: float,
+    end: float | None = None,
     volume: int,
     announce: Callable[[str], None],
 ) -> AudioPlayer | None:
     """An :class:`AudioPlayer` on the default device, or None (one warning line said
     why) when there is no device or the sound cannot be opened."""
     try:
-        player = AudioPlayer(url, stream_index, origin=origin, volume=volume, announce=announce)
+        player = AudioPlayer(
+            url, stream_index, origin=origin, end=end, volume=volume, announce=announce
+        )
     except (av.error.FFmpegError, OSError) as exc:
         announce(f"sound: cannot open the audio ({_one_line(exc)}); playing silent")
         return None
