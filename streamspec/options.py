@@ -42,6 +42,7 @@ __all__ = [
 SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
 # --tonemap: what each does is in sources/colourspace.py.
 TONEMAPS: tuple[str, ...] = ("auto", "off", "clip", "perceptual")
+MAX_AUDIO_TRACK = 64  # FFmpeg's containers hold at most a few dozen streams
 # The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
 DEMO_EVERY = 0.5
 DEFAULT_EVERY = 2.0
@@ -425,6 +426,18 @@ class ViewOptions(_Options):
         "record the session as it is watched (seeks and pauses included) to FILE.mp4",
         kind=str,
         metavar="FILE.mp4",
+    )
+    audio: bool = option(True, "play the film's sound (--no-audio: silent)", kind=bool)
+    audio_track: int | None = option(
+        None,
+        "which audio track to play: 1 is the first (the default)",
+        kind=int,
+        minimum=1,
+        maximum=MAX_AUDIO_TRACK,
+        metavar="N",
+    )
+    volume: int = option(
+        100, "sound volume in percent, 0-150 (100)", kind=int, minimum=0, maximum=150, metavar="PCT"
     )
 
     def _validate(self) -> None:

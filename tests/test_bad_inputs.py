@@ -222,7 +222,12 @@ def test_quantize_says_the_image_has_fewer_colours(tmp_path, capsys):
 # -- play options -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "extra, words",
-    [(["--zoom", "100000"], "--zoom"), (["--size", "100000x100000"], "--size")],
+    [
+        (["--zoom", "100000"], "--zoom"),
+        (["--size", "100000x100000"], "--size"),
+        (["--volume", "200"], "--volume"),
+        (["--audio-track", "0"], "--audio-track"),
+    ],
 )
 def test_play_refuses_absurd_sizes(rendered, tmp_path, capsys, extra, words):
     clip, _ = rendered

@@ -182,4 +182,68 @@ def with_sound(
             frame.time_base = Fraction(1, rate)
             out.mux(aout.encode(frame))
         out.mux(aout.encode(None))
+def make_film(
+    path: Path,
+    *,
+    seconds: float,
+    fps: int = 25,
+    size: tuple[int, int] = (64, 48),
+    every: float = 2.0,
+    first: float = 0.0,
+    flash: float = 0.12,
+    beep: float = 0.1,
+    tone: float = 1000.0,
+    rate: int = 48000,
+    layout: str | None = "stereo",
+    codec: str = "aac",
+) -> Path:
+    """A film whose picture flashes white and whose sound beeps (a ``tone`` Hz sine
+    at 0.5) every ``every`` s from ``first``, together: H.264 + AAC (``layout=None``: no sound).
+    """
+    w, h = size
+    n_video = round(seconds * fps)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.options = {"preset": "ultrafast", "crf": "18"}
+        aus = None
+        if layout is not None:
+            aus = out.add_stream(codec, rate=rate, layout=layout)
+            aus.bit_rate = 64000 * aus.codec_context.channels if codec == "aac" else None
+        block = 1024
+        n_audio = round(seconds * rate)
+        a_done = 0
+        for i in range(n_video + 1):
+            t_end = min(i / fps, seconds)
+            # Audio up to this picture's time, in encoder-sized blocks.
+            while aus is not None and a_done < n_audio and a_done / rate <= t_end:
+                k = np.arange(a_done, min(a_done + block, n_audio))
+                tt = k / rate
+                on = ((tt - first) % every < beep) & (tt >= first)
+                mono = (0.5 * np.sin(2 * np.pi * tone * tt) * on).astype(np.float32)
+                ch = aus.codec_context.channels
+                frame = av.AudioFrame.from_ndarray(
+                    np.repeat(mono[None, :], ch, axis=0), format="fltp", layout=layout
+                )
+                frame.sample_rate = rate
+                frame.pts = a_done
+                frame.time_base = Fraction(1, rate)
+                for packet in aus.encode(frame):
+                    out.mux(packet)
+                a_done += len(k)
+            if i == n_video:
+                break
+            t = i / fps
+            v = 255 if t >= first and (t - first) % every < flash - 1e-9 else 16
+            rgb = np.full((h, w, 3), v, np.uint8)
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            vf.pts = i
+            vf.time_base = Fraction(1, fps)
+            for packet in vs.encode(vf):
+                out.mux(packet)
+        for packet in vs.encode():
+            out.mux(packet)
+        if aus is not None:
+            for packet in aus.encode():
+                out.mux(packet)
     return path

@@ -84,6 +84,7 @@ def play(
         if renderer.total is not None:  # a picture the format cannot hold: say so now
             check_format_size((renderer.total, renderer.height), out)
         sampler = renderer.sampler()
+        track = _sound_track(src, view)  # a missing --audio-track: an error now
     except BaseException:
         src.close()
         raise
@@ -136,6 +137,8 @@ def play(
     try:
         with interrupts_as_keyboard():
             window.open()
+            if track is not None:
+                _start_sound(window, src, track, view, announce)
             pipeline.start()
             announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
             reason = window.run()
@@ -149,6 +152,7 @@ def play(
     finally:
         with signals_held():  # saving must not be cut short by a second signal
             try:
+                _stop_sound(window, announce)
                 pipeline.stop()
                 _drain_strips(pipeline, model)
                 window.close()
@@ -193,6 +197,49 @@ def _check_record(
         [("recording", movie, "--record")],
     )
     return movie
+def _sound_track(src: FrameSource, view: ViewOptions) -> int | None:
+    """The stream index of the sound to play, or None (``--no-audio``, no audio in the
+    file, a live source). Raises InputError for an ``--audio-track`` the file lacks."""
+    url = getattr(src, "url", None)
+    if not view.audio or src.info.live or src.info.kind not in ("file", "url") or not url:
+        return None
+    from .audio import audio_track
+
+    return audio_track(url, view.audio_track)
+
+
+def _start_sound(
+    window: Any, src: FrameSource, track: int, view: ViewOptions, announce: Callable[[str], None]
+) -> None:
+    """Open the device and start the sound at the playhead; the sound's clock leads.
+    Without a device: one warning line, and the pictures keep the wall clock."""
+    from .audio import AudioClock, open_audio
+
+    player = open_audio(
+        src.url,  # type: ignore[attr-defined]  # an AVSource (_sound_track checked)
+        track,
+        origin=getattr(src, "time_origin", 0.0),
+        end=window.model.duration,
+        volume=view.volume,
+        announce=announce,
+    )
+    if player is None:
+        return
+    window.audio = player
+    window.clock = AudioClock(player)
+    window.model.volume = player.volume
+    player.start(window.model.playhead)
+
+
+def _stop_sound(window: Any, announce: Callable[[str], None]) -> None:
+    """Silence and close the sound first; a failure here must not stop the saving."""
+    player, window.audio = window.audio, None
+    if player is None:
+        return
+    try:
+        player.close()
+    except Exception as exc:  # pragma: no cover - closing never fails in practice
+        announce(f"sound: closing failed ({exc})")
 
 
 def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:

@@ -137,6 +137,9 @@ class LiveModel:
         self.ended = False
         self.error: str | None = None
         self.show_help = False
+        self.volume: int | None = None  # percent; None: no sound
+        self.muted = False
+        self.speed = 1.0
         self.hover: tuple[int, int] | None = None
         self.stats = _Stats()
         self.scroll = 0.0  # first visible slot (fractional)
@@ -368,6 +371,10 @@ class LiveModel:
         parts.append(f"decode {_Stats.rate(self.stats.decoded):.1f} fps")
         q = self.stats.quantize_ms
         parts.append(f"quantize {np.median(q):.1f} ms" if q else "quantize - ms")
+        if self.volume is not None:
+            parts.append("muted" if self.muted else f"vol {self.volume}%")
+        if abs(self.speed - 1.0) > 1e-9:
+            parts.append(f"speed {self.speed:g}x")
         if self.paused:
             parts.append("paused")
         if self.ended:

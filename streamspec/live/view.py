@@ -10,16 +10,31 @@ import os
 import queue
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
+from .clock import MediaClock, next_speed
 from .model import LiveModel
 from .painter import HELP, Painter
 from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
 
+if TYPE_CHECKING:
+    from .audio import AudioPlayer
+
 __all__ = ["HELP", "LiveWindow"]
+
+
+_SOUND_KEYS = (
+    pygame.K_m,
+    pygame.K_UP,
+    pygame.K_DOWN,
+    pygame.K_LEFTBRACKET,
+    pygame.K_RIGHTBRACKET,
+    pygame.K_BACKSPACE,
+)
 
 
 class LiveWindow:
@@ -37,6 +52,8 @@ class LiveWindow:
         on_tick: Callable[[LiveWindow], None] | None = None,
         fps: int = 60,
         on_frame: Callable[[pygame.Surface], None] | None = None,
+        clock: MediaClock | None = None,
+        audio: AudioPlayer | None = None,
     ) -> None:
         self.model = model
         self.pipeline = pipeline
@@ -50,7 +67,9 @@ class LiveWindow:
         self.message: tuple[str, float] | None = None  # transient notice and its expiry
         self._frame: DisplayFrame | None = None
         self._next: DisplayFrame | None = None
-        self._base: tuple[float, float] | None = None  # (wall time, media time) of the clock
+        # The media clock: the sound's when there is sound (``audio``), else the wall's.
+        self.clock = clock or MediaClock()
+        self.audio = audio
         self.generation = 0
         self.running = False
 
@@ -122,6 +141,8 @@ class LiveWindow:
                 self.seek(m.playhead - 10.0)
             elif key == pygame.K_RIGHT:
                 self.seek(m.playhead + 10.0)
+            elif key in _SOUND_KEYS:
+                self.sound_key(key)
             elif key == pygame.K_h:
                 m.show_help = not m.show_help
             elif key == pygame.K_f:
@@ -162,13 +183,37 @@ class LiveWindow:
         self.screen = screen
         self._resized(*self.screen.get_size())
 
+    def sound_key(self, key: int) -> None:
+        """M, Up/Down: mute and volume; [ ] and Backspace: the speed."""
+        m = self.model
+        if key in (pygame.K_LEFTBRACKET, pygame.K_RIGHTBRACKET, pygame.K_BACKSPACE):
+            if m.live:
+                self.notify("a live source plays at its own rate")
+                return
+            step = {pygame.K_LEFTBRACKET: -1, pygame.K_RIGHTBRACKET: 1}.get(key, 0)
+            self.clock.set_speed(next_speed(m.speed, step) if step else 1.0)
+            m.speed = self.clock.speed
+            self.notify(f"speed {m.speed:g}x", 1.5)
+            return
+        a = self.audio
+        if a is None or m.volume is None:
+            self.notify("no sound")
+            return
+        if key == pygame.K_m:
+            a.muted = not a.muted
+        else:
+            a.volume = min(max(a.volume + (10 if key == pygame.K_UP else -10), 0), 150)
+            a.muted = False
+        m.volume, m.muted = a.volume, a.muted
+        self.notify("muted" if a.muted else f"volume {a.volume}%", 1.5)
+
     def notify(self, text: str, seconds: float = 3.0) -> None:
         self.message = (text, time.monotonic() + seconds)
 
     def toggle_pause(self) -> None:
         m = self.model
         m.paused = not m.paused
-        self._base = None  # the clock restarts from the picture on screen
+        self.clock.set_paused(m.paused)
 
     def seek(self, t: float) -> None:
         """Seek a file to ``t`` (clamped); live sources cannot seek."""
@@ -181,7 +226,7 @@ class LiveWindow:
         t = min(max(t, start), max(end - 0.05, start))
         self.generation = self.pipeline.seek(t)
         self._next = None
-        self._base = None
+        self.clock.seek(t)
         m.seeked(t)
         m.ended = False
 
@@ -234,22 +279,20 @@ class LiveWindow:
             return
         if m.paused:
             return
-        now = time.monotonic()
+        clock = self.clock
         f = self._take()
         if f is None:
-            # The decoder is behind: hold the clock just past the picture we have, so the
-            # frames that arrive next are shown rather than dropped as late.
-            if self._frame is not None and self._base is not None:
-                held = self._frame.time + 0.1
-                if self._base[1] + (now - self._base[0]) > held:
-                    self._base = (now, held)
+            # The decoder is behind: the video clock waits just past the picture we have
+            # (the sound's does not), so the frames that arrive next are shown.
+            if self._frame is not None and clock.started:
+                clock.hold(self._frame.time + 0.1)
             return
-        if self._base is None:
-            self._base = (now, f.time)
+        media = clock.time()
+        if media is None:  # the first picture of a run starts the clock (and the sound)
+            clock.start(f.time)
             self._next = None
             self._show(f)
             return
-        media = self._base[1] + (now - self._base[0])
         shown = None
         while f is not None and f.time <= media + 1e-3:
             if shown is not None:

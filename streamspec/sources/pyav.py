@@ -81,6 +81,7 @@ class AVSource(FrameSource):
         self.mode = mode
         self.tonemap = tonemap
         self._open_args = (url, format, dict(options or {}))
+        self.url = url
         self.decode_errors = 0
         self._gaps = _GapCounter()
         try:
@@ -104,6 +105,11 @@ class AVSource(FrameSource):
         except BaseException:
             self.container.close()
             raise
+
+    @property
+    def time_origin(self) -> float:
+        """Where time 0 of the frames is in the file's timeline (s): its video's start."""
+        return self._t0
 
     def _setup(self, name: str) -> None:
         c = self.container
