@@ -77,6 +77,7 @@ def play(
     options = (options or RenderOptions()).override(**render_over, seek=PLAY_SEEK)
     # Before the source or a window opens: the saved spectrum must not replace the video.
     out = check_spectrum_output(source, output if output is not None else default_output(source))
+    out = Path(os.path.abspath(out))  # printed paths are absolute
     renderer = Renderer(source, options)
     src = renderer.source
     try:
@@ -96,6 +97,7 @@ def play(
         layout=view.layout,
         live=info.live,
         pixels_per_strip=view.zoom,
+        fps=info.fps,
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
 
@@ -117,7 +119,7 @@ def play(
     window = LiveWindow(
         model,
         pipeline,
-        title=info.name,
+        title=Path(info.name).name if info.kind == "file" else info.name,
         size=view.size,
         exit_at_end=view.exit_at_end,
         on_snapshot=snapshot,

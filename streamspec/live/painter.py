@@ -18,12 +18,17 @@ from .pipeline import DisplayFrame
 __all__ = ["HELP", "Painter"]
 
 HELP = [
-    ("Space", "pause / resume"),
-    ("Left / Right", "seek -10 s / +10 s"),
+    ("Space", "pause / resume (at the end: play again)"),
+    ("Left / Right", "seek -10 s / +10 s (hold to repeat)"),
+    ("Shift+Left / Right", "seek -60 s / +60 s"),
+    ("Home / End", "the start / the last moment of the film"),
+    ("0 ... 9", "jump to 0 % ... 90 % of the film"),
+    (", / .", "one frame back / forward (pauses)"),
     ("click spectrum", "seek to that time"),
+    ("drag on spectrum", "scrub (the picture follows)"),
     ("+ / -", "zoom the spectrum"),
     ("S", "save a snapshot"),
-    ("F", "fullscreen"),
+    ("F", "fullscreen on / off"),
     ("H", "this help"),
     ("Q / Esc", "quit (saves)"),
 ]
