@@ -419,6 +419,15 @@ class ViewOptions(_Options):
         metavar="PX",
     )
     exit_at_end: bool = option(False, "close the window when the video ends", kind=bool)
+    checkpoint: float = option(
+        30.0,
+        "save the spectrum so far every SECONDS while playing, so a crash loses at most "
+        "that much (30; 0: never)",
+        kind=float,
+        minimum=0,
+        maximum=86400,
+        metavar="SECONDS",
+    )
 
     def _validate(self) -> None:
         size = self.size

@@ -26,6 +26,7 @@ PURE = [
     "streamspec.sources.demo",
     "streamspec.sources.crop",
     "streamspec.live.model",
+    "streamspec.live.checkpoint",
     "streamspec.quantize",
 ]
 

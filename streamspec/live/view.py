@@ -6,11 +6,13 @@ Only this module imports pygame. Everything worth testing about what the window 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -20,7 +22,39 @@ from .model import LiveModel, SeekThrottle, fit_window
 from .painter import HELP, Painter
 from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
 
-__all__ = ["HELP", "LiveWindow"]
+__all__ = ["HELP", "LiveWindow", "on_display_lost"]
+
+_X_HANDLER: list[Any] = []  # the installed Xlib callback (kept alive) and the one before
+
+
+def on_display_lost(callback: Callable[[], None] | None) -> None:
+    """Run ``callback`` when the X connection is lost (the window destroyed from outside,
+    the X server gone) -- Xlib then ends the process, so it must save at once. ``None``
+    puts the earlier handler back. Does nothing on other video drivers."""
+    try:
+        lib = ctypes.CDLL("libX11.so.6")
+    except OSError:
+        return
+    set_handler = lib.XSetIOErrorHandler
+    set_handler.restype = ctypes.c_void_p
+    set_handler.argtypes = [ctypes.c_void_p]
+    if callback is None:
+        if _X_HANDLER:
+            set_handler(_X_HANDLER[1])
+            _X_HANDLER.clear()
+        return
+    if not pygame.display.get_init() or pygame.display.get_driver() != "x11":
+        return
+
+    def handler(display: int | None) -> int:
+        callback()
+        return 0
+
+    c_handler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(handler)
+    previous = set_handler(ctypes.cast(c_handler, ctypes.c_void_p))
+    if _X_HANDLER:  # a second install keeps the first one's predecessor
+        previous = _X_HANDLER[1]
+    _X_HANDLER[:] = [c_handler, previous]
 
 
 class LiveWindow:
