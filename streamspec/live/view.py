@@ -166,7 +166,7 @@ class LiveWindow:
             elif key == pygame.K_f:
                 self.toggle_fullscreen()
             elif key == pygame.K_s and self.on_snapshot is not None:
-                self.notify(f"saved {self.on_snapshot()}")
+                self.notify(self.on_snapshot())
             elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
                 m.zoom(2.0)
             elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
@@ -234,6 +234,7 @@ class LiveWindow:
         self.generation = self.pipeline.seek(t)
         self._next = None
         self._base = None
+        self._show_pending = True  # paused: its first picture is shown
 
     def _poll_seek(self) -> None:
         """Start the newest coalesced seek once the one in flight has shown a picture."""
