@@ -57,6 +57,52 @@ def on_display_lost(callback: Callable[[], None] | None) -> None:
     _X_HANDLER[:] = [c_handler, previous]
 
 
+def _window_manager_missing() -> bool:
+    """True on an X server without a window manager (no ``_NET_SUPPORTING_WM_CHECK``
+    on the root window); False elsewhere, or when it cannot be told."""
+    if pygame.display.get_driver() != "x11":
+        return False
+    try:
+        x = ctypes.CDLL("libX11.so.6")
+    except OSError:
+        return False
+    vp, ul = ctypes.c_void_p, ctypes.c_ulong
+    x.XOpenDisplay.restype, x.XOpenDisplay.argtypes = vp, [ctypes.c_char_p]
+    x.XInternAtom.restype, x.XInternAtom.argtypes = ul, [vp, ctypes.c_char_p, ctypes.c_int]
+    x.XDefaultRootWindow.restype, x.XDefaultRootWindow.argtypes = ul, [vp]
+    x.XGetWindowProperty.argtypes = [vp, ul, ul, ctypes.c_long, ctypes.c_long, ctypes.c_int]
+    x.XGetWindowProperty.argtypes += [ul, vp, vp, vp, vp, vp]
+    x.XFree.argtypes, x.XCloseDisplay.argtypes = [vp], [vp]
+    display = x.XOpenDisplay(None)
+    if not display:
+        return False
+    try:
+        atom = x.XInternAtom(display, b"_NET_SUPPORTING_WM_CHECK", 1)
+        if not atom:
+            return True  # no window manager ever announced itself on this server
+        kind, fmt = ul(), ctypes.c_int()
+        items, after, data = ul(), ul(), ctypes.c_void_p()
+        ok = x.XGetWindowProperty(
+            display,
+            x.XDefaultRootWindow(display),
+            atom,
+            0,
+            1,
+            0,
+            0,  # AnyPropertyType
+            ctypes.byref(kind),
+            ctypes.byref(fmt),
+            ctypes.byref(items),
+            ctypes.byref(after),
+            ctypes.byref(data),
+        )
+        if data:
+            x.XFree(data)
+        return ok == 0 and items.value == 0
+    finally:
+        x.XCloseDisplay(display)
+
+
 class LiveWindow:
     """The window. ``run()`` returns why it stopped: "quit", "closed" or "ended"."""
 
@@ -177,6 +223,10 @@ class LiveWindow:
             m.hover = None
         return None
 
+    @property
+    def fullscreen(self) -> bool:
+        return self._windowed is not None
+
     def toggle_fullscreen(self) -> None:
         """Fullscreen on/off, through SDL's window (the same window, not a new one);
         back to windowed, the earlier size and position return."""
@@ -186,11 +236,20 @@ class LiveWindow:
         try:
             if self._windowed is None:
                 self._windowed = (win.size, win.position)
-                win.set_fullscreen(desktop=True)
+                if _window_manager_missing():
+                    # Fullscreen is the window manager's job; with none (a bare X server)
+                    # SDL's request changes nothing on screen: cover the screen ourselves.
+                    desktop = pygame.display.get_desktop_sizes()[0]
+                    win.borderless = True
+                    win.position = (0, 0)
+                    win.size = desktop
+                else:
+                    win.set_fullscreen(desktop=True)
             else:
                 size, pos = self._windowed
                 self._windowed = None
                 win.set_windowed()
+                win.borderless = False
                 win.size = size
                 win.position = pos
         except pygame.error as exc:
