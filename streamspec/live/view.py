@@ -170,8 +170,8 @@ class LiveWindow:
                     reason = r
                     self.running = False
             self._pull_events()
-            self._advance()
             self._poll_seek()
+            self._advance()
             self.model.stats.frames_skipped_live = self.pipeline.dropped
             self.draw()
             pygame.display.flip()
@@ -296,7 +296,10 @@ class LiveWindow:
         self._show_pending = True  # paused: its first picture is shown
 
     def _poll_seek(self) -> None:
-        """Start the newest coalesced seek once the one in flight has shown a picture."""
+        """Start the newest coalesced seek once the one in flight has a picture (shown
+        if paused, so a drag is followed; playing, it is skipped for the newer one)."""
+        if self._throttle.queued is not None and not self.model.paused:
+            self._take()
         t = self._throttle.poll()
         if t is not None:
             self._issue(t)
