@@ -439,6 +439,15 @@ class ViewOptions(_Options):
     volume: int = option(
         100, "sound volume in percent, 0-150 (100)", kind=int, minimum=0, maximum=150, metavar="PCT"
     )
+    checkpoint: float = option(
+        30.0,
+        "save the spectrum so far every SECONDS while playing, so a crash loses at most "
+        "that much (30; 0: never)",
+        kind=float,
+        minimum=0,
+        maximum=86400,
+        metavar="SECONDS",
+    )
 
     def _validate(self) -> None:
         size = self.size

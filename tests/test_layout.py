@@ -27,6 +27,7 @@ PURE = [
     "streamspec.sources.crop",
     "streamspec.live.model",
     "streamspec.live.clock",
+    "streamspec.live.checkpoint",
     "streamspec.quantize",
 ]
 

@@ -23,6 +23,7 @@ import streamspec
 from streamspec.cli import main
 from streamspec.errors import InputError
 from streamspec.live.app import play
+from streamspec.live.checkpoint import find_checkpoint
 from streamspec.sources import DemoSource
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40]]
@@ -367,3 +368,303 @@ def test_signals_save(tmp_path, sig):
     assert data["partial"] is True and len(data["strips"]) >= 2
     with Image.open(out) as img:
         img.verify()
+
+
+# -- the player's controls (issue 12) --------------------------------------------------------
+def shown_at(t, tol=0.021):
+    """The picture on screen is the frame at ``t``."""
+    return lambda w: w._frame is not None and abs(w._frame.time - t) < tol
+
+
+def key_mod(k, mod):
+    return lambda w: pygame.event.post(
+        pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode="")
+    )
+
+
+def test_paused_seeks_show_the_new_frame_and_frames_step_exactly(clip, tmp_path):
+    seen = {}
+
+    def look(name):
+        return lambda w: seen.__setitem__(name, (w._frame.time, w.model.playhead, w.model.paused))
+
+    script = Script(
+        (strips_at_least(2), key(pygame.K_SPACE)),
+        (3, key(pygame.K_5)),  # paused: 50 % of the 6 s clip
+        (shown_at(3.0), look("seek")),
+        (1, key(pygame.K_PERIOD)),
+        (shown_at(3.04), look("fwd")),
+        (1, key(pygame.K_PERIOD)),
+        (shown_at(3.08), look("fwd2")),
+        (1, key(pygame.K_COMMA)),  # back: decoded again from the keyframe before
+        (shown_at(3.04), look("back")),
+        (1, key(pygame.K_COMMA)),
+        (shown_at(3.0), look("back2")),
+        (1, key(pygame.K_COMMA)),
+        (shown_at(2.96), look("back3")),  # across a GOP boundary (keyframe every 12)
+        (1, key(pygame.K_HOME)),
+        (shown_at(0.0), look("home")),
+        (1, key(pygame.K_PERIOD)),
+        (shown_at(0.04), look("home_fwd")),
+        (1, key(pygame.K_COMMA)),
+        (shown_at(0.0), look("home_back")),
+        (1, key(pygame.K_END)),
+        (shown_at(6.0 - 0.12), look("end")),
+        (1, key(pygame.K_q)),
+    )
+    result = play(
+        clip,
+        every=0.5,
+        output=tmp_path / "p.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    script.check()
+    for name, (frame_t, head, paused) in seen.items():
+        assert paused, name  # every step happened while paused
+        assert head == pytest.approx(frame_t), name  # the status line says the picture's time
+    assert result.reason == "quit"
+
+
+def test_seek_keys_on_a_long_film(tmp_path):
+    seen = {}
+
+    def look(name):
+        return lambda w: seen.__setitem__(name, w._frame.time)
+
+    script = Script(
+        (strips_at_least(1), key(pygame.K_SPACE)),
+        (2, key(pygame.K_3)),
+        (shown_at(54.0, 0.05), look("30%")),
+        (1, key_mod(pygame.K_RIGHT, pygame.KMOD_LSHIFT)),
+        (shown_at(114.0, 0.05), look("+60")),
+        (1, key_mod(pygame.K_LEFT, pygame.KMOD_RSHIFT)),
+        (shown_at(54.0, 0.05), look("-60")),
+        (1, key(pygame.K_LEFT)),
+        (shown_at(44.0, 0.05), look("-10")),
+        (1, key_mod(pygame.K_0, pygame.KMOD_LCTRL)),  # Ctrl+0 is the panel's, not a seek
+        (3, look("ctrl0")),
+        (1, key(pygame.K_0)),
+        (shown_at(0.0, 0.05), look("0%")),
+        (1, key(pygame.K_q)),
+    )
+    play(
+        DemoSource(),
+        every=2.0,
+        output=tmp_path / "d.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen["ctrl0"] == pytest.approx(44.0, abs=0.05)
+
+
+def test_held_keys_repeat_and_seeks_coalesce(clip, tmp_path):
+    seen = {}
+
+    def hold(w):
+        seen["repeat"] = pygame.key.get_repeat()
+        w.model.paused = True
+        for _ in range(30):  # a held Right: far more seeks than the decoder can follow
+            w.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RIGHT, mod=0, unicode=""))
+            w.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_LEFT, mod=0, unicode=""))
+        w.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_4, mod=0, unicode=""))
+        seen["generation"] = w.generation
+
+    script = Script(
+        (strips_at_least(1), hold),
+        (shown_at(2.4), lambda w: seen.__setitem__("after", w.generation)),
+        (1, key(pygame.K_q)),
+    )
+    play(
+        clip,
+        every=0.5,
+        output=tmp_path / "r.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen["repeat"][0] > 0 and seen["repeat"][1] > 0
+    # 61 seeks asked for; one went to the decoder at once, the newest one after it.
+    assert seen["generation"] == 1 and seen["after"] == 2
+
+
+def test_drag_on_the_spectrum_scrubs(clip, tmp_path):
+    seen = {}
+
+    def x_of(w, t):
+        m = w.model
+        return int(m.x_of_slot(m.slot_of_time(t) + 0.5)), m.layout.panel.y + 5
+
+    def press(t):
+        return lambda w: pygame.event.post(
+            pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=x_of(w, t), button=1)
+        )
+
+    def move(t):
+        return lambda w: pygame.event.post(
+            pygame.event.Event(pygame.MOUSEMOTION, pos=x_of(w, t), rel=(1, 0), buttons=(1, 0, 0))
+        )
+
+    def release(w):
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=x_of(w, 4.0), button=1))
+
+    def near(t):  # a drag lands on the nearest strip's time
+        return lambda w: w._frame is not None and abs(w._frame.time - t) < 0.3
+
+    script = Script(
+        (strips_at_least(2), press(1.0)),
+        (near(1.0), lambda w: seen.__setitem__("down", (w._frame.time, w.model.paused))),
+        (1, move(2.5)),
+        (near(2.5), lambda w: seen.__setitem__("mid", (w._frame.time, w.model.paused))),
+        (1, move(4.0)),
+        (near(4.0), lambda w: seen.__setitem__("late", (w._frame.time, w.model.paused))),
+        (1, release),
+        (1, lambda w: seen.__setitem__("up", w.model.paused)),
+        (lambda w: w.model.playhead > 4.5, key(pygame.K_q)),  # playing on after release
+    )
+    play(
+        clip,
+        every=0.5,
+        output=tmp_path / "g.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    script.check()
+    # The picture followed the pointer while the button was down (held, not playing)...
+    assert all(seen[k][1] for k in ("down", "mid", "late"))
+    assert seen["down"][0] < seen["mid"][0] < seen["late"][0]
+    assert seen["up"] is False  # ... and release went back to playing
+
+
+def test_space_at_the_end_replays(clip, tmp_path):
+    seen = {}
+    script = Script(
+        (strips_at_least(1), key(pygame.K_END)),
+        (lambda w: w.model.ended, key(pygame.K_SPACE)),
+        (
+            lambda w: w._frame is not None and w._frame.time < 1.0,
+            lambda w: seen.update(paused=w.model.paused, ended=w.model.ended),
+        ),
+        (lambda w: w.model.playhead > 1.5, key(pygame.K_q)),
+    )
+    play(
+        clip,
+        every=0.5,
+        output=tmp_path / "e.png",
+        on_tick=script,
+        window_size=(480, 360),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen == {"paused": False, "ended": False}
+
+
+def test_snapshot_and_checkpoints_are_saved_off_the_window_thread(clip, tmp_path):
+    out = tmp_path / "c.png"
+    seen = {}
+    script = Script(
+        (strips_at_least(2), key(pygame.K_s)),
+        (1, lambda w: seen.__setitem__("msg", w.message[0])),
+        (lambda w: (tmp_path / "c.json").exists(), key(pygame.K_q)),
+    )
+    lines: list[str] = []
+    result = play(
+        clip,
+        every=0.5,
+        output=out,
+        on_tick=script,
+        window_size=(480, 360),
+        checkpoint=0.5,
+        announce=lines.append,
+    )
+    script.check()
+    assert seen["msg"].startswith("saving c-snapshot-")  # the window did not wait for it
+    assert any(s.startswith("snapshot: /") for s in lines), lines
+    assert any(s.startswith(f"saved {out}") for s in lines)  # absolute paths
+    data = check_saved(result, partial=True)
+    assert "checkpoint" not in data["settings"]  # the final save replaced the checkpoint
+
+
+def test_a_lavfi_graph_plays_at_its_own_rate(tmp_path):
+    seen = {}
+
+    def first(w):
+        seen["t0"], seen["m0"] = time.monotonic(), w.model.playhead
+
+    def last(w):
+        seen["t1"], seen["m1"] = time.monotonic(), w.model.playhead
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    script = Script(
+        (lambda w: w.model.stats.frames_shown > 0, first),
+        (lambda w: w.model.playhead > 2.0, last),
+    )
+    play(
+        LAVFI,
+        every=0.5,
+        output=tmp_path / "l.png",
+        on_tick=script,
+        window_size=(320, 240),
+        announce=lambda s: None,
+    )
+    script.check()
+    # Never faster than real time (unpaced, it ran ~5x faster).
+    assert seen["m1"] - seen["m0"] <= (seen["t1"] - seen["t0"]) + 0.2
+
+
+def test_a_killed_session_leaves_its_checkpoint_and_the_next_play_keeps_it(tmp_path):
+    out = tmp_path / "k.png"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamspec",
+            "play",
+            "-o",
+            str(out),
+            "--size",
+            "320x240",
+            "--checkpoint",
+            "1",
+            "--every",
+            "0.25",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+        cwd=tmp_path,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "playing" in proc.stdout.readline()
+        n = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # two checkpoints: the second replaced the first
+            n = find_checkpoint(out)
+            if n is not None and n >= 8:
+                break
+            time.sleep(0.2)
+        assert n is not None and n >= 8, "no checkpoint was written"
+    finally:
+        proc.kill()  # SIGKILL: nothing runs, nothing more is saved
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    left = streamspec.Spectrum.load(out)  # whole: PNG and JSON written atomically
+    with Image.open(out) as img:
+        img.verify()
+    assert left.partial and len(left) >= n and left.settings["checkpoint"]
+    lines: list[str] = []
+    r = play(output=out, end=1.0, exit_at_end=True, size=(320, 240), announce=lines.append)
+    kept = tmp_path / "k-interrupted.png"
+    assert lines[0] == (
+        f"found a checkpoint from an interrupted session at {out} ({len(left)} strips); "
+        f"kept it as {kept}"
+    )
+    assert len(streamspec.Spectrum.load(kept)) == len(left)
+    assert r.png == out and len(streamspec.Spectrum.load(out)) == r.strips

@@ -25,6 +25,7 @@ from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
 from ..sources import FrameSource
+from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
 from .model import LiveModel
 from .pipeline import Pipeline
 
@@ -78,6 +79,7 @@ def play(
     # Before the source or a window opens: the saved spectrum must not replace the video.
     out = check_spectrum_output(source, output if output is not None else default_output(source))
     record = _check_record(view.record, source, out)
+    out = Path(os.path.abspath(out))  # printed paths are absolute
     renderer = Renderer(source, options)
     src = renderer.source
     try:
@@ -98,23 +100,43 @@ def play(
         layout=view.layout,
         live=info.live,
         pixels_per_strip=view.zoom,
+        fps=info.fps,
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
 
-    from .view import LiveWindow  # pygame only now, after every input check
+    from .view import LiveWindow, on_display_lost  # pygame only now, after input checks
 
     # Load the quantizer's kernels before playback: at the first sample they would stall
     # the picture for ~0.9 s (Numba's set-up holds the GIL).
     warm_up(background=False)
+
+    found = find_checkpoint(out)
+    if found is not None:  # never overwrite what a crashed session saved
+        kept = set_aside(out)
+        announce(
+            f"found a checkpoint from an interrupted session at {out} ({found} strips); "
+            f"kept it as {kept}"
+        )
+    saver = Saver()  # snapshots and checkpoints are saved off the window's thread
+    checkpointer = Checkpointer(spectrum, out, view.checkpoint, saver)
 
     def snapshot() -> str:
         stamp = time.strftime("%H%M%S")
         path = unique_path(out.with_name(f"{out.stem}-snapshot-{stamp}{out.suffix}"))
         if len(spectrum) == 0:
             return "nothing yet (no strips)"
-        spectrum.save(path)
-        announce(f"snapshot: {path}")
-        return str(path)
+
+        def done(png: Path | None, err: str | None) -> None:
+            window.notify(f"saved {png}" if png else f"snapshot failed: {err}")
+            announce(f"snapshot: {png}" if png else f"snapshot failed: {err}")
+
+        saver.submit(snapshot_of(spectrum), path, done)
+        return f"saving {path.name} ..."
+
+    def tick(w: Any) -> None:
+        checkpointer.poll()
+        if on_tick is not None:
+            on_tick(w)
 
     recorder = None
     if record is not None:
@@ -124,38 +146,32 @@ def play(
     window = LiveWindow(
         model,
         pipeline,
-        title=info.name,
+        title=Path(info.name).name if info.kind == "file" else info.name,
         size=view.size,
         exit_at_end=view.exit_at_end,
         on_snapshot=snapshot,
-        on_tick=on_tick,
+        on_tick=tick,
         on_frame=recorder,
     )
 
     reason = "quit"
     png = js = None
-    try:
-        with interrupts_as_keyboard():
-            window.open()
-            if track is not None:
-                _start_sound(window, src, track, view, announce)
-            pipeline.start()
-            announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
-            reason = window.run()
-    except Terminated:
-        reason = "terminated"
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
-        reason = "error"
-        raise
-    finally:
+    finished = False
+
+    def finish(*, close_window: bool = True) -> None:
+        """Stop the worker and save (once), whichever way the session ends."""
+        nonlocal png, js, finished
+        if finished:
+            return
+        finished = True
         with signals_held():  # saving must not be cut short by a second signal
             try:
                 _stop_sound(window, announce)
                 pipeline.stop()
                 _drain_strips(pipeline, model)
-                window.close()
+                saver.close()  # a checkpoint under way must not replace the final save
+                if close_window:
+                    window.close()
                 if len(spectrum):
                     if spectrum.slots is None or len(spectrum) < spectrum.slots:
                         mark_partial(spectrum)
@@ -169,6 +185,36 @@ def play(
                     movie = recorder.close()  # finished whole on every way out
                     if movie is not None:
                         announce(f"recorded {movie}: {recorder.recorder.seconds:.1f} s")
+
+    def display_lost() -> None:
+        # Xlib is about to end the process: save now (no window calls: the
+        # connection is gone), then leave as Xlib would.
+        announce("the display connection was lost")
+        try:
+            finish(close_window=False)
+        finally:
+            sys.stdout.flush()
+            os._exit(1)
+
+    try:
+        with interrupts_as_keyboard():
+            window.open()
+            if track is not None:
+                _start_sound(window, src, track, view, announce)
+            on_display_lost(display_lost)
+            pipeline.start()
+            announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
+            reason = window.run()
+    except Terminated:
+        reason = "terminated"
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
+        reason = "error"
+        raise
+    finally:
+        on_display_lost(None)
+        finish()
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"

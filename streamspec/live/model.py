@@ -20,7 +20,7 @@ from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
 from ..timefmt import describe_time, nice_ticks
 
-__all__ = ["Layout", "LiveModel", "Rect", "nice_ticks"]
+__all__ = ["Layout", "LiveModel", "Rect", "SeekThrottle", "fit_window", "nice_ticks"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ class LiveModel:
         live: bool = False,
         pixels_per_strip: int = 3,
         clock: Callable[[], float] = _time.monotonic,
+        fps: float | None = None,
     ) -> None:
         self.spectrum = spectrum
         self.look = spectrum.look  # order and mode (their defaults live in LookOptions)
@@ -129,6 +130,8 @@ class LiveModel:
         self.live = live
         self.pps = max(1, int(pixels_per_strip))
         self.clock = clock
+        # One frame's time (s): the frame step and how near the end End goes.
+        self.frame_time = 1.0 / fps if fps and 0 < fps <= 1000 else 0.04
         self.playhead = spectrum.grid.start
         self.visible: set[int] = set()
         self._waiting: dict[int, Strip] = {}  # arrived, not yet due
@@ -276,6 +279,28 @@ class LiveModel:
         self._follow()
         self.dirty = True
 
+    # -- where seeks go ---------------------------------------------------------------------
+    @property
+    def last_moment(self) -> float:
+        """The time End goes to: a few frames before the end of the film."""
+        start = self.grid.start
+        if self.duration is None:
+            return self.playhead
+        return max(start, self.duration - 3 * self.frame_time)
+
+    def clamp_time(self, t: float) -> float:
+        """``t`` kept inside the film (up to 50 ms before its end)."""
+        start = self.grid.start
+        end = self.duration if self.duration is not None else t
+        return min(max(t, start), max(end - 0.05, start))
+
+    def time_at_fraction(self, fraction: float) -> float:
+        """The time ``fraction`` (0..1) of the way through the film (digits 0-9)."""
+        start = self.grid.start
+        if self.duration is None:
+            return self.playhead
+        return self.clamp_time(start + min(max(fraction, 0.0), 1.0) * (self.duration - start))
+
     # -- what to draw -----------------------------------------------------------------------
     def visible_range(self) -> tuple[int, int]:
         """Slots ``[first, last)`` that intersect the panel."""
@@ -382,6 +407,52 @@ class LiveModel:
         if self.error:
             parts.append(f"error: {self.error}")
         return "   ".join(parts)
+
+
+class SeekThrottle:
+    """Coalesces seeks so a held key or a drag never piles up more than the decoder can
+    follow: one seek is in flight until its first picture arrives (or ``patience``
+    seconds pass); requests meanwhile replace each other and the newest goes next."""
+
+    def __init__(self, clock: Callable[[], float] = _time.monotonic, patience: float = 0.5):
+        self.clock = clock
+        self.patience = patience
+        self.queued: float | None = None
+        self._since: float | None = None  # when the seek in flight was issued
+
+    @property
+    def in_flight(self) -> bool:
+        return self._since is not None and self.clock() - self._since < self.patience
+
+    def request(self, t: float) -> float | None:
+        """A seek to ``t`` is wanted: returns the time to seek to now, or None (queued)."""
+        if self.in_flight:
+            self.queued = t
+            return None
+        self.queued = None
+        self._since = self.clock()
+        return t
+
+    def arrived(self) -> None:
+        """The seek in flight showed its first picture."""
+        self._since = None
+
+    def poll(self) -> float | None:
+        """The queued seek, once the one in flight is done (then it is in flight)."""
+        if self.queued is None or self.in_flight:
+            return None
+        t, self.queued = self.queued, None
+        self._since = self.clock()
+        return t
+
+
+def fit_window(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[int, int]:
+    """``size`` shrunk (keeping its aspect) to fit ``screen``; unchanged if it fits."""
+    w, h = size
+    if not screen or screen[0] <= 0 or screen[1] <= 0:
+        return w, h
+    scale = min(1.0, screen[0] / w, screen[1] / h)
+    return max(1, math.floor(w * scale)), max(1, math.floor(h * scale))
 
 
 def _rgb(colour: NDArray[np.uint8]) -> tuple[int, int, int]:

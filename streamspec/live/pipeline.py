@@ -137,11 +137,22 @@ class Pipeline:
     def _play_from(self, t: float, gen: int) -> str | None:
         """Decode from ``t``; returns "ended", "seek" or None (stopped)."""
         shown: Frame | None = None
+        # A generated graph (lavfi:) makes frames as fast as the CPU can: pace it by its
+        # timestamps, like the camera it stands in for.
+        pace = self.source.info.kind == "lavfi"
+        clock0: tuple[float, float] | None = None  # (wall, media) of the first frame
         for frame, served in self.sampler.walk(t, display=True):
             if self._stop.is_set():
                 return None
             if self._seek_to is not None:
                 return "seek"
+            if pace:
+                now = time.monotonic()
+                if clock0 is None or frame.time < clock0[1]:
+                    clock0 = (now, frame.time)
+                wait = clock0[0] + (frame.time - clock0[1]) - now
+                if wait > 0 and self._stop.wait(wait):
+                    return None
             for slot, target in served:
                 if slot in self.done:
                     continue

@@ -6,11 +6,13 @@ Only this module imports pygame. Everything worth testing about what the window 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
 import time
+import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -25,6 +27,89 @@ if TYPE_CHECKING:
     from .audio import AudioPlayer
 
 __all__ = ["HELP", "LiveWindow"]
+from .model import LiveModel, SeekThrottle, fit_window
+from .painter import HELP, Painter
+from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
+
+__all__ = ["HELP", "LiveWindow", "on_display_lost"]
+
+_X_HANDLER: list[Any] = []  # the installed Xlib callback (kept alive) and the one before
+
+
+def on_display_lost(callback: Callable[[], None] | None) -> None:
+    """Run ``callback`` when the X connection is lost (the window destroyed from outside,
+    the X server gone) -- Xlib then ends the process, so it must save at once. ``None``
+    puts the earlier handler back. Does nothing on other video drivers."""
+    try:
+        lib = ctypes.CDLL("libX11.so.6")
+    except OSError:
+        return
+    set_handler = lib.XSetIOErrorHandler
+    set_handler.restype = ctypes.c_void_p
+    set_handler.argtypes = [ctypes.c_void_p]
+    if callback is None:
+        if _X_HANDLER:
+            set_handler(_X_HANDLER[1])
+            _X_HANDLER.clear()
+        return
+    if not pygame.display.get_init() or pygame.display.get_driver() != "x11":
+        return
+
+    def handler(display: int | None) -> int:
+        callback()
+        return 0
+
+    c_handler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(handler)
+    previous = set_handler(ctypes.cast(c_handler, ctypes.c_void_p))
+    if _X_HANDLER:  # a second install keeps the first one's predecessor
+        previous = _X_HANDLER[1]
+    _X_HANDLER[:] = [c_handler, previous]
+
+
+def _window_manager_missing() -> bool:
+    """True on an X server without a window manager (no ``_NET_SUPPORTING_WM_CHECK``
+    on the root window); False elsewhere, or when it cannot be told."""
+    if pygame.display.get_driver() != "x11":
+        return False
+    try:
+        x = ctypes.CDLL("libX11.so.6")
+    except OSError:
+        return False
+    vp, ul = ctypes.c_void_p, ctypes.c_ulong
+    x.XOpenDisplay.restype, x.XOpenDisplay.argtypes = vp, [ctypes.c_char_p]
+    x.XInternAtom.restype, x.XInternAtom.argtypes = ul, [vp, ctypes.c_char_p, ctypes.c_int]
+    x.XDefaultRootWindow.restype, x.XDefaultRootWindow.argtypes = ul, [vp]
+    x.XGetWindowProperty.argtypes = [vp, ul, ul, ctypes.c_long, ctypes.c_long, ctypes.c_int]
+    x.XGetWindowProperty.argtypes += [ul, vp, vp, vp, vp, vp]
+    x.XFree.argtypes, x.XCloseDisplay.argtypes = [vp], [vp]
+    display = x.XOpenDisplay(None)
+    if not display:
+        return False
+    try:
+        atom = x.XInternAtom(display, b"_NET_SUPPORTING_WM_CHECK", 1)
+        if not atom:
+            return True  # no window manager ever announced itself on this server
+        kind, fmt = ul(), ctypes.c_int()
+        items, after, data = ul(), ul(), ctypes.c_void_p()
+        ok = x.XGetWindowProperty(
+            display,
+            x.XDefaultRootWindow(display),
+            atom,
+            0,
+            1,
+            0,
+            0,  # AnyPropertyType
+            ctypes.byref(kind),
+            ctypes.byref(fmt),
+            ctypes.byref(items),
+            ctypes.byref(after),
+            ctypes.byref(data),
+        )
+        if data:
+            x.XFree(data)
+        return ok == 0 and items.value == 0
+    finally:
+        x.XCloseDisplay(display)
 
 
 _SOUND_KEYS = (
@@ -72,14 +157,23 @@ class LiveWindow:
         self.audio = audio
         self.generation = 0
         self.running = False
+        self._throttle = SeekThrottle()
+        self._show_pending = False  # paused: show the next picture that arrives
+        self._back_before: float | None = None  # stepping back: show the last frame before
+        self._held: DisplayFrame | None = None
+        self._drag: bool | None = None  # scrubbing: the pause state to return to
 
     # -- set-up -----------------------------------------------------------------------------
     def open(self) -> None:
         pygame.display.init()
         pygame.font.init()
-        pygame.display.set_caption(f"streamspec - {self.title}")
+        pygame.display.set_caption(f"{self.title} - streamspec")
+        if pygame.display.get_driver() not in ("dummy", "offscreen"):  # a real screen
+            desktop = pygame.display.get_desktop_sizes()
+            self.size = fit_window(self.size, desktop[0] if desktop else None)
         self.screen = pygame.display.set_mode(self.size, pygame.RESIZABLE)
-        self._windowed = self.size
+        self._windowed: tuple[tuple[int, int], tuple[int, int]] | None = None
+        pygame.key.set_repeat(400, 40)  # held keys repeat (seeks are coalesced)
         self.painter = Painter(self.model)
         self._resized(*self.screen.get_size())
 
@@ -101,6 +195,7 @@ class LiveWindow:
                     reason = r
                     self.running = False
             self._pull_events()
+            self._poll_seek()
             self._advance()
             self.model.stats.frames_skipped_live = self.pipeline.dropped
             self.draw()
@@ -126,6 +221,8 @@ class LiveWindow:
         m = self.model
         if event.type == pygame.QUIT:
             return "closed"
+        if self._handle_controls(event):
+            return None
         if event.type in (pygame.VIDEORESIZE, pygame.WINDOWRESIZED, pygame.WINDOWSIZECHANGED):
             self._resized(*self.screen.get_size())
         elif event.type == pygame.KEYDOWN:
@@ -137,10 +234,6 @@ class LiveWindow:
                 return "quit"
             if key == pygame.K_SPACE:
                 self.toggle_pause()
-            elif key == pygame.K_LEFT:
-                self.seek(m.playhead - 10.0)
-            elif key == pygame.K_RIGHT:
-                self.seek(m.playhead + 10.0)
             elif key in _SOUND_KEYS:
                 self.sound_key(key)
             elif key == pygame.K_h:
@@ -148,36 +241,49 @@ class LiveWindow:
             elif key == pygame.K_f:
                 self.toggle_fullscreen()
             elif key == pygame.K_s and self.on_snapshot is not None:
-                self.notify(f"saved {self.on_snapshot()}")
+                self.notify(self.on_snapshot())
             elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
                 m.zoom(2.0)
             elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
                 m.zoom(0.5)
-        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            t = m.click_time(*event.pos)
-            if t is not None:
-                self.seek(t)
         elif event.type == pygame.MOUSEMOTION:
             m.hover = event.pos
         elif event.type == pygame.WINDOWLEAVE:
             m.hover = None
         return None
 
+    @property
+    def fullscreen(self) -> bool:
+        return self._windowed is not None
+
     def toggle_fullscreen(self) -> None:
-        """Fullscreen on/off; falls back to a new window mode where toggling is unsupported."""
-        full = bool(self.screen.get_flags() & pygame.FULLSCREEN)
+        """Fullscreen on/off, through SDL's window (the same window, not a new one);
+        back to windowed, the earlier size and position return."""
+        with warnings.catch_warnings():  # the display module's own window, on purpose
+            warnings.simplefilter("ignore", DeprecationWarning)
+            win = pygame.Window.from_display_module()
         try:
-            pygame.display.toggle_fullscreen()
-        except pygame.error:
-            try:
-                if full:
-                    self.screen = pygame.display.set_mode(self._windowed, pygame.RESIZABLE)
+            if self._windowed is None:
+                self._windowed = (win.size, win.position)
+                if _window_manager_missing():
+                    # Fullscreen is the window manager's job; with none (a bare X server)
+                    # SDL's request changes nothing on screen: cover the screen ourselves.
+                    desktop = pygame.display.get_desktop_sizes()[0]
+                    win.borderless = True
+                    win.position = (0, 0)
+                    win.size = desktop
                 else:
-                    self._windowed = self.screen.get_size()
-                    self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
-            except pygame.error as exc:
-                self.notify(f"fullscreen is not available here ({exc})")
-                return
+                    win.set_fullscreen(desktop=True)
+            else:
+                size, pos = self._windowed
+                self._windowed = None
+                win.set_windowed()
+                win.borderless = False
+                win.size = size
+                win.position = pos
+        except pygame.error as exc:
+            self.notify(f"fullscreen is not available here ({exc})")
+            return
         screen = pygame.display.get_surface()
         assert screen is not None  # None only before a display mode is set
         self.screen = screen
@@ -211,24 +317,108 @@ class LiveWindow:
         self.message = (text, time.monotonic() + seconds)
 
     def toggle_pause(self) -> None:
+        """Pause / resume; at the end of a file, play it again from the start."""
         m = self.model
+        if m.ended and not m.live and m.error is None:
+            self.seek(m.grid.start)
+            m.paused = False
+            self.clock.set_paused(False)
+            return
         m.paused = not m.paused
         self.clock.set_paused(m.paused)
 
     def seek(self, t: float) -> None:
-        """Seek a file to ``t`` (clamped); live sources cannot seek."""
+        """Seek a file to ``t`` (clamped); live sources cannot seek. Seeks are coalesced
+        (one in flight); paused, the new picture is shown as soon as it is decoded."""
         m = self.model
         if m.live:
             self.notify("a live source cannot seek")
             return
-        start = m.grid.start
-        end = m.duration if m.duration is not None else t
-        t = min(max(t, start), max(end - 0.05, start))
+        t = m.clamp_time(t)
+        m.seeked(t)
+        m.ended = False
+        self._show_pending = True
+        self._back_before = self._held = None
+        go = self._throttle.request(t)
+        if go is not None:
+            self._issue(go)
+
+    def _issue(self, t: float) -> None:
         self.generation = self.pipeline.seek(t)
         self._next = None
         self.clock.seek(t)
-        m.seeked(t)
-        m.ended = False
+        self._show_pending = True  # paused: its first picture is shown
+
+    def _poll_seek(self) -> None:
+        """Start the newest coalesced seek once the one in flight has a picture (shown
+        if paused, so a drag is followed; playing, it is skipped for the newer one)."""
+        if self._throttle.queued is not None and not self.model.paused:
+            self._take()
+        t = self._throttle.poll()
+        if t is not None:
+            self._issue(t)
+
+    def step(self, direction: int) -> None:
+        """One frame forward (the next picture) or back (the previous one, exactly:
+        decoded again from the keyframe before it); pauses first."""
+        m = self.model
+        if m.live:
+            self.notify("a live source cannot step")
+            return
+        m.paused = True
+        self.clock.set_paused(True)
+        if direction > 0:
+            self._show_pending = True
+            return
+        now = self._frame.time if self._frame is not None else m.playhead
+        if now <= m.grid.start + 1e-3:
+            return
+        self.seek(now - 3 * m.frame_time)
+        self._back_before = now
+        m.playhead = now  # until the earlier picture is on screen
+
+    def _handle_controls(self, event: pygame.event.Event) -> bool:
+        """Seek keys, frame steps and scrubbing; True if the event was used."""
+        m = self.model
+        if event.type == pygame.KEYDOWN:
+            key, mod = event.key, getattr(event, "mod", 0)
+            big = 60.0 if mod & pygame.KMOD_SHIFT else 10.0
+            if key == pygame.K_LEFT:
+                self.seek(m.playhead - big)
+            elif key == pygame.K_RIGHT:
+                self.seek(m.playhead + big)
+            elif key == pygame.K_HOME:
+                self.seek(m.grid.start)
+            elif key == pygame.K_END:
+                self.seek(m.last_moment)
+            elif pygame.K_0 <= key <= pygame.K_9 and not mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
+                self.seek(m.time_at_fraction((key - pygame.K_0) / 10))
+            elif key == pygame.K_COMMA:
+                self.step(-1)
+            elif key == pygame.K_PERIOD:
+                self.step(1)
+            else:
+                return False
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            t = m.click_time(*event.pos)
+            if t is None:
+                return False
+            self._drag = m.paused
+            m.paused = True  # the picture follows the pointer; release resumes
+            self.clock.set_paused(True)
+            self.seek(t)
+            return True
+        if event.type == pygame.MOUSEMOTION and self._drag is not None:
+            m.hover = event.pos
+            if not m.live and abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
+                self.seek(m.time_at_x(event.pos[0]))
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self._drag is not None:
+            m.paused, self._drag = self._drag, None
+            self.clock.set_paused(m.paused)
+            return True
+        return False
 
     # -- playback ---------------------------------------------------------------------------
     def _pull_events(self) -> None:
@@ -256,10 +446,12 @@ class LiveWindow:
             self.model.frame_decoded()
             if f.generation == self.generation:
                 self._next = f
+                self._throttle.arrived()
         return self._next
 
     def _show(self, f: DisplayFrame) -> None:
         self._frame = f
+        self._show_pending = False
         for slot in f.samples:
             self.model.sample_shown(slot)
         self.model.frame_shown(f.time)
@@ -278,6 +470,7 @@ class LiveWindow:
                 self._show(newest)
             return
         if m.paused:
+            self._advance_paused()
             return
         clock = self.clock
         f = self._take()
@@ -302,6 +495,27 @@ class LiveWindow:
             f = self._take()
         if shown is not None:
             self._show(shown)
+
+    def _advance_paused(self) -> None:
+        """Paused: show the first picture after a seek or the next for a frame step; a
+        step back shows the last picture before the one it started from."""
+        if not self._show_pending:
+            return
+        back = self._back_before
+        while (f := self._take()) is not None:
+            if back is not None and f.time < back - 1e-3:
+                self._held, self._next = f, None  # keep looking: a later one may be nearer
+                continue
+            if back is not None and self._held is not None:
+                f = self._held  # the frame after it stays next, for "."
+            else:
+                self._next = None
+            self._back_before = self._held = None
+            self._show(f)
+            return
+        if back is not None and self._held is not None and self.model.ended:
+            self._show(self._held)
+            self._back_before = self._held = None
 
     # -- drawing ------------------------------------------------------------------------------
     def draw(self) -> None:
