@@ -24,6 +24,7 @@ from .._signals import (
 from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
+from ..segments import segment_spectrum
 from ..sources import FrameSource
 from .model import LiveModel
 from .pipeline import Pipeline
@@ -76,7 +77,11 @@ def play(
     render_over = {k: v for k, v in overrides.items() if k not in view_names}
     options = (options or RenderOptions()).override(**render_over, seek=PLAY_SEEK)
     # Before the source or a window opens: the saved spectrum must not replace the video.
-    out = check_spectrum_output(source, output if output is not None else default_output(source))
+    out = check_spectrum_output(
+        source,
+        output if output is not None else default_output(source),
+        chapters=options.look.chapters,
+    )
     renderer = Renderer(source, options)
     src = renderer.source
     try:
@@ -146,6 +151,8 @@ def play(
                 _drain_strips(pipeline, model)
                 window.close()
                 if len(spectrum):
+                    if options.look.segments:  # the segments of everything made
+                        segment_spectrum(spectrum, min_seconds=options.look.min_segment)
                     if spectrum.slots is None or len(spectrum) < spectrum.slots:
                         mark_partial(spectrum)
                     png, js = save_safely(spectrum, out)

@@ -9,7 +9,6 @@ from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import numpy as np
 import pygame
 
 from .model import LiveModel
@@ -21,7 +20,10 @@ HELP = [
     ("Space", "pause / resume"),
     ("Left / Right", "seek -10 s / +10 s"),
     ("click spectrum", "seek to that time"),
-    ("+ / -", "zoom the spectrum"),
+    ("wheel, + / -", "zoom the spectrum (around the cursor / playhead)"),
+    ("right-drag, Shift+wheel", "pan the spectrum"),
+    ("Ctrl+0, Z, double-click", "the whole film (fit)"),
+    ("C", "show / hide chapters and segments"),
     ("S", "save a snapshot"),
     ("F", "fullscreen"),
     ("H", "this help"),
@@ -29,7 +31,7 @@ HELP = [
 ]
 
 BG = (18, 18, 20)
-PANEL_BG = (34, 34, 38)
+INK = (230, 230, 235)
 TEXT = (225, 225, 230)
 DIM = (140, 140, 150)
 PLAYHEAD = (255, 255, 255)
@@ -53,8 +55,17 @@ class Painter:
         self.screen: pygame.Surface = pygame.Surface((1, 1))
         self._surface: pygame.Surface | None = None
         self._surface_of: DisplayFrame | None = None
-        self._panel: tuple[pygame.Surface, int] | None = None  # the scaled panel, its first slot
+        self._panel: pygame.Surface | None = None  # the panel's picture as last built
         self._panel_key: tuple[Any, ...] | None = None
+        widths: dict[str, float] = {}
+
+        def text_width(text: str) -> float:  # the axis labels' real widths, for the model
+            w = widths.get(text)
+            if w is None:
+                w = widths[text] = float(self.small.size(text)[0])
+            return w
+
+        model.text_width = text_width
 
     def invalidate(self) -> None:
         """The layout changed: rescale the picture and rebuild the panel."""
@@ -97,57 +108,109 @@ class Painter:
     def _draw_panel(self) -> None:
         m = self.model
         p = m.layout.panel
-        pygame.draw.rect(self.screen, PANEL_BG, (p.x, p.y, p.w, p.h))
-        key = (p.w, p.h, m.pps, round(m.scroll * m.pps))
+        key = (p.x, p.y, p.w, p.h, m.pps, m.scroll)
         if m.dirty or self._panel is None or key != self._panel_key:
-            cols, filled, first = m.panel_pixels()
-            self._panel = None
-            if cols.shape[1]:
-                rgba = np.zeros((p.h, cols.shape[1], 4), np.uint8)
-                rgba[:, :, :3] = cols
-                rgba[:, :, 3] = np.where(filled, 255, 0)[None, :]
-                surf = pygame.image.frombuffer(rgba.tobytes(), (cols.shape[1], p.h), "RGBA")
-                w = cols.shape[1] * m.pps
-                self._panel = (pygame.transform.scale(surf, (w, p.h)), first)
+            pixels = m.panel_image()  # (w, h, 3): one NumPy gather, no scaling of surfaces
+            if self._panel is None or self._panel.get_size() != (p.w, p.h):
+                self._panel = pygame.Surface((p.w, p.h), depth=24)
+            pygame.surfarray.blit_array(self._panel, pixels)
             self._panel_key = key
-        if self._panel is not None:
-            surf, first = self._panel
-            x = round(m.x_of_slot(first))
-            self.screen.set_clip(pygame.Rect(p.x, p.y, p.w, p.h))
-            self.screen.blit(surf, (x, p.y))
-            self.screen.set_clip(None)
+        self.screen.blit(self._panel, (p.x, p.y))
+        if m.show_marks:
+            self._draw_marks()
         hx = round(m.playhead_x)
         if p.x <= hx <= p.right:
             pygame.draw.line(self.screen, PLAYHEAD, (hx, p.y - 3), (hx, p.bottom + 3), 2)
+
+    def _draw_marks(self) -> None:
+        """Segments (their dominant colours side by side, a line at each boundary) and
+        chapters (a bracket each, its name inside), in their bands under the strips."""
+        m = self.model
+        p = m.layout.panel
+        band = m.layout.segments
+        if band.h and m.segments:
+            self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
+            for seg in m.segments:
+                x0, x1 = m.x_of_time(seg["start"]), m.x_of_time(seg["end"])
+                x0 = m.x_of_slot(seg["first_strip"]) if "first_strip" in seg else x0
+                x1 = m.x_of_slot(seg["last_strip"] + 1) if "last_strip" in seg else x1
+                if x1 < band.x or x0 > band.right:
+                    continue
+                colours = seg.get("colours") or []
+                total = sum(c["share"] for c in colours) or 1.0
+                cx = x0
+                for c in colours:
+                    cw = (x1 - x0) * c["share"] / total
+                    rect = (round(cx), band.y + 1, max(1, round(cx + cw) - round(cx)), band.h - 2)
+                    pygame.draw.rect(self.screen, tuple(c["rgb"]), rect)
+                    cx += cw
+                if seg.get("first_strip", 0) > 0:
+                    xi = round(x0)
+                    pygame.draw.line(self.screen, INK, (xi, band.y), (xi, band.bottom - 1))
+            self.screen.set_clip(None)
+        band = m.layout.chapters
+        if band.h:
+            self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
+            top = band.y + 2
+            for start, stop, title in m.chapters():
+                x0 = max(m.x_of_time(start) - 0.5 * m.pps, band.x - 2)
+                x1 = min(m.x_of_time(stop) - 0.5 * m.pps, band.right + 2)
+                if x1 - x0 < 3:
+                    continue
+                pts = [(x0 + 1, top + 4), (x0 + 1, top), (x1 - 1, top), (x1 - 1, top + 4)]
+                pygame.draw.lines(self.screen, INK, False, [(round(a), b) for a, b in pts])
+                text = self._fit(title, x1 - x0 - 8)
+                if text is not None:
+                    # centred in the visible part of the chapter, so the name stays on screen
+                    lo, hi = max(x0, band.x), min(x1, band.right)
+                    tx = round(min(max((lo + hi - text.get_width()) / 2, x0 + 4), x1 - 4))
+                    self.screen.blit(text, (tx, top + 3))
+            self.screen.set_clip(None)
+            # A faint mark over the strips at each chapter's start.
+            for start, _, _ in m.chapters()[1:]:
+                xi = round(m.x_of_time(start) - 0.5 * m.pps)
+                if p.x <= xi < p.right:
+                    pygame.draw.line(self.screen, INK, (xi, p.bottom - 6), (xi, p.bottom - 1))
+
+    def _fit(self, title: str, width: float) -> pygame.Surface | None:
+        """``title`` rendered, shortened with an ellipsis to ``width`` (None: nothing fits)."""
+        for n in range(len(title), 0, -1):
+            text = title if n == len(title) else title[:n].rstrip() + "…"
+            if self.small.size(text)[0] <= width:
+                return self.small.render(text, True, INK)
+        return None
 
     def _draw_axis(self) -> None:
         m = self.model
         a = m.layout.axis
         pygame.draw.line(self.screen, DIM, (a.x, a.y), (a.right, a.y))
-        for x, label in m.ticks():
+        for x, label, left in m.axis_labels():
             xi = round(x)
             pygame.draw.line(self.screen, DIM, (xi, a.y), (xi, a.y + 4))
-            text = self.small.render(label, True, DIM)
-            tx = min(max(xi - text.get_width() // 2, a.x), a.right - text.get_width())
-            self.screen.blit(text, (tx, a.y + 5))
+            self.screen.blit(self.small.render(label, True, DIM), (round(left), a.y + 5))
 
     def _draw_hover(self, x: int, y: int) -> None:
         info = self.model.hover_info(x, y)
         if info is None:
             return
-        when, colours = info
-        lines = [self.font.render(when, True, TEXT)]
+        lines = [self.font.render(info.time, True, TEXT)]
+        if info.chapter:
+            lines.append(self.small.render(info.chapter, True, DIM))
         sw = 14
-        w = max(lines[0].get_width(), 150) + 16
-        h = lines[0].get_height() + 8 + len(colours) * (sw + 4) + 6
+        w = max(max(s.get_width() for s in lines), 150 if info.colours else 0) + 16
+        head = sum(s.get_height() + 3 for s in lines)
+        h = head + 8 + len(info.colours) * (sw + 4) + (6 if info.colours else 0)
         bx = min(x + 14, self.screen.get_width() - w - 4)
         by = max(y - h - 10, 4)
         box = pygame.Surface((w, h), pygame.SRCALPHA)
         box.fill((10, 10, 12, 225))
         self.screen.blit(box, (bx, by))
-        self.screen.blit(lines[0], (bx + 8, by + 5))
-        cy = by + lines[0].get_height() + 10
-        for rgb, share in colours:
+        cy = by + 5
+        for s in lines:
+            self.screen.blit(s, (bx + 8, cy))
+            cy += s.get_height() + 3
+        cy += 2
+        for rgb, share in info.colours:
             pygame.draw.rect(self.screen, rgb, (bx + 8, cy, sw * 2, sw))
             label = self.small.render(
                 f"#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}  {share:5.1%}", True, TEXT

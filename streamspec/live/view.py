@@ -51,6 +51,8 @@ class LiveWindow:
         self._base: tuple[float, float] | None = None  # (wall time, media time) of the clock
         self.generation = 0
         self.running = False
+        self._drag: int | None = None  # right-button drag (pan): the last x
+        self._click: tuple[float, int, int] | None = None  # the last left click (time, x, y)
 
     # -- set-up -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -105,6 +107,8 @@ class LiveWindow:
             return "closed"
         if event.type in (pygame.VIDEORESIZE, pygame.WINDOWRESIZED, pygame.WINDOWSIZECHANGED):
             self._resized(*self.screen.get_size())
+        elif self._view_event(event):
+            pass
         elif event.type == pygame.KEYDOWN:
             key = event.key
             if key in (pygame.K_q, pygame.K_ESCAPE):
@@ -137,6 +141,48 @@ class LiveWindow:
         elif event.type == pygame.WINDOWLEAVE:
             m.hover = None
         return None
+
+    def _view_event(self, event: pygame.event.Event) -> bool:
+        """Zoom, pan, fit and the chapters/segments key; True if the event was one."""
+        m = self.model
+        if event.type == pygame.MOUSEWHEEL:
+            x, y = pygame.mouse.get_pos()
+            steps = getattr(event, "precise_y", event.y)
+            if pygame.key.get_mods() & pygame.KMOD_SHIFT or event.x:
+                m.pan(40.0 * (steps or getattr(event, "precise_x", event.x)))
+            elif m.layout.panel.contains(x, y) or m.layout.axis.contains(x, y):
+                m.zoom(1.25**steps, x)
+            return True
+        if event.type == pygame.KEYDOWN:
+            ctrl = event.mod & pygame.KMOD_CTRL
+            if (event.key == pygame.K_0 and ctrl) or event.key == pygame.K_z:
+                m.fit_view()
+            elif event.key == pygame.K_c and not ctrl:
+                m.toggle_marks()
+            else:
+                return False
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 3:
+            self._drag = event.pos[0]
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 3:
+            self._drag = None
+            return True
+        if event.type == pygame.MOUSEMOTION and self._drag is not None:
+            m.pan(event.pos[0] - self._drag)
+            self._drag = event.pos[0]
+            m.hover = event.pos
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            # A double click on the spectrum fits the film (its first click seeks).
+            now, (x, y) = time.monotonic(), event.pos
+            last, self._click = self._click, (now, x, y)
+            p = m.layout.panel
+            if p.contains(x, y) and last and now - last[0] < 0.4 and abs(x - last[1]) < 6:
+                self._click = None
+                m.fit_view()
+                return True
+        return False
 
     def toggle_fullscreen(self) -> None:
         """Fullscreen on/off; falls back to a new window mode where toggling is unsupported."""
