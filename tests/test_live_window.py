@@ -177,6 +177,13 @@ def test_keys_and_mouse(clip, tmp_path):
             )
         )
 
+    def wheel(w):
+        pygame.event.post(
+            pygame.event.Event(
+                pygame.MOUSEWHEEL, x=0, y=-1, precise_x=0.0, precise_y=-1.0, flipped=False
+            )
+        )
+
     script = Script(
         (strips_at_least(2), key(pygame.K_h)),
         (1, look("help", lambda w: w.model.show_help)),
@@ -196,7 +203,12 @@ def test_keys_and_mouse(clip, tmp_path):
         (1, hover),
         (2, look("hover", lambda w: w.model.hover_info(*w.model.hover))),
         (1, key(pygame.K_EQUALS)),
-        (1, look("zoom", lambda w: w.model.pps)),
+        (1, look("zoom", lambda w: (w.model.pps, w.model.fit_pps()))),
+        (1, key(pygame.K_c)),
+        (1, look("marks", lambda w: w.model.show_marks)),
+        (1, key(pygame.K_c)),
+        (1, wheel),
+        (1, look("wheel", lambda w: w.model.fit)),
         (1, key(pygame.K_f)),
         (3, look("full_on", lambda w: bool(w.screen.get_flags() & pygame.FULLSCREEN))),
         (1, key(pygame.K_f)),
@@ -220,7 +232,11 @@ def test_keys_and_mouse(clip, tmp_path):
     assert seen["after_left"] <= seen["after_right"] - 1.0
     assert abs(seen["after_click"] - 3.0) < 0.6
     assert seen["hover"] is not None and seen["hover"][0] == "0:00"
-    assert seen["zoom"] == 6
+    # The film opens fitted; a 12-strip clip fills the panel at more than 32 px per
+    # strip, so fit is also the closest zoom.
+    assert seen["zoom"][0] == pytest.approx(seen["zoom"][1]) and seen["zoom"][0] > 32
+    assert seen["marks"] is False
+    assert seen["wheel"] is True
     assert seen["layout"] == 900
     # F toggles the display mode both ways (SDL's dummy driver supports fullscreen).
     assert seen["full_on"] is True and seen["full_off"] is False

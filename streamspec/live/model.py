@@ -255,6 +255,8 @@ class LiveModel:
         self._segments_at = (-math.inf, -1)  # (clock, strips) of the last run
         self._size = (1280, 720)
         self.layout = self._layout()
+        if self.fit:  # (a zoom asked for is clamped once the window's size is known)
+            self.pps = self.fit_pps()
 
     # -- geometry -------------------------------------------------------------------------
     def _layout(self) -> Layout:
@@ -528,19 +530,17 @@ class LiveModel:
         """The panel's picture, ``(width, height, 3)`` (x first, as pygame's surfarray
         takes it): for each pixel column the slot under its centre, or, when several
         strips share a pixel (below 1 px per strip), the mean of up to
-        :data:`MAX_TAPS` of them spread evenly over its span -- an area average, so
+        :data:`MAX_TAPS` strips at points spread evenly over its span -- an area average
+        (supersampled), so
         the fitted film reads like the rendered picture scaled down and nothing
         flickers when the view moves. Empty slots are :data:`PANEL_BG`."""
         p = self.layout.panel
         total = self.total_slots()
-        x = np.arange(p.w + 1, dtype=np.float64) / self.pps + self.scroll
-        if self.pps >= 1.0:
-            taps = np.floor((x[:-1] + x[1:]) * 0.5).astype(np.int64)[None]
-        else:
-            a = np.floor(x[:-1]).astype(np.int64)
-            n = np.maximum(np.floor(x[1:]).astype(np.int64) - a, 1)
-            m = min(int(n.max()), MAX_TAPS)
-            taps = a[None] + (np.arange(m)[:, None] * n[None]) // m
+        # m points spread evenly over each pixel's span of columns (1: its centre).
+        m = min(max(math.ceil(1.0 / self.pps - 1e-9), 1), MAX_TAPS)
+        left = np.arange(p.w, dtype=np.float64) / self.pps + self.scroll
+        at = (np.arange(m, dtype=np.float64) + 0.5) / (m * self.pps)
+        taps = np.floor(left[None] + at[:, None]).astype(np.int64)
         taps[(taps < 0) | (taps >= total)] = -1
         rows = self._cache.rows_for(self, taps, p.h)
         self.dirty = False

@@ -146,7 +146,7 @@ class LiveWindow:
         """Zoom, pan, fit and the chapters/segments key; True if the event was one."""
         m = self.model
         if event.type == pygame.MOUSEWHEEL:
-            x, y = pygame.mouse.get_pos()
+            x, y = m.hover or pygame.mouse.get_pos()
             steps = getattr(event, "precise_y", event.y)
             if pygame.key.get_mods() & pygame.KMOD_SHIFT or event.x:
                 m.pan(40.0 * (steps or getattr(event, "precise_x", event.x)))
