@@ -119,24 +119,25 @@ class HoverInfo(NamedTuple):
 
 
 class _ColumnCache:
-    """Every strip's column at the panel's height, in one ``(rows, height, 3)`` array
-    (row 0: the empty-slot colour), so a view is built by NumPy indexing alone.
+    """Every strip's column at the panel's height, in one ``(rows, height, 4)`` array of
+    32-bit pixels (row 0: the empty-slot colour), so a view is built by NumPy indexing
+    alone and lands in a 32-bit surface as it is.
 
     A slot's row is remade when its strip or its visibility changes (checked when the
     model is dirty); the rows are dropped and refilled when a view needs more than fit.
     """
 
     def __init__(self) -> None:
-        self.height = -1
-        self.rows = np.zeros((1, 0, 3), np.uint8)
+        self.form: tuple[int, tuple[int, int, int]] = (-1, (0, 1, 2))  # height, RGB bytes
+        self.rows = np.zeros((1, 0, 4), np.uint8)
         self.used = 1
         self.row_of = np.full(0, -1, np.int64)  # slot -> row (-1: not looked at yet)
         self.key: dict[int, tuple[Strip | None, bool]] = {}
 
-    def _reset(self, height: int, capacity: int) -> None:
-        self.height = height
-        self.rows = np.empty((capacity, height, 3), np.uint8)
-        self.rows[0] = PANEL_BG
+    def _reset(self, form: tuple[int, tuple[int, int, int]], capacity: int) -> None:
+        self.form = form
+        self.rows = np.full((capacity, form[0], 4), 255, np.uint8)
+        self.rows[0][:, list(form[1])] = PANEL_BG
         self.used = 1
         self.row_of[:] = -1
         self.key.clear()
@@ -150,13 +151,15 @@ class _ColumnCache:
             grown = np.full(max(top, 2 * len(self.row_of)), -1, np.int64)
             grown[: len(self.row_of)] = self.row_of
             self.row_of = grown
-        if height != self.height or self.used + need > len(self.rows):
+        form = (height, model.channel_bytes)
+        if form != self.form or self.used + need > len(self.rows):
             # A file's every slot when they fit the budget; a live source's last few thousand.
             whole = model.total_slots() + 1 if model.slots is not None else 4096
-            budget = CACHE_BYTES // (max(height, 1) * 3)
-            self._reset(height, max(need, min(max(whole, 2 * need), budget)))
+            budget = CACHE_BYTES // (max(height, 1) * 4)
+            self._reset(form, max(need, min(max(whole, 2 * need), budget)))
         check = slots if model.dirty else slots[self.row_of[slots] < 0]
         get, visible = model.spectrum.get, model.visible
+        where = list(form[1])
         for s in check.tolist():
             strip, seen = get(s), s in visible
             old = self.key.get(s)
@@ -172,7 +175,7 @@ class _ColumnCache:
             if r <= 0:
                 r, self.used = self.used, self.used + 1
                 self.row_of[s] = r
-            self.rows[r] = col
+            self.rows[r][:, where] = col
         rows = np.where(taps >= 0, self.row_of[np.maximum(taps, 0)], 0)
         return list(np.maximum(rows, 0))
 
@@ -253,6 +256,12 @@ class LiveModel:
         self._segments_job: threading.Thread | None = None
         self._segments_done: list[dict[str, Any]] | None = None
         self._segments_at = (-math.inf, -1)  # (clock, strips) of the last run
+        # Where red, green and blue go in a 32-bit pixel (the painter sets its surface's).
+        self.channel_bytes: tuple[int, int, int] = (0, 1, 2)
+        self._grid: SlotGrid | None = None
+        self._chapters: tuple[Any, list[tuple[float, float, str]]] | None = None
+        self._labels: tuple[Any, list[tuple[float, str, float]]] | None = None
+        self._merged: dict[int, tuple[Strip, list[tuple[tuple[int, int, int], float]]]] = {}
         self._size = (1280, 720)
         self.layout = self._layout()
         if self.fit:  # (a zoom asked for is clamped once the window's size is known)
@@ -285,7 +294,11 @@ class LiveModel:
 
     @property
     def grid(self) -> SlotGrid:
-        return self.spectrum.grid
+        spec = self.spectrum
+        grid = self._grid
+        if grid is None or grid.slots != spec.slots:  # (the settings never change)
+            grid = self._grid = spec.grid
+        return grid
 
     @property
     def slots_in_view(self) -> float:
@@ -376,10 +389,7 @@ class LiveModel:
             target = self.scroll + moved + min(pos - 0.8 * view, 0.5 * moved)
         else:
             return
-        new = min(max(0.0, target), self.max_scroll())
-        if new != self.scroll:
-            self.scroll = new
-            self.dirty = True
+        self.scroll = min(max(0.0, target), self.max_scroll())
 
     def zoom(self, factor: float, x: float | None = None) -> None:
         """Zoom by ``factor`` (fit .. 32 px per strip) around window ``x``: the column under
@@ -396,7 +406,6 @@ class LiveModel:
         self._clamp()
         self.follow = self.follow and self.playhead_in_view()
         self._follow()
-        self.dirty = True
 
     def pan(self, dx: float) -> None:
         """Move the view by ``dx`` window pixels (right: back in time, as when dragging).
@@ -407,7 +416,6 @@ class LiveModel:
         self.scroll -= dx / self.pps
         self._clamp()
         self.follow = self.playhead_in_view()
-        self.dirty = True
 
     def fit_view(self) -> None:
         """The whole film across the panel, following again (Ctrl+0, Z, double-click).
@@ -419,7 +427,6 @@ class LiveModel:
         else:
             self.fit = True
         self._settle()
-        self.dirty = True
 
     # -- events from the worker -------------------------------------------------------------
     def add_strip(self, strip: Strip, quantize_ms: float | None = None) -> None:
@@ -527,13 +534,23 @@ class LiveModel:
         return out, filled, first
 
     def panel_image(self) -> NDArray[np.uint8]:
-        """The panel's picture, ``(width, height, 3)`` (x first, as pygame's surfarray
-        takes it): for each pixel column the slot under its centre, or, when several
-        strips share a pixel (below 1 px per strip), the mean of up to
-        :data:`MAX_TAPS` strips at points spread evenly over its span -- an area average
-        (supersampled), so
-        the fitted film reads like the rendered picture scaled down and nothing
-        flickers when the view moves. Empty slots are :data:`PANEL_BG`."""
+        """The panel's picture, ``(width, height, 3)`` RGB, x first (see
+        :meth:`panel_pixels32`)."""
+        return (
+            self.panel_pixels32()
+            .view(np.uint8)
+            .reshape(-1, self.layout.panel.h, 4)[:, :, list(self.channel_bytes)]
+        )
+
+    def panel_pixels32(self) -> NDArray[np.uint32]:
+        """The panel's picture as ``(width, height)`` 32-bit pixels, x first, with red,
+        green and blue in the bytes :attr:`channel_bytes` (the painter's surface's
+        layout, so it is copied in as it is): for each pixel column the slot under its
+        centre, or, when several strips share a pixel (below 1 px per strip), the mean
+        of up to :data:`MAX_TAPS` strips at points spread evenly over its span -- an area
+        average (supersampled), so the fitted film reads like the rendered picture
+        scaled down and nothing flickers when the view moves. Empty slots are
+        :data:`PANEL_BG`."""
         p = self.layout.panel
         total = self.total_slots()
         # m points spread evenly over each pixel's span of columns (1: its centre).
@@ -544,18 +561,30 @@ class LiveModel:
         taps[(taps < 0) | (taps >= total)] = -1
         rows = self._cache.rows_for(self, taps, p.h)
         self.dirty = False
+        cached = self._cache.rows
         if len(rows) == 1:
-            return self._cache.rows[rows[0]]
-        acc = self._cache.rows[rows[0]].astype(np.uint16)
-        for r in rows[1:]:
-            acc += self._cache.rows[r]
-        acc //= len(rows)
-        return acc.astype(np.uint8)
+            img = np.take(cached, rows[0], axis=0)
+        else:
+            acc = np.take(cached, rows[0], axis=0).astype(np.uint16)
+            for r in rows[1:]:
+                acc += np.take(cached, r, axis=0)
+            acc //= len(rows)
+            img = acc.astype(np.uint8)
+        return img.view(np.uint32)[:, :, 0]
 
     def axis_labels(self) -> list[tuple[float, str, float]]:
         """``(tick x, label, label left x)`` of the time axis: the smallest nice step
         (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6 h ...) whose labels,
         measured with :attr:`text_width`, fit side by side within the axis."""
+        a = self.layout.axis
+        key = (a, self.pps, self.scroll, self.total_slots())
+        if self._labels is not None and self._labels[0] == key:
+            return self._labels[1]
+        labels = self._axis_labels()
+        self._labels = (key, labels)
+        return labels
+
+    def _axis_labels(self) -> list[tuple[float, str, float]]:
         a = self.layout.axis
         grid = self.grid
         t0 = max(self.time_at_x(a.x), grid.start)
@@ -563,9 +592,11 @@ class LiveModel:
         t1 = min(self.time_at_x(a.right), end)
         if t1 < t0:
             return []
-        span = max(t1 - t0, 1e-9)
+        # Labels are about equally wide: steps narrower than the widest cannot fit.
+        widest = max(self.text_width(describe_time(t)) for t in (t0, t1))
+        px_per_s = self.pps / grid.step
         for step in TICK_STEPS:
-            if span / step > a.w / 12 + 1:  # far too many for any label
+            if step * px_per_s < 0.9 * widest + LABEL_GAP:
                 continue
             out: list[tuple[float, str, float]] = []
             right = -math.inf
@@ -597,6 +628,14 @@ class LiveModel:
         if not spec.settings.get("chapters") or not spec.chapters:
             return []
         end = self.duration if self.duration is not None else self.playhead
+        key = (id(spec.chapters), len(spec.chapters), end)
+        if self._chapters is not None and self._chapters[0] == key:
+            return self._chapters[1]
+        self._chapters = (key, self._chapter_spans(end))
+        return self._chapters[1]
+
+    def _chapter_spans(self, end: float) -> list[tuple[float, float, str]]:
+        spec = self.spectrum
         rows = sorted(spec.chapters, key=lambda c: float(c["start"]))
         out = []
         for i, ch in enumerate(rows):
@@ -660,11 +699,18 @@ class LiveModel:
         colours: list[tuple[tuple[int, int, int], float]] = []
         if s is not None:
             t = s.time
-            # Near-duplicates merged (OKLab, MERGE_DISTANCE): five distinct colours.
-            merged, shares = merge_colours(s.palette, s.counts)
-            colours = [
-                (_rgb(c), float(share)) for c, share in zip(merged[:5], shares[:5], strict=True)
-            ]
+            known = self._merged.get(slot)
+            if known is not None and known[0] is s:
+                colours = known[1]
+            else:
+                # Near-duplicates merged (OKLab, MERGE_DISTANCE): five distinct colours.
+                merged, shares = merge_colours(s.palette, s.counts)
+                colours = [
+                    (_rgb(c), float(share)) for c, share in zip(merged[:5], shares[:5], strict=True)
+                ]
+                if len(self._merged) > 4096:
+                    self._merged.clear()
+                self._merged[slot] = (s, colours)
         chapter = self.chapter_at(t) if self.show_marks else None
         return HoverInfo(describe_time(t), colours, chapter)
 

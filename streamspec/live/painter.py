@@ -5,13 +5,14 @@ off-screen surface for a video of the spectrum building. No window, no events he
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-from .model import LiveModel
+from .model import HoverInfo, LiveModel
 from .pipeline import DisplayFrame
 
 __all__ = ["HELP", "Painter"]
@@ -57,6 +58,9 @@ class Painter:
         self._surface_of: DisplayFrame | None = None
         self._panel: pygame.Surface | None = None  # the panel's picture as last built
         self._panel_key: tuple[Any, ...] | None = None
+        self._marks: tuple[Any, pygame.Rect, pygame.Surface] | None = None  # the bands
+        self._labels: dict[str, pygame.Surface] = {}  # axis labels, rendered
+        self._tooltip: tuple[Any, pygame.Surface] | None = None
         widths: dict[str, float] = {}
 
         def text_width(text: str) -> float:  # the axis labels' real widths, for the model
@@ -109,15 +113,32 @@ class Painter:
         m = self.model
         p = m.layout.panel
         key = (p.x, p.y, p.w, p.h, m.pps, m.scroll)
-        if m.dirty or self._panel is None or key != self._panel_key:
-            pixels = m.panel_image()  # (w, h, 3): one NumPy gather, no scaling of surfaces
+        changed = m.dirty or self._panel is None or key != self._panel_key
+        if changed:
             if self._panel is None or self._panel.get_size() != (p.w, p.h):
-                self._panel = pygame.Surface((p.w, p.h), depth=24)
-            pygame.surfarray.blit_array(self._panel, pixels)
+                # 32-bit, in the screen's channel order: filling it is a copy of the
+                # model's pixels, blitting it each frame another
+                self._panel = pygame.Surface((p.w, p.h), 0, 32)
+                if self.screen.get_bitsize() == 32:
+                    self._panel = self._panel.convert(self.screen)
+                m.channel_bytes = _channel_bytes(self._panel)
+            view = pygame.surfarray.pixels2d(self._panel)
+            view[...] = m.panel_pixels32()  # one NumPy gather, no scaling of surfaces
+            del view  # unlocks the surface
             self._panel_key = key
+        assert self._panel is not None
         self.screen.blit(self._panel, (p.x, p.y))
         if m.show_marks:
-            self._draw_marks()
+            bands = pygame.Rect(
+                p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
+            )
+            mkey = (key, id(m.segments), len(m.segments), m.chapters())
+            if self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
+                self._draw_marks()
+                self._marks = (mkey, bands, self.screen.subsurface(bands).copy())
+            else:
+                self.screen.blit(self._marks[2], bands)
+            self._chapter_ticks()
         hx = round(m.playhead_x)
         if p.x <= hx <= p.right:
             pygame.draw.line(self.screen, PLAYHEAD, (hx, p.y - 3), (hx, p.bottom + 3), 2)
@@ -126,7 +147,6 @@ class Painter:
         """Segments (their dominant colours side by side, a line at each boundary) and
         chapters (a bracket each, its name inside), in their bands under the strips."""
         m = self.model
-        p = m.layout.panel
         band = m.layout.segments
         if band.h and m.segments:
             self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
@@ -166,7 +186,12 @@ class Painter:
                     tx = round(min(max((lo + hi - text.get_width()) / 2, x0 + 4), x1 - 4))
                     self.screen.blit(text, (tx, top + 3))
             self.screen.set_clip(None)
-            # A faint mark over the strips at each chapter's start.
+
+    def _chapter_ticks(self) -> None:
+        """A short mark over the strips' foot at each chapter's start."""
+        m = self.model
+        p = m.layout.panel
+        if m.layout.chapters.h:
             for start, _, _ in m.chapters()[1:]:
                 xi = round(m.x_of_time(start) - 0.5 * m.pps)
                 if p.x <= xi < p.right:
@@ -184,15 +209,32 @@ class Painter:
         m = self.model
         a = m.layout.axis
         pygame.draw.line(self.screen, DIM, (a.x, a.y), (a.right, a.y))
+        labels = self._labels
+        if len(labels) > 1024:
+            labels.clear()
         for x, label, left in m.axis_labels():
             xi = round(x)
             pygame.draw.line(self.screen, DIM, (xi, a.y), (xi, a.y + 4))
-            self.screen.blit(self.small.render(label, True, DIM), (round(left), a.y + 5))
+            text = labels.get(label)
+            if text is None:
+                text = labels[label] = self.small.render(label, True, DIM)
+            self.screen.blit(text, (round(left), a.y + 5))
 
     def _draw_hover(self, x: int, y: int) -> None:
         info = self.model.hover_info(x, y)
         if info is None:
             return
+        key = (info.time, tuple(info.colours), info.chapter)
+        if self._tooltip is None or self._tooltip[0] != key:
+            self._tooltip = (key, self._tooltip_box(info))
+        box = self._tooltip[1]
+        w, h = box.get_size()
+        bx = min(x + 14, self.screen.get_width() - w - 4)
+        by = max(y - h - 10, 4)
+        self.screen.blit(box, (bx, by))
+
+    def _tooltip_box(self, info: HoverInfo) -> pygame.Surface:
+        """The tooltip: time, chapter, and the strip's colours with their shares."""
         lines = [self.font.render(info.time, True, TEXT)]
         if info.chapter:
             lines.append(self.small.render(info.chapter, True, DIM))
@@ -200,23 +242,21 @@ class Painter:
         w = max(max(s.get_width() for s in lines), 150 if info.colours else 0) + 16
         head = sum(s.get_height() + 3 for s in lines)
         h = head + 8 + len(info.colours) * (sw + 4) + (6 if info.colours else 0)
-        bx = min(x + 14, self.screen.get_width() - w - 4)
-        by = max(y - h - 10, 4)
         box = pygame.Surface((w, h), pygame.SRCALPHA)
         box.fill((10, 10, 12, 225))
-        self.screen.blit(box, (bx, by))
-        cy = by + 5
+        cy = 5
         for s in lines:
-            self.screen.blit(s, (bx + 8, cy))
+            box.blit(s, (8, cy))
             cy += s.get_height() + 3
         cy += 2
         for rgb, share in info.colours:
-            pygame.draw.rect(self.screen, rgb, (bx + 8, cy, sw * 2, sw))
+            pygame.draw.rect(box, (*rgb, 255), (8, cy, sw * 2, sw))
             label = self.small.render(
                 f"#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}  {share:5.1%}", True, TEXT
             )
-            self.screen.blit(label, (bx + 8 + sw * 2 + 8, cy))
+            box.blit(label, (8 + sw * 2 + 8, cy))
             cy += sw + 4
+        return box
 
     def _banner(self, text: str) -> None:
         surf = self.font.render(text, True, TEXT)
@@ -246,3 +286,12 @@ class Painter:
             self.screen.blit(k, (x + 20, cy))
             self.screen.blit(v, (x + 40 + kw, cy))
             cy += lh
+
+
+def _channel_bytes(surface: pygame.Surface) -> tuple[int, int, int]:
+    """The byte of a 32-bit pixel of ``surface`` that holds red, green and blue."""
+    masks = surface.get_masks()[:3]
+    shifts = [(mask & -mask).bit_length() - 1 for mask in masks]
+    if sys.byteorder == "big":
+        return (3 - shifts[0] // 8, 3 - shifts[1] // 8, 3 - shifts[2] // 8)
+    return (shifts[0] // 8, shifts[1] // 8, shifts[2] // 8)
