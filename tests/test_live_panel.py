@@ -10,7 +10,7 @@ import numpy as np
 import pygame
 import pytest
 
-from streamspec.live.model import PANEL_BG, LiveModel
+from streamspec.live.model import PANEL_BG, LiveModel, mean_rows
 from streamspec.live.painter import INK, Painter
 from streamspec.options import OptionError, ViewOptions, parse_time
 from streamspec.spectrum import Spectrum, Strip
@@ -311,3 +311,15 @@ def test_zoom_option():
     for bad, words in [(33, "at most 32"), ("0.5", "at least 1"), ("wide", "fit or a number")]:
         with pytest.raises(OptionError, match=words):
             ViewOptions(zoom=bad)
+
+
+@pytest.mark.parametrize("m", [2, 3, 5, 8])
+def test_mean_rows_kernel_matches_numpy(m):
+    rng = np.random.default_rng(m)
+    rows = rng.integers(0, 256, (50, 36), dtype=np.uint8)
+    taps = rng.integers(0, 50, (m, 17))
+    out = np.empty((17, 36), np.uint8)
+    mean_rows(rows, taps, out)
+    # The reference: the sum over the taps, divided, rounded half up.
+    expected = (rows[taps].astype(np.int64).sum(axis=0) + m // 2) // m
+    np.testing.assert_array_equal(out, expected)
