@@ -383,3 +383,49 @@ def test_signals_save(tmp_path, sig):
     assert data["partial"] is True and len(data["strips"]) >= 2
     with Image.open(out) as img:
         img.verify()
+
+
+def test_play_shows_the_demo_films_seasons_and_segments(tmp_path):
+    """play --chapters auto --segments auto: the container's chapters (the demo's five
+    seasons) and the colour segments, found while it plays, in their bands; C hides them."""
+    from streamspec.demo import DEMO_CHAPTERS
+
+    seen = {}
+
+    def look(name, fn):
+        return lambda w: seen.__setitem__(name, fn(w))
+
+    script = Script(
+        (strips_at_least(8), look("chapters", lambda w: [c[2] for c in w.model.chapters()])),
+        (1, look("bands", lambda w: (w.model.layout.segments.h, w.model.layout.chapters.h))),
+        (lambda w: len(w.model.segments) > 0, look("segments", lambda w: w.model.segments)),
+        (
+            1,
+            look(
+                "tooltip",
+                lambda w: w.model.hover_info(
+                    w.model.layout.panel.x + 2, w.model.layout.panel.y + 2
+                ),
+            ),
+        ),
+        (1, key(pygame.K_c)),
+        (2, look("hidden", lambda w: (w.model.layout.segments.h, w.model.layout.chapters.h))),
+        (1, key(pygame.K_q)),
+    )
+    result = play(
+        None,
+        every=0.5,
+        chapters="auto",
+        segments=True,
+        output=tmp_path / "d.png",
+        on_tick=script,
+        window_size=(640, 480),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen["chapters"] == [title for _, title in DEMO_CHAPTERS]
+    assert all(h > 0 for h in seen["bands"]) and seen["hidden"] == (0, 0)
+    assert seen["segments"][0]["first_strip"] == 0 and seen["segments"][0]["colours"]
+    assert seen["tooltip"].chapter == DEMO_CHAPTERS[0][1]
+    data = check_saved(result, partial=True)
+    assert data["settings"]["chapters"] == "auto" and data["segments"]
