@@ -508,7 +508,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
 
     _add_options(p, SamplingOptions, only=("every", "start", "end"))
     _add_options(p, QuantizerOptions)
-    _add_options(p, LookOptions, only=("order", "mode"))
+    _add_options(p, LookOptions, only=("order", "mode", "chapters", "segments", "min_segment"))
     _add_options(p, SourceOptions, only=("crop",))
     _add_options(p, ViewOptions)
     p.set_defaults(run=_run_play)

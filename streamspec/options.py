@@ -412,13 +412,12 @@ class ViewOptions(_Options):
         choices=("below", "right"),
     )
     size: Any = option((1280, 720), "window size (1280x720)", metavar="WxH", parse=parse_size)
-    zoom: int = option(
-        3,
-        "pixels per strip in the window (3)",
-        kind=int,
-        minimum=1,
-        maximum=MAX_ZOOM,
-        metavar="PX",
+    zoom: Any = option(
+        "fit",
+        "the spectrum's zoom: fit (the whole film across the window; default) or pixels "
+        "per strip, 1 to 32 (a live source: 3)",
+        metavar="fit|PX",
+        parse=str,
     )
     exit_at_end: bool = option(False, "close the window when the video ends", kind=bool)
     record: str | None = option(
@@ -450,6 +449,19 @@ class ViewOptions(_Options):
     )
 
     def _validate(self) -> None:
+        zoom = self.zoom
+        if zoom != "fit":
+            try:
+                zoom = float(zoom)
+            except (TypeError, ValueError):
+                raise OptionError("zoom", f"must be fit or a number, got {self.zoom!r}") from None
+            if isinstance(self.zoom, bool) or not math.isfinite(zoom):
+                raise OptionError("zoom", f"must be fit or a number, got {self.zoom!r}")
+            if zoom < 1:
+                raise OptionError("zoom", f"must be at least 1 (or fit), got {self.zoom!r}")
+            if zoom > MAX_ZOOM:
+                raise OptionError("zoom", f"must be at most {MAX_ZOOM} (or fit), got {self.zoom!r}")
+            object.__setattr__(self, "zoom", zoom)
         size = self.size
         if isinstance(size, str):
             try:

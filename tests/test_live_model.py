@@ -129,10 +129,11 @@ def test_hover_shows_time_and_top_colours():
     m.resize(1280, 720)
     m.add_strip(strip(0, colour=(1, 2, 3)))
     p = m.layout.panel
-    when, colours = m.hover_info(int(m.x_of_slot(0.5)), p.y + 10)
-    assert when == "0:00"
+    when, colours, chapter = m.hover_info(int(m.x_of_slot(0.5)), p.y + 10)
+    assert when == "0:00" and chapter is None
     assert colours[0] == ((1, 2, 3), 0.5) and [c[1] for c in colours] == [0.5, 0.3, 0.2]
-    assert m.hover_info(int(m.x_of_slot(3.5)), p.y + 10) is None  # not there yet
+    # An empty slot (not there yet) still tells its time.
+    assert m.hover_info(int(m.x_of_slot(3.5)), p.y + 10) == ("0:06", [], None)
     assert m.hover_info(p.x, p.y - 20) is None
 
 
@@ -169,14 +170,19 @@ def test_latency_from_sample_frame_to_strip_on_screen():
 
 
 def test_zoom_and_hud():
-    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, pixels_per_strip=3, clock=FakeClock())
+    m = LiveModel(spectrum(), duration=200.0, aspect=1.5, clock=FakeClock())
+    fit = m.layout.panel.w / 100  # opens fitted: 100 slots across the panel
+    assert m.fit and m.pps == pytest.approx(fit)
     m.zoom(2.0)
-    assert m.pps == 6
+    assert m.pps == pytest.approx(2 * fit) and not m.fit
     m.zoom(0.5)
-    assert m.pps == 3
+    assert m.pps == pytest.approx(fit) and m.fit
     for _ in range(10):
         m.zoom(0.5)
-    assert m.pps == 1
+    assert m.pps == pytest.approx(fit)  # never below fit
+    for _ in range(10):
+        m.zoom(2.0)
+    assert m.pps == 32
     m.add_strip(strip(0), quantize_ms=9.5)
     m.paused = True
     text = m.hud_text()

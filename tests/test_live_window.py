@@ -178,6 +178,13 @@ def test_keys_and_mouse(clip, tmp_path):
             )
         )
 
+    def wheel(w):
+        pygame.event.post(
+            pygame.event.Event(
+                pygame.MOUSEWHEEL, x=0, y=-1, precise_x=0.0, precise_y=-1.0, flipped=False
+            )
+        )
+
     script = Script(
         (strips_at_least(2), key(pygame.K_h)),
         (1, look("help", lambda w: w.model.show_help)),
@@ -197,7 +204,12 @@ def test_keys_and_mouse(clip, tmp_path):
         (1, hover),
         (2, look("hover", lambda w: w.model.hover_info(*w.model.hover))),
         (1, key(pygame.K_EQUALS)),
-        (1, look("zoom", lambda w: w.model.pps)),
+        (1, look("zoom", lambda w: (w.model.pps, w.model.fit_pps()))),
+        (1, key(pygame.K_c)),
+        (1, look("marks", lambda w: w.model.show_marks)),
+        (1, key(pygame.K_c)),
+        (1, wheel),
+        (1, look("wheel", lambda w: w.model.fit)),
         (1, key(pygame.K_f)),
         (3, look("full_on", lambda w: bool(w.screen.get_flags() & pygame.FULLSCREEN))),
         (1, key(pygame.K_f)),
@@ -221,7 +233,11 @@ def test_keys_and_mouse(clip, tmp_path):
     assert seen["after_left"] <= seen["after_right"] - 1.0
     assert abs(seen["after_click"] - 3.0) < 0.6
     assert seen["hover"] is not None and seen["hover"][0] == "0:00"
-    assert seen["zoom"] == 6
+    # The film opens fitted; a 12-strip clip fills the panel at more than 32 px per
+    # strip, so fit is also the closest zoom.
+    assert seen["zoom"][0] == pytest.approx(seen["zoom"][1]) and seen["zoom"][0] > 32
+    assert seen["marks"] is False
+    assert seen["wheel"] is True
     assert seen["layout"] == 900
     # F toggles the display mode both ways (SDL's dummy driver supports fullscreen).
     assert seen["full_on"] is True and seen["full_off"] is False
@@ -668,3 +684,49 @@ def test_a_killed_session_leaves_its_checkpoint_and_the_next_play_keeps_it(tmp_p
     )
     assert len(streamspec.Spectrum.load(kept)) == len(left)
     assert r.png == out and len(streamspec.Spectrum.load(out)) == r.strips
+
+
+def test_play_shows_the_demo_films_seasons_and_segments(tmp_path):
+    """play --chapters auto --segments auto: the container's chapters (the demo's five
+    seasons) and the colour segments, found while it plays, in their bands; C hides them."""
+    from streamspec.demo import DEMO_CHAPTERS
+
+    seen = {}
+
+    def look(name, fn):
+        return lambda w: seen.__setitem__(name, fn(w))
+
+    script = Script(
+        (strips_at_least(8), look("chapters", lambda w: [c[2] for c in w.model.chapters()])),
+        (1, look("bands", lambda w: (w.model.layout.segments.h, w.model.layout.chapters.h))),
+        (lambda w: len(w.model.segments) > 0, look("segments", lambda w: w.model.segments)),
+        (
+            1,
+            look(
+                "tooltip",
+                lambda w: w.model.hover_info(
+                    w.model.layout.panel.x + 2, w.model.layout.panel.y + 2
+                ),
+            ),
+        ),
+        (1, key(pygame.K_c)),
+        (2, look("hidden", lambda w: (w.model.layout.segments.h, w.model.layout.chapters.h))),
+        (1, key(pygame.K_q)),
+    )
+    result = play(
+        None,
+        every=0.5,
+        chapters="auto",
+        segments=True,
+        output=tmp_path / "d.png",
+        on_tick=script,
+        window_size=(640, 480),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen["chapters"] == [title for _, title in DEMO_CHAPTERS]
+    assert all(h > 0 for h in seen["bands"]) and seen["hidden"] == (0, 0)
+    assert seen["segments"][0]["first_strip"] == 0 and seen["segments"][0]["colours"]
+    assert seen["tooltip"].chapter == DEMO_CHAPTERS[0][1]
+    data = check_saved(result, partial=True)
+    assert data["settings"]["chapters"] == "auto" and data["segments"]

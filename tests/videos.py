@@ -182,6 +182,8 @@ def with_sound(
             frame.time_base = Fraction(1, rate)
             out.mux(aout.encode(frame))
         out.mux(aout.encode(None))
+
+
 def make_film(
     path: Path,
     *,

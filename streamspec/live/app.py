@@ -24,6 +24,7 @@ from .._signals import (
 from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
+from ..segments import segment_spectrum
 from ..sources import FrameSource
 from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
 from .model import LiveModel
@@ -77,7 +78,11 @@ def play(
     render_over = {k: v for k, v in overrides.items() if k not in view_names}
     options = (options or RenderOptions()).override(**render_over, seek=PLAY_SEEK)
     # Before the source or a window opens: the saved spectrum must not replace the video.
-    out = check_spectrum_output(source, output if output is not None else default_output(source))
+    out = check_spectrum_output(
+        source,
+        output if output is not None else default_output(source),
+        chapters=options.look.chapters,
+    )
     record = _check_record(view.record, source, out)
     out = Path(os.path.abspath(out))  # printed paths are absolute
     renderer = Renderer(source, options)
@@ -173,6 +178,8 @@ def play(
                 if close_window:
                     window.close()
                 if len(spectrum):
+                    if options.look.segments:  # the segments of everything made
+                        segment_spectrum(spectrum, min_seconds=options.look.min_segment)
                     if spectrum.slots is None or len(spectrum) < spectrum.slots:
                         mark_partial(spectrum)
                     png, js = save_safely(spectrum, out)
@@ -243,6 +250,8 @@ def _check_record(
         [("recording", movie, "--record")],
     )
     return movie
+
+
 def _sound_track(src: FrameSource, view: ViewOptions) -> int | None:
     """The stream index of the sound to play, or None (``--no-audio``, no audio in the
     file, a live source). Raises InputError for an ``--audio-track`` the file lacks."""

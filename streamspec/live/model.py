@@ -6,21 +6,37 @@ all of it is tested directly; the window in :mod:`streamspec.live.view` only dra
 from __future__ import annotations
 
 import math
+import threading
 import time as _time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from ..colour import merge_colours
 from ..grid import SlotGrid
+from ..segments import segment_spectrum
 from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
 from ..timefmt import describe_time, nice_ticks
 
-__all__ = ["Layout", "LiveModel", "Rect", "SeekThrottle", "fit_window", "nice_ticks"]
+__all__ = ["HoverInfo", "Layout", "LiveModel", "Rect", "SeekThrottle", "fit_window", "nice_ticks"]
+
+MAX_PPS = 32.0  # the closest zoom, pixels per strip
+LIVE_PPS = 3.0  # a live source's default zoom (its timeline has no end to fit)
+MAX_TAPS = 8  # strips averaged into one pixel column at most (spread over its span)
+PANEL_BG = (34, 34, 38)  # empty slots
+SEGMENTS_H = 10  # the segments' band under the strips
+CHAPTERS_H = 18  # the chapters' band under that
+CACHE_BYTES = 192 * 2**20  # the strips' columns kept at the panel's height, at most
+LABEL_GAP = 8.0  # pixels between time labels at least
+# Tick steps: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h.
+TICK_STEPS: tuple[int, ...] = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)
+TICK_STEPS += (3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 
 
 @dataclass(frozen=True)
@@ -53,22 +69,34 @@ class Layout:
     panel: Rect  # the spectrum strips
     axis: Rect  # tick labels under the strips
     hud: Rect  # one line of status text
+    segments: Rect = Rect(0, 0, 0, 0)  # the colour segments' band, under the strips
+    chapters: Rect = Rect(0, 0, 0, 0)  # chapter brackets and names, under the segments
 
     @staticmethod
-    def compute(width: int, height: int, aspect: float, mode: str = "below") -> Layout:
-        """Split the window: video above the spectrum (``below``) or left of it (``right``)."""
+    def compute(
+        width: int,
+        height: int,
+        aspect: float,
+        mode: str = "below",
+        segments_h: int = 0,
+        chapters_h: int = 0,
+    ) -> Layout:
+        """Split the window: video above the spectrum (``below``) or left of it (``right``);
+        under the strips, the bands for segments and chapters (when shown), then the axis."""
         width, height = max(int(width), 64), max(int(height), 64)
         hud_h = 22
-        axis_h = 20
+        axis_h = 20 + segments_h + chapters_h
         if mode == "right":
             side = max(160, int(width * 0.42))
             video_area = Rect(0, 0, width - side, height - hud_h)
             panel = Rect(width - side + 8, 8, side - 16, max(height - hud_h - axis_h - 16, 16))
         else:
-            spec_h = max(int(height * 0.36), 90)
+            spec_h = max(int(height * 0.36), 90) + segments_h + chapters_h
             video_area = Rect(0, 0, width, height - spec_h - hud_h)
             panel = Rect(8, video_area.bottom + 6, width - 16, max(spec_h - axis_h - 8, 16))
-        axis = Rect(panel.x, panel.bottom, panel.w, axis_h)
+        segments = Rect(panel.x, panel.bottom, panel.w, segments_h)
+        chapters = Rect(panel.x, segments.bottom, panel.w, chapters_h)
+        axis = Rect(panel.x, chapters.bottom, panel.w, axis_h - segments_h - chapters_h)
         hud = Rect(0, height - hud_h, width, hud_h)
         # Fit the picture into its area, keeping the aspect ratio.
         aw, ah = max(video_area.w, 1), max(video_area.h, 1)
@@ -79,7 +107,78 @@ class Layout:
             vw = aw
             vh = max(1, round(aw / aspect))
         video = Rect(video_area.x + (aw - vw) // 2, video_area.y + (ah - vh) // 2, vw, vh)
-        return Layout(Rect(0, 0, width, height), video, panel, axis, hud)
+        return Layout(Rect(0, 0, width, height), video, panel, axis, hud, segments, chapters)
+
+
+class HoverInfo(NamedTuple):
+    """What the tooltip shows: the time, the strip's distinct colours (RGB, share; none
+    over an empty slot) and the chapter there."""
+
+    time: str
+    colours: list[tuple[tuple[int, int, int], float]]
+    chapter: str | None
+
+
+class _ColumnCache:
+    """Every strip's column at the panel's height, in one ``(rows, height, 4)`` array of
+    32-bit pixels (row 0: the empty-slot colour), so a view is built by NumPy indexing
+    alone and lands in a 32-bit surface as it is.
+
+    A slot's row is remade when its strip or its visibility changes (checked when the
+    model is dirty); the rows are dropped and refilled when a view needs more than fit.
+    """
+
+    def __init__(self) -> None:
+        self.form: tuple[int, tuple[int, int, int]] = (-1, (0, 1, 2))  # height, RGB bytes
+        self.rows = np.zeros((1, 0, 4), np.uint8)
+        self.used = 1
+        self.row_of = np.full(0, -1, np.int64)  # slot -> row (-1: not looked at yet)
+        self.key: dict[int, tuple[Strip | None, bool]] = {}
+
+    def _reset(self, form: tuple[int, tuple[int, int, int]], capacity: int) -> None:
+        self.form = form
+        self.rows = np.full((capacity, form[0], 4), 255, np.uint8)
+        self.rows[0][:, list(form[1])] = PANEL_BG
+        self.used = 1
+        self.row_of[:] = -1
+        self.key.clear()
+
+    def rows_for(self, model: LiveModel, taps: NDArray[np.int64], height: int) -> list[Any]:
+        """Row indices (one ``(width,)`` array per tap) of the slots ``taps`` (-1: none)."""
+        slots = np.unique(taps[taps >= 0])
+        need = len(slots) + 1
+        top = int(slots[-1]) + 1 if len(slots) else 0
+        if top > len(self.row_of):
+            grown = np.full(max(top, 2 * len(self.row_of)), -1, np.int64)
+            grown[: len(self.row_of)] = self.row_of
+            self.row_of = grown
+        form = (height, model.channel_bytes)
+        if form != self.form or self.used + need > len(self.rows):
+            # A file's every slot when they fit the budget; a live source's last few thousand.
+            whole = model.total_slots() + 1 if model.slots is not None else 4096
+            budget = CACHE_BYTES // (max(height, 1) * 4)
+            self._reset(form, max(need, min(max(whole, 2 * need), budget)))
+        check = slots if model.dirty else slots[self.row_of[slots] < 0]
+        get, visible = model.spectrum.get, model.visible
+        where = list(form[1])
+        for s in check.tolist():
+            strip, seen = get(s), s in visible
+            old = self.key.get(s)
+            if old is not None and old[0] is strip and old[1] == seen:
+                continue
+            self.key[s] = (strip, seen)
+            col = model.column(s, height)
+            model._columns.pop(s, None)  # kept here instead
+            if col is None:
+                self.row_of[s] = 0
+                continue
+            r = int(self.row_of[s])
+            if r <= 0:
+                r, self.used = self.used, self.used + 1
+                self.row_of[s] = r
+            self.rows[r][:, where] = col
+        rows = np.where(taps >= 0, self.row_of[np.maximum(taps, 0)], 0)
+        return list(np.maximum(rows, 0))
 
 
 @dataclass
@@ -118,9 +217,11 @@ class LiveModel:
         aspect: float,
         layout: str = "below",
         live: bool = False,
-        pixels_per_strip: int = 3,
+        pixels_per_strip: float | str = "fit",
         clock: Callable[[], float] = _time.monotonic,
         fps: float | None = None,
+        text_width: Callable[[str], float] | None = None,
+        segments_in_background: bool = True,
     ) -> None:
         self.spectrum = spectrum
         self.look = spectrum.look  # order and mode (their defaults live in LookOptions)
@@ -128,10 +229,14 @@ class LiveModel:
         self.aspect = aspect
         self.layout_mode = layout
         self.live = live
-        self.pps = max(1, int(pixels_per_strip))
+        # A file opens fitted (the whole film across the panel); a live source scrolls.
+        self.fit = pixels_per_strip == "fit" and not live
+        self.pps = LIVE_PPS if pixels_per_strip == "fit" else float(pixels_per_strip)
         self.clock = clock
         # One frame's time (s): the frame step and how near the end End goes.
         self.frame_time = 1.0 / fps if fps and 0 < fps <= 1000 else 0.04
+        # Label widths in pixels (the painter gives its font's; this estimate is wider).
+        self.text_width = text_width or (lambda text: 8.0 * len(text))
         self.playhead = spectrum.grid.start
         self.visible: set[int] = set()
         self._waiting: dict[int, Strip] = {}  # arrived, not yet due
@@ -145,20 +250,50 @@ class LiveModel:
         self.speed = 1.0
         self.hover: tuple[int, int] | None = None
         self.stats = _Stats()
-        self.scroll = 0.0  # first visible slot (fractional)
-        self.follow = True
+        self.scroll = 0.0  # the column at the panel's left edge (fractional slots)
+        self.follow = True  # the view keeps the playhead in sight (until the user pans away)
         self.dirty = True  # the spectrum picture must be rebuilt
         self._columns: dict[int, NDArray[np.uint8]] = {}
         self._column_height = 0
-        self.layout = Layout.compute(1280, 720, aspect, layout)
+        self._cache = _ColumnCache()
+        # Chapters and colour segments (as render draws them); C shows or hides them.
+        self.show_marks = True
+        self.segments: list[dict[str, Any]] = []
+        self._segments_async = segments_in_background
+        self._segments_job: threading.Thread | None = None
+        self._segments_done: list[dict[str, Any]] | None = None
+        self._segments_at = (-math.inf, -1)  # (clock, strips) of the last run
+        # Where red, green and blue go in a 32-bit pixel (the painter sets its surface's).
+        self.channel_bytes: tuple[int, int, int] = (0, 1, 2)
+        self._grid: SlotGrid | None = None
+        self._chapters: tuple[Any, list[tuple[float, float, str]]] | None = None
+        self._labels: tuple[Any, list[tuple[float, str, float]]] | None = None
+        self._merged: dict[int, tuple[Strip, list[tuple[tuple[int, int, int], float]]]] = {}
+        self._size = (1280, 720)
+        self.layout = self._layout()
+        if self.fit:  # (a zoom asked for is clamped once the window's size is known)
+            self.pps = self.fit_pps()
 
     # -- geometry -------------------------------------------------------------------------
+    def _layout(self) -> Layout:
+        show = self.show_marks
+        seg_h = SEGMENTS_H if show and self.look.segments else 0
+        chap_h = CHAPTERS_H if show and self.chapters() else 0
+        w, h = self._size
+        return Layout.compute(w, h, self.aspect, self.layout_mode, seg_h, chap_h)
+
     def resize(self, width: int, height: int) -> Layout:
-        """Recompute the layout for a new window size."""
-        self.layout = Layout.compute(width, height, self.aspect, self.layout_mode)
+        """Recompute the layout for a new window size (a fitted view stays fitted)."""
+        self._size = (width, height)
+        self.layout = self._layout()
         self.dirty = True
-        self._follow()
+        self._settle()
         return self.layout
+
+    def toggle_marks(self) -> None:
+        """Show or hide the chapters and segments (the C key)."""
+        self.show_marks = not self.show_marks
+        self.resize(*self._size)
 
     @property
     def slots(self) -> int | None:
@@ -166,11 +301,31 @@ class LiveModel:
 
     @property
     def grid(self) -> SlotGrid:
-        return self.spectrum.grid
+        spec = self.spectrum
+        grid = self._grid
+        if grid is None or grid.slots != spec.slots:  # (the settings never change)
+            grid = self._grid = spec.grid
+        return grid
 
     @property
     def slots_in_view(self) -> float:
         return self.layout.panel.w / self.pps
+
+    def total_slots(self) -> int:
+        """Slots the timeline spans: the plan, or (live) up to the newest strip."""
+        return self.slots if self.slots is not None else self._last_slot() + 1
+
+    def fit_pps(self) -> float:
+        """Pixels per strip with the whole film across the panel (live: the default)."""
+        if self.slots is None:
+            return LIVE_PPS
+        return self.layout.panel.w / max(self.slots, 1)
+
+    def min_pps(self) -> float:
+        return 1.0 if self.slots is None else self.fit_pps()
+
+    def max_pps(self) -> float:
+        return max(MAX_PPS, self.min_pps())
 
     def slot_of_time(self, t: float) -> float:
         """Fractional slot at time ``t`` (slot i is centred on its sample time)."""
@@ -188,6 +343,9 @@ class LiveModel:
     def slot_at_x(self, x: float) -> int:
         return math.floor(self.column_at_x(x))
 
+    def x_of_time(self, t: float) -> float:
+        return self.x_of_slot(self.grid.column_of_time(t))
+
     def time_at_x(self, x: float) -> float:
         """Time under window x in the spectrum panel (clamped to the film)."""
         t = max(self.grid.start, self.grid.time_of_column(self.column_at_x(x)))
@@ -197,33 +355,85 @@ class LiveModel:
 
     @property
     def playhead_x(self) -> float:
-        return self.x_of_slot(self.grid.column_of_time(self.playhead))
+        return self.x_of_time(self.playhead)
+
+    def playhead_in_view(self) -> bool:
+        p = self.layout.panel
+        return p.x <= self.playhead_x <= p.right
 
     def max_scroll(self) -> float:
-        total = self.slots if self.slots is not None else self._last_slot() + 1
-        return max(0.0, total - self.slots_in_view)
+        return max(0.0, self.total_slots() - self.slots_in_view)
 
     def _last_slot(self) -> int:
         return max(self.visible) if self.visible else 0
 
-    def _follow(self) -> None:
-        """Keep the playhead in view: it rides at 80 % of the panel once the view is full."""
-        if not self.follow:
-            return
-        head = self.slot_of_time(self.playhead)
-        target = head - 0.8 * self.slots_in_view
-        new = min(max(0.0, target), self.max_scroll())
-        if abs(new - self.scroll) >= 1.0 / self.pps:
-            self.scroll = new
-            self.dirty = True
+    def _clamp(self) -> None:
+        """Zoom and scroll within their limits (fit: the whole film, from its start)."""
+        lo, hi = self.min_pps(), self.max_pps()
+        if self.fit:
+            self.pps = lo if self.slots is not None else self.pps
+        self.pps = min(max(self.pps, lo), hi)
+        if self.slots is not None and self.pps <= lo * (1 + 1e-9):
+            self.fit, self.pps = True, lo
+        self.scroll = 0.0 if self.fit else min(max(self.scroll, 0.0), self.max_scroll())
 
-    def zoom(self, factor: float) -> None:
-        """Change the pixels per strip (1..32), keeping the playhead in view."""
-        new = int(min(32, max(1, round(self.pps * factor) if factor > 1 else self.pps // 2)))
-        if new != self.pps:
-            self.pps = new
-            self.dirty = True
-            self._follow()
+    def _settle(self) -> None:
+        """After a change of size, zoom or scroll: clamp, then follow the playhead."""
+        self._clamp()
+        self._follow()
+
+    def _follow(self, moved: float = 0.0) -> None:
+        """Keep the playhead in view while following. Once it leaves the view it is
+        brought back at 80 % of the panel; past 80 % the view rides with it (``moved``:
+        columns played since the last frame), easing back to 80 % if it is further right."""
+        if not self.follow or self.fit:
+            return
+        view = self.slots_in_view
+        pos = self.grid.column_of_time(self.playhead) - self.scroll
+        if pos < 0 or pos > view:
+            target = self.scroll + pos - 0.8 * view
+        elif moved > 0 and pos > 0.8 * view:
+            target = self.scroll + moved + min(pos - 0.8 * view, 0.5 * moved)
+        else:
+            return
+        self.scroll = min(max(0.0, target), self.max_scroll())
+
+    def zoom(self, factor: float, x: float | None = None) -> None:
+        """Zoom by ``factor`` (fit .. 32 px per strip) around window ``x``: the column under
+        it stays under it. Without ``x``, around the playhead (or the panel's middle when
+        the playhead is out of view). Zooming the playhead out of view stops following."""
+        p = self.layout.panel
+        if x is None:
+            x = self.playhead_x if self.playhead_in_view() else p.x + p.w / 2
+            self.follow = True
+        column = self.column_at_x(x)
+        self.fit = False
+        self.pps = min(max(self.pps * factor, self.min_pps()), self.max_pps())
+        self.scroll = column - (x - p.x) / self.pps
+        self._clamp()
+        self.follow = self.follow and self.playhead_in_view()
+        self._follow()
+
+    def pan(self, dx: float) -> None:
+        """Move the view by ``dx`` window pixels (right: back in time, as when dragging).
+        Panning the playhead out of view stops following; back into view, resumes it."""
+        if self.fit and self.max_scroll() == 0:
+            return
+        self.fit = False
+        self.scroll -= dx / self.pps
+        self._clamp()
+        self.follow = self.playhead_in_view()
+
+    def fit_view(self) -> None:
+        """The whole film across the panel, following again (Ctrl+0, Z, double-click).
+        A live source returns to its default zoom at the newest strips."""
+        self.follow = True
+        if self.slots is None:
+            self.pps = LIVE_PPS
+            self.scroll = self.max_scroll()
+        else:
+            self.fit = True
+        self._settle()
 
     # -- events from the worker -------------------------------------------------------------
     def add_strip(self, strip: Strip, quantize_ms: float | None = None) -> None:
@@ -245,12 +455,15 @@ class LiveModel:
 
     def frame_shown(self, t: float) -> None:
         """The picture at time ``t`` is on screen: advance the playhead, reveal strips."""
+        moved = self.grid.slot(t) - self.grid.slot(self.playhead)
         self.playhead = t
         self.stats.frames_shown += 1
         self.stats.shown.append(self.clock())
         for i in sorted(i for i, s in self._waiting.items() if s.time <= t + 1e-6):
             self._reveal(i)
-        self._follow()
+        if self.slots is None:
+            self._clamp()  # a live timeline grows
+        self._follow(moved)
 
     def frames_dropped(self, n: int) -> None:
         self.stats.frames_dropped += n
@@ -270,12 +483,13 @@ class LiveModel:
         now = self.clock()
         for slot in [s for s in self._shown_at if s in self.visible]:
             self.stats.latencies.append(max(0.0, now - self._shown_at.pop(slot)))
+        self.update_segments()
 
     def seeked(self, t: float) -> None:
         """Playback jumps to ``t``. Strips made ahead of the old position stay waiting;
         they show when playback reaches (or jumps past) their time."""
         self.playhead = t
-        self.follow = True
+        self.follow = True  # a seek brings the view back to the playhead
         self._follow()
         self.dirty = True
 
@@ -348,34 +562,183 @@ class LiveModel:
         self.dirty = False
         return out, filled, first
 
+    def panel_image(self) -> NDArray[np.uint8]:
+        """The panel's picture, ``(width, height, 3)`` RGB, x first (see
+        :meth:`panel_pixels32`)."""
+        return (
+            self.panel_pixels32()
+            .view(np.uint8)
+            .reshape(-1, self.layout.panel.h, 4)[:, :, list(self.channel_bytes)]
+        )
+
+    def panel_pixels32(self) -> NDArray[np.uint32]:
+        """The panel's picture as ``(width, height)`` 32-bit pixels, x first, with red,
+        green and blue in the bytes :attr:`channel_bytes` (the painter's surface's
+        layout, so it is copied in as it is): for each pixel column the slot under its
+        centre, or, when several strips share a pixel (below 1 px per strip), the mean
+        of up to :data:`MAX_TAPS` strips at points spread evenly over its span -- an area
+        average (supersampled), so the fitted film reads like the rendered picture
+        scaled down and nothing flickers when the view moves. Empty slots are
+        :data:`PANEL_BG`."""
+        p = self.layout.panel
+        total = self.total_slots()
+        # m points spread evenly over each pixel's span of columns (1: its centre).
+        m = min(max(math.ceil(1.0 / self.pps - 1e-9), 1), MAX_TAPS)
+        left = np.arange(p.w, dtype=np.float64) / self.pps + self.scroll
+        at = (np.arange(m, dtype=np.float64) + 0.5) / (m * self.pps)
+        taps = np.floor(left[None] + at[:, None]).astype(np.int64)
+        taps[(taps < 0) | (taps >= total)] = -1
+        rows = self._cache.rows_for(self, taps, p.h)
+        self.dirty = False
+        cached = self._cache.rows.view(np.uint32)[:, :, 0]  # (rows, height) pixels
+        if len(rows) == 1:
+            return np.take(cached, rows[0], axis=0)
+        out = np.empty((p.w, p.h), np.uint32)
+        flat = self._cache.rows.reshape(len(self._cache.rows), -1)  # (rows, 4 h) bytes
+        mean_rows(flat, np.array(rows), out.view(np.uint8))
+        return out
+
+    def axis_labels(self) -> list[tuple[float, str, float]]:
+        """``(tick x, label, label left x)`` of the time axis: the smallest nice step
+        (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6 h ...) whose labels,
+        measured with :attr:`text_width`, fit side by side within the axis."""
+        a = self.layout.axis
+        key = (a, self.pps, self.scroll, self.total_slots())
+        if self._labels is not None and self._labels[0] == key:
+            return self._labels[1]
+        labels = self._axis_labels()
+        self._labels = (key, labels)
+        return labels
+
+    def _axis_labels(self) -> list[tuple[float, str, float]]:
+        a = self.layout.axis
+        grid = self.grid
+        t0 = max(self.time_at_x(a.x), grid.start)
+        end = self.duration if self.duration is not None else grid.span(self.total_slots())[0]
+        t1 = min(self.time_at_x(a.right), end)
+        if t1 < t0:
+            return []
+        # Labels are about equally wide: steps narrower than the widest cannot fit.
+        widest = max(self.text_width(describe_time(t)) for t in (t0, t1))
+        px_per_s = self.pps / grid.step
+        for step in TICK_STEPS:
+            if step * px_per_s < 0.9 * widest + LABEL_GAP:
+                continue
+            out: list[tuple[float, str, float]] = []
+            right = -math.inf
+            t = math.ceil(t0 / step - 1e-9) * step
+            ok = True
+            while t <= t1 + 1e-9:
+                x = self.x_of_time(t)
+                if a.x <= x <= a.right:
+                    label = describe_time(t)
+                    w = self.text_width(label)
+                    left = min(max(x - w / 2, a.x), a.right - w)
+                    if left < a.x or left < right + LABEL_GAP:
+                        ok = False
+                        break
+                    out.append((x, label, left))
+                    right = left + w
+                t += step
+            if ok:
+                return out
+        return []
+
     def ticks(self) -> list[tuple[float, str]]:
         """(x, label) of the time axis ticks inside the panel."""
-        p = self.layout.panel
-        t0, t1 = self.time_at_x(p.x), self.time_at_x(p.right)
-        n = max(2, p.w // 90)
-        return [
-            (self.x_of_slot(self.slot_of_time(t) + 0.5), describe_time(t))
-            for t in nice_ticks(t0, t1, n)
-            if p.x <= self.x_of_slot(self.slot_of_time(t) + 0.5) <= p.right
-        ]
+        return [(x, label) for x, label, _ in self.axis_labels()]
 
-    def hover_info(
-        self, x: int, y: int
-    ) -> tuple[str, list[tuple[tuple[int, int, int], float]]] | None:
-        """Time and top colours (RGB, share) of the strip under the mouse, if any."""
+    def chapters(self) -> list[tuple[float, float, str]]:
+        """``(start, end, title)`` of the chapters to draw (when asked for, as render)."""
+        spec = self.spectrum
+        if not spec.settings.get("chapters") or not spec.chapters:
+            return []
+        end = self.duration if self.duration is not None else self.playhead
+        key = (id(spec.chapters), len(spec.chapters), end)
+        if self._chapters is not None and self._chapters[0] == key:
+            return self._chapters[1]
+        self._chapters = (key, self._chapter_spans(end))
+        return self._chapters[1]
+
+    def _chapter_spans(self, end: float) -> list[tuple[float, float, str]]:
+        spec = self.spectrum
+        rows = sorted(spec.chapters, key=lambda c: float(c["start"]))
+        out = []
+        for i, ch in enumerate(rows):
+            stop = ch.get("end")
+            if stop is None:
+                stop = rows[i + 1]["start"] if i + 1 < len(rows) else end
+            out.append((float(ch["start"]), float(stop), str(ch.get("title", ""))))
+        return out
+
+    def chapter_at(self, t: float) -> str | None:
+        """The title of the chapter at time ``t``, if any."""
+        for start, stop, title in self.chapters():
+            if start <= t < stop:
+                return title
+        return None
+
+    def update_segments(self, wait: bool = False) -> None:
+        """Find the colour segments again when strips have arrived: at most once a
+        second, in a background thread (``wait``: now, in this one)."""
+        if not self.look.segments:
+            return
+        if self._segments_done is not None:
+            self.segments, self._segments_done = self._segments_done, None
+            self.dirty = True
+        job = self._segments_job
+        if job is not None and job.is_alive():
+            if wait:
+                job.join()
+                self.update_segments()
+            return
+        now, n = self.clock(), len(self.visible)
+        if n < 2 or n == self._segments_at[1] or (now - self._segments_at[0] < 1.0 and not wait):
+            return
+        self._segments_at = (now, n)
+        spec = self.spectrum
+        copy = Spectrum(settings=dict(spec.settings), slots=spec.slots)
+        # A snapshot of the strips on screen: the real spectrum grows meanwhile.
+        copy.extend(s for i in sorted(self.visible) if (s := spec.get(i)) is not None)
+        minimum = self.look.min_segment
+
+        def run() -> None:
+            self._segments_done = segment_spectrum(copy, min_seconds=minimum)
+
+        if self._segments_async and not wait:
+            self._segments_job = threading.Thread(target=run, name="segments", daemon=True)
+            self._segments_job.start()
+        else:
+            run()
+            self.update_segments()
+
+    def hover_info(self, x: int, y: int) -> HoverInfo | None:
+        """What the tooltip shows over (x, y): the time there, anywhere on the timeline;
+        over a strip also its distinct colours (RGB, share); the chapter."""
         if not self.layout.panel.contains(x, y):
             return None
+        t = self.time_at_x(x)
         slot = self.slot_at_x(x)
+        if self.slots is not None and not 0 <= slot < self.slots:
+            return None  # past the end of the film
         s = self.spectrum.get(slot) if slot in self.visible else None
-        if s is None:
-            return None
-        # Near-duplicates merged (OKLab, MERGE_DISTANCE): five distinct colours.
-        merged, shares = merge_colours(s.palette, s.counts)
-        colours = [
-            ((int(c[0]), int(c[1]), int(c[2])), float(share))
-            for c, share in zip(merged[:5], shares[:5], strict=True)
-        ]
-        return describe_time(s.time), colours
+        colours: list[tuple[tuple[int, int, int], float]] = []
+        if s is not None:
+            t = s.time
+            known = self._merged.get(slot)
+            if known is not None and known[0] is s:
+                colours = known[1]
+            else:
+                # Near-duplicates merged (OKLab, MERGE_DISTANCE): five distinct colours.
+                merged, shares = merge_colours(s.palette, s.counts)
+                colours = [
+                    (_rgb(c), float(share)) for c, share in zip(merged[:5], shares[:5], strict=True)
+                ]
+                if len(self._merged) > 4096:
+                    self._merged.clear()
+                self._merged[slot] = (s, colours)
+        chapter = self.chapter_at(t) if self.show_marks else None
+        return HoverInfo(describe_time(t), colours, chapter)
 
     def click_time(self, x: int, y: int) -> float | None:
         """The time to seek to for a click at (x, y), or None (not in the spectrum)."""
@@ -453,6 +816,27 @@ def fit_window(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[i
         return w, h
     scale = min(1.0, screen[0] / w, screen[1] / h)
     return max(1, math.floor(w * scale)), max(1, math.floor(h * scale))
+
+
+@njit(cache=True, nogil=True)
+def mean_rows(rows, taps, out):
+    """``out[x] = `` the mean of ``rows[taps[j, x]]`` over ``j``, byte by byte, rounded
+    half up: ``rows`` ``(R, n)`` and ``out`` ``(W, n)`` uint8, ``taps`` ``(m, W)``
+    (m <= 255). Bytes are summed a row at a time (a loop the compiler vectorizes) and
+    divided by a multiply and shift: exact for sums below 65,536."""
+    m, w = taps.shape
+    n = rows.shape[1]
+    scale = ((1 << 24) + m - 1) // m
+    acc = np.empty(n, np.uint32)
+    for x in range(w):
+        acc[:] = m // 2
+        for j in range(m):
+            row = rows[taps[j, x]]
+            for k in range(n):
+                acc[k] += row[k]
+        dst = out[x]
+        for k in range(n):
+            dst[k] = (acc[k] * scale) >> 24
 
 
 def _rgb(colour: NDArray[np.uint8]) -> tuple[int, int, int]:

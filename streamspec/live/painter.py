@@ -5,14 +5,14 @@ off-screen surface for a video of the spectrum building. No window, no events he
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import numpy as np
 import pygame
 
-from .model import LiveModel
+from .model import HoverInfo, LiveModel
 from .pipeline import DisplayFrame
 
 __all__ = ["HELP", "Painter"]
@@ -26,11 +26,14 @@ HELP = [
     (", / .", "one frame back / forward (pauses)"),
     ("click spectrum", "seek to that time"),
     ("drag on spectrum", "scrub (the picture follows)"),
-    ("+ / -", "zoom the spectrum"),
     ("[ / ]", "slower / faster (0.5x - 2x)"),
     ("Backspace", "normal speed"),
     ("Up / Down", "volume +10 % / -10 %"),
     ("M", "mute / unmute"),
+    ("wheel, + / -", "zoom the spectrum (around the cursor / playhead)"),
+    ("right-drag, Shift+wheel", "pan the spectrum"),
+    ("Ctrl+0, Z, double-click", "the whole film (fit)"),
+    ("C", "show / hide chapters and segments"),
     ("S", "save a snapshot"),
     ("F", "fullscreen on / off"),
     ("H", "this help"),
@@ -38,7 +41,7 @@ HELP = [
 ]
 
 BG = (18, 18, 20)
-PANEL_BG = (34, 34, 38)
+INK = (230, 230, 235)
 TEXT = (225, 225, 230)
 DIM = (140, 140, 150)
 PLAYHEAD = (255, 255, 255)
@@ -62,8 +65,20 @@ class Painter:
         self.screen: pygame.Surface = pygame.Surface((1, 1))
         self._surface: pygame.Surface | None = None
         self._surface_of: DisplayFrame | None = None
-        self._panel: tuple[pygame.Surface, int] | None = None  # the scaled panel, its first slot
+        self._panel: pygame.Surface | None = None  # the panel's picture as last built
         self._panel_key: tuple[Any, ...] | None = None
+        self._marks: tuple[Any, pygame.Rect, pygame.Surface] | None = None  # the bands
+        self._labels: dict[str, pygame.Surface] = {}  # axis labels, rendered
+        self._tooltip: tuple[Any, pygame.Surface] | None = None
+        widths: dict[str, float] = {}
+
+        def text_width(text: str) -> float:  # the axis labels' real widths, for the model
+            w = widths.get(text)
+            if w is None:
+                w = widths[text] = float(self.small.size(text)[0])
+            return w
+
+        model.text_width = text_width
 
     def invalidate(self) -> None:
         """The layout changed: rescale the picture and rebuild the panel."""
@@ -106,66 +121,151 @@ class Painter:
     def _draw_panel(self) -> None:
         m = self.model
         p = m.layout.panel
-        pygame.draw.rect(self.screen, PANEL_BG, (p.x, p.y, p.w, p.h))
-        key = (p.w, p.h, m.pps, round(m.scroll * m.pps))
-        if m.dirty or self._panel is None or key != self._panel_key:
-            cols, filled, first = m.panel_pixels()
-            self._panel = None
-            if cols.shape[1]:
-                # Opaque, in the screen's format: blitting it every frame is a copy (with
-                # alpha it was ~45 ms a frame at 1920x1080).
-                rgb = np.where(filled[None, :, None], cols, np.array(PANEL_BG, np.uint8))
-                surf = pygame.image.frombuffer(rgb.tobytes(), (cols.shape[1], p.h), "RGB")
-                w = cols.shape[1] * m.pps
-                scaled = pygame.transform.scale(surf, (w, p.h))
-                if pygame.display.get_surface() is not None:
-                    scaled = scaled.convert(self.screen)
-                self._panel = (scaled, first)
+        key = (p.x, p.y, p.w, p.h, m.pps, m.scroll)
+        changed = m.dirty or self._panel is None or key != self._panel_key
+        if changed:
+            if self._panel is None or self._panel.get_size() != (p.w, p.h):
+                # 32-bit, in the screen's channel order: filling it is a copy of the
+                # model's pixels, blitting it each frame another
+                self._panel = pygame.Surface((p.w, p.h), 0, 32)
+                if self.screen.get_bitsize() == 32:
+                    self._panel = self._panel.convert(self.screen)
+                m.channel_bytes = _channel_bytes(self._panel)
+            view = pygame.surfarray.pixels2d(self._panel)
+            view[...] = m.panel_pixels32()  # one NumPy gather, no scaling of surfaces
+            del view  # unlocks the surface
             self._panel_key = key
-        if self._panel is not None:
-            surf, first = self._panel
-            x = round(m.x_of_slot(first))
-            self.screen.set_clip(pygame.Rect(p.x, p.y, p.w, p.h))
-            self.screen.blit(surf, (x, p.y))
-            self.screen.set_clip(None)
+        assert self._panel is not None
+        self.screen.blit(self._panel, (p.x, p.y))
+        if m.show_marks:
+            bands = pygame.Rect(
+                p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
+            )
+            mkey = (key, id(m.segments), len(m.segments), m.chapters())
+            if self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
+                self._draw_marks()
+                self._marks = (mkey, bands, self.screen.subsurface(bands).copy())
+            else:
+                self.screen.blit(self._marks[2], bands)
+            self._chapter_ticks()
         hx = round(m.playhead_x)
         if p.x <= hx <= p.right:
             pygame.draw.line(self.screen, PLAYHEAD, (hx, p.y - 3), (hx, p.bottom + 3), 2)
+
+    def _draw_marks(self) -> None:
+        """Segments (their dominant colours side by side, a line at each boundary) and
+        chapters (a bracket each, its name inside), in their bands under the strips."""
+        m = self.model
+        band = m.layout.segments
+        if band.h and m.segments:
+            self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
+            for seg in m.segments:
+                x0, x1 = m.x_of_time(seg["start"]), m.x_of_time(seg["end"])
+                x0 = m.x_of_slot(seg["first_strip"]) if "first_strip" in seg else x0
+                x1 = m.x_of_slot(seg["last_strip"] + 1) if "last_strip" in seg else x1
+                if x1 < band.x or x0 > band.right:
+                    continue
+                colours = seg.get("colours") or []
+                total = sum(c["share"] for c in colours) or 1.0
+                cx = x0
+                for c in colours:
+                    cw = (x1 - x0) * c["share"] / total
+                    rect = (round(cx), band.y + 1, max(1, round(cx + cw) - round(cx)), band.h - 2)
+                    pygame.draw.rect(self.screen, tuple(c["rgb"]), rect)
+                    cx += cw
+                if seg.get("first_strip", 0) > 0:
+                    xi = round(x0)
+                    pygame.draw.line(self.screen, INK, (xi, band.y), (xi, band.bottom - 1))
+            self.screen.set_clip(None)
+        band = m.layout.chapters
+        if band.h:
+            self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
+            top = band.y + 2
+            for start, stop, title in m.chapters():
+                x0 = max(m.x_of_time(start) - 0.5 * m.pps, band.x - 2)
+                x1 = min(m.x_of_time(stop) - 0.5 * m.pps, band.right + 2)
+                if x1 - x0 < 3:
+                    continue
+                pts = [(x0 + 1, top + 4), (x0 + 1, top), (x1 - 1, top), (x1 - 1, top + 4)]
+                pygame.draw.lines(self.screen, INK, False, [(round(a), b) for a, b in pts])
+                text = self._fit(title, x1 - x0 - 8)
+                if text is not None:
+                    # centred in the visible part of the chapter, so the name stays on screen
+                    lo, hi = max(x0, band.x), min(x1, band.right)
+                    tx = round(min(max((lo + hi - text.get_width()) / 2, x0 + 4), x1 - 4))
+                    self.screen.blit(text, (tx, top + 3))
+            self.screen.set_clip(None)
+
+    def _chapter_ticks(self) -> None:
+        """A short mark over the strips' foot at each chapter's start."""
+        m = self.model
+        p = m.layout.panel
+        if m.layout.chapters.h:
+            for start, _, _ in m.chapters()[1:]:
+                xi = round(m.x_of_time(start) - 0.5 * m.pps)
+                if p.x <= xi < p.right:
+                    pygame.draw.line(self.screen, INK, (xi, p.bottom - 6), (xi, p.bottom - 1))
+
+    def _fit(self, title: str, width: float) -> pygame.Surface | None:
+        """``title`` rendered, shortened with an ellipsis to ``width`` (None: nothing fits)."""
+        for n in range(len(title), 0, -1):
+            text = title if n == len(title) else title[:n].rstrip() + "…"
+            if self.small.size(text)[0] <= width:
+                return self.small.render(text, True, INK)
+        return None
 
     def _draw_axis(self) -> None:
         m = self.model
         a = m.layout.axis
         pygame.draw.line(self.screen, DIM, (a.x, a.y), (a.right, a.y))
-        for x, label in m.ticks():
+        labels = self._labels
+        if len(labels) > 1024:
+            labels.clear()
+        for x, label, left in m.axis_labels():
             xi = round(x)
             pygame.draw.line(self.screen, DIM, (xi, a.y), (xi, a.y + 4))
-            text = self.small.render(label, True, DIM)
-            tx = min(max(xi - text.get_width() // 2, a.x), a.right - text.get_width())
-            self.screen.blit(text, (tx, a.y + 5))
+            text = labels.get(label)
+            if text is None:
+                text = labels[label] = self.small.render(label, True, DIM)
+            self.screen.blit(text, (round(left), a.y + 5))
 
     def _draw_hover(self, x: int, y: int) -> None:
         info = self.model.hover_info(x, y)
         if info is None:
             return
-        when, colours = info
-        lines = [self.font.render(when, True, TEXT)]
-        sw = 14
-        w = max(lines[0].get_width(), 150) + 16
-        h = lines[0].get_height() + 8 + len(colours) * (sw + 4) + 6
+        key = (info.time, tuple(info.colours), info.chapter)
+        if self._tooltip is None or self._tooltip[0] != key:
+            self._tooltip = (key, self._tooltip_box(info))
+        box = self._tooltip[1]
+        w, h = box.get_size()
         bx = min(x + 14, self.screen.get_width() - w - 4)
         by = max(y - h - 10, 4)
+        self.screen.blit(box, (bx, by))
+
+    def _tooltip_box(self, info: HoverInfo) -> pygame.Surface:
+        """The tooltip: time, chapter, and the strip's colours with their shares."""
+        lines = [self.font.render(info.time, True, TEXT)]
+        if info.chapter:
+            lines.append(self.small.render(info.chapter, True, DIM))
+        sw = 14
+        w = max(max(s.get_width() for s in lines), 150 if info.colours else 0) + 16
+        head = sum(s.get_height() + 3 for s in lines)
+        h = head + 8 + len(info.colours) * (sw + 4) + (6 if info.colours else 0)
         box = pygame.Surface((w, h), pygame.SRCALPHA)
         box.fill((10, 10, 12, 225))
-        self.screen.blit(box, (bx, by))
-        self.screen.blit(lines[0], (bx + 8, by + 5))
-        cy = by + lines[0].get_height() + 10
-        for rgb, share in colours:
-            pygame.draw.rect(self.screen, rgb, (bx + 8, cy, sw * 2, sw))
+        cy = 5
+        for s in lines:
+            box.blit(s, (8, cy))
+            cy += s.get_height() + 3
+        cy += 2
+        for rgb, share in info.colours:
+            pygame.draw.rect(box, (*rgb, 255), (8, cy, sw * 2, sw))
             label = self.small.render(
                 f"#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}  {share:5.1%}", True, TEXT
             )
-            self.screen.blit(label, (bx + 8 + sw * 2 + 8, cy))
+            box.blit(label, (8 + sw * 2 + 8, cy))
             cy += sw + 4
+        return box
 
     def _banner(self, text: str) -> None:
         surf = self.font.render(text, True, TEXT)
@@ -195,3 +295,12 @@ class Painter:
             self.screen.blit(k, (x + 20, cy))
             self.screen.blit(v, (x + 40 + kw, cy))
             cy += lh
+
+
+def _channel_bytes(surface: pygame.Surface) -> tuple[int, int, int]:
+    """The byte of a 32-bit pixel of ``surface`` that holds red, green and blue."""
+    masks = surface.get_masks()[:3]
+    shifts = [(mask & -mask).bit_length() - 1 for mask in masks]
+    if sys.byteorder == "big":
+        return (3 - shifts[0] // 8, 3 - shifts[1] // 8, 3 - shifts[2] // 8)
+    return (shifts[0] // 8, shifts[1] // 8, shifts[2] // 8)

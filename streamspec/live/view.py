@@ -19,17 +19,12 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
 
 from .clock import MediaClock, next_speed
-from .model import LiveModel
+from .model import LiveModel, SeekThrottle, fit_window
 from .painter import HELP, Painter
 from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
 
 if TYPE_CHECKING:
     from .audio import AudioPlayer
-
-__all__ = ["HELP", "LiveWindow"]
-from .model import LiveModel, SeekThrottle, fit_window
-from .painter import HELP, Painter
-from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
 
 __all__ = ["HELP", "LiveWindow", "on_display_lost"]
 
@@ -162,6 +157,8 @@ class LiveWindow:
         self._back_before: float | None = None  # stepping back: show the last frame before
         self._held: DisplayFrame | None = None
         self._drag: bool | None = None  # scrubbing: the pause state to return to
+        self._pan_from: int | None = None  # right-button drag (pan): the last x
+        self._click: tuple[float, int, int] | None = None  # the last left click (time, x, y)
 
     # -- set-up -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -221,7 +218,9 @@ class LiveWindow:
         m = self.model
         if event.type == pygame.QUIT:
             return "closed"
-        if self._handle_controls(event):
+        # The view's own (zoom, pan, fit, marks; a double click) before the player's
+        # controls, which take every left click on the spectrum.
+        if self._view_event(event) or self._handle_controls(event):
             return None
         if event.type in (pygame.VIDEORESIZE, pygame.WINDOWRESIZED, pygame.WINDOWSIZECHANGED):
             self._resized(*self.screen.get_size())
@@ -255,6 +254,48 @@ class LiveWindow:
     @property
     def fullscreen(self) -> bool:
         return self._windowed is not None
+
+    def _view_event(self, event: pygame.event.Event) -> bool:
+        """Zoom, pan, fit and the chapters/segments key; True if the event was one."""
+        m = self.model
+        if event.type == pygame.MOUSEWHEEL:
+            x, y = m.hover or pygame.mouse.get_pos()
+            steps = getattr(event, "precise_y", event.y)
+            if pygame.key.get_mods() & pygame.KMOD_SHIFT or event.x:
+                m.pan(40.0 * (steps or getattr(event, "precise_x", event.x)))
+            elif m.layout.panel.contains(x, y) or m.layout.axis.contains(x, y):
+                m.zoom(1.25**steps, x)
+            return True
+        if event.type == pygame.KEYDOWN:
+            ctrl = event.mod & pygame.KMOD_CTRL
+            if (event.key == pygame.K_0 and ctrl) or event.key == pygame.K_z:
+                m.fit_view()
+            elif event.key == pygame.K_c and not ctrl:
+                m.toggle_marks()
+            else:
+                return False
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 3:
+            self._pan_from = event.pos[0]
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 3:
+            self._pan_from = None
+            return True
+        if event.type == pygame.MOUSEMOTION and self._pan_from is not None:
+            m.pan(event.pos[0] - self._pan_from)
+            self._pan_from = event.pos[0]
+            m.hover = event.pos
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            # A double click on the spectrum fits the film (its first click seeks).
+            now, (x, y) = time.monotonic(), event.pos
+            last, self._click = self._click, (now, x, y)
+            p = m.layout.panel
+            if p.contains(x, y) and last and now - last[0] < 0.4 and abs(x - last[1]) < 6:
+                self._click = None
+                m.fit_view()
+                return True
+        return False
 
     def toggle_fullscreen(self) -> None:
         """Fullscreen on/off, through SDL's window (the same window, not a new one);
