@@ -24,7 +24,8 @@ from .._signals import (
 from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
-from ..sources import FrameSource
+from ..sources import FrameSource, open_source
+from .fill import Filler
 from .model import LiveModel
 from .pipeline import Pipeline
 
@@ -41,6 +42,7 @@ class PlayResult:
     strips: int
     error: str | None = None
     model: LiveModel | None = None
+    filler: Filler | None = None  # the background pass, when there was one
 
 
 # Every frame is shown, so play always decodes every frame.
@@ -98,6 +100,27 @@ def play(
         pixels_per_strip=view.zoom,
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
+    filler = None
+    # The whole film early (a file only: it is opened again, so not a FrameSource object).
+    if not info.live and (view.preview or view.fill) and not isinstance(source, FrameSource):
+        source_options = options.source
+
+        def reopen(mode: str) -> FrameSource:
+            # One decoder thread: the background pass must not crowd playback's.
+            return open_source(source, source_options.replace(seek=mode), threads=1)
+
+        filler = Filler(
+            reopen,
+            pipeline,
+            grid=sampler.grid,
+            end=sampler.end,
+            size=sampler.size,
+            crop=src.crop,
+            maker=pipeline.maker,
+            playhead=lambda: model.playhead,
+            keyframes=view.preview,
+            exact=view.fill,
+        )
 
     from .view import LiveWindow  # pygame only now, after every input check
 
@@ -130,6 +153,8 @@ def play(
         with interrupts_as_keyboard():
             window.open()
             pipeline.start()
+            if filler is not None:
+                filler.start()
             announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
             reason = window.run()
     except Terminated:
@@ -142,14 +167,22 @@ def play(
     finally:
         with signals_held():  # saving must not be cut short by a second signal
             try:
+                if filler is not None:
+                    filler.stop()
                 pipeline.stop()
                 _drain_strips(pipeline, model)
                 window.close()
+                if filler is not None and filler.error:
+                    announce(f"the background pass stopped: {filler.error}")
                 if len(spectrum):
-                    if spectrum.slots is None or len(spectrum) < spectrum.slots:
+                    # Slots missing, or holding provisional strips (saved as such): the
+                    # exact spectrum is not complete.
+                    if not spectrum.complete:
                         mark_partial(spectrum)
                     png, js = save_safely(spectrum, out)
-                    announce(f"saved {png} and {js.name}: {len(spectrum)} strips")
+                    left = len(spectrum.provisional_slots)
+                    more = f" ({left} provisional)" if left else ""
+                    announce(f"saved {png} and {js.name}: {len(spectrum)} strips{more}")
                 else:
                     announce("no strips were made; nothing saved")
             finally:
@@ -157,7 +190,7 @@ def play(
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
-    return PlayResult(reason, png, js, len(spectrum), error, model)
+    return PlayResult(reason, png, js, len(spectrum), error, model, filler)
 
 
 def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:
