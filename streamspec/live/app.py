@@ -122,11 +122,19 @@ def play(
             exact=view.fill,
         )
 
-    from .view import LiveWindow  # pygame only now, after every input check
+    if filler is not None:
+        filler.start()  # now: its first pass runs while the window opens
+    try:
+        from .view import LiveWindow  # pygame only now, after every input check
 
-    # Load the quantizer's kernels before playback: at the first sample they would stall
-    # the picture for ~0.9 s (Numba's set-up holds the GIL).
-    warm_up(background=False)
+        # Load the quantizer's kernels before playback: at the first sample they would
+        # stall the picture for ~0.9 s (Numba's set-up holds the GIL).
+        warm_up(background=False)
+    except BaseException:
+        if filler is not None:
+            filler.stop()
+        src.close()
+        raise
 
     def snapshot() -> str:
         stamp = time.strftime("%H%M%S")
@@ -153,8 +161,6 @@ def play(
         with interrupts_as_keyboard():
             window.open()
             pipeline.start()
-            if filler is not None:
-                filler.start()
             announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
             reason = window.run()
     except Terminated:

@@ -133,7 +133,8 @@ class Filler:
                     return
                 if sample.index in self.pipeline.done:
                     continue
-                self._step_back(_KEYFRAME_PATIENCE)
+                if not sample.repeat:  # a new keyframe to analyse (a repeat is free)
+                    self._step_back(_KEYFRAME_PATIENCE)
                 strip = maker.make(sample)
                 self.pipeline.events.put(StripReady(-1, strip, None))
                 self.provisional_made += 1
