@@ -129,6 +129,7 @@ def _strip(d: Any, path: str) -> None:
             _int(n, f"{path}.counts[{i}]", 0, 2**62)
     if sum(counts) == 0:
         raise SchemaError(f"{path}.counts are all 0")
+    _opt(d.get("provisional"), _bool, f"{path}.provisional")
     column = d.get("column")
     if column is not None:
         try:

@@ -248,6 +248,13 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         help="also write the interactive page (streamspec page) beside the image "
         "(default IMAGE.html)",
     )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="two passes: a quick keyframes pass writes a provisional picture (and data) "
+        "first, replaced when the --seek pass ends; Ctrl-C in between keeps a complete "
+        "picture",
+    )
     _add_parallel_args(p, jobs_default=1, what="time ranges of the film")
     p.set_defaults(run=_run_render)
 
@@ -288,6 +295,8 @@ def _run_render(args: argparse.Namespace) -> int:
     )
     args.html = _check_html(args.html, spec, out)
     t0 = time.perf_counter()
+    if args.preview and (args.jobs > 1 or args.dask):
+        raise StreamspecError("--preview renders in one process; leave out --jobs and --dask")
     if args.jobs > 1 or args.dask:
         return _render_parallel(args, spec, options, out, t0)
     renderer = Renderer(spec, options)
@@ -308,8 +317,28 @@ def _run_render(args: argparse.Namespace) -> int:
         leave=False,
         mininterval=0.2,
     )
+
+    def saved_preview(draft: Spectrum) -> None:
+        from ._signals import save_safely
+
+        png, js = save_safely(draft, out)
+        bar.clear()
+        print(
+            f"preview: wrote {png} and {js.name}: {len(draft)} provisional strips (keyframes) "
+            f"in {time.perf_counter() - t0:.1f} s; now the {renderer.seek} pass",
+            flush=True,
+        )
+        bar.reset()
+
     try:
-        spectrum = renderer.run(on_strip=lambda _: bar.update(1))
+        if args.preview:
+            spectrum = renderer.run_with_preview(
+                saved_preview,
+                on_strip=lambda _: bar.update(1),
+                on_provisional=lambda _: bar.update(1),
+            )
+        else:
+            spectrum = renderer.run(on_strip=lambda _: bar.update(1))
     except KeyboardInterrupt:
         print(f"{PROG} render: interrupted before the first strip; nothing saved", file=sys.stderr)
         return 130

@@ -447,6 +447,19 @@ class ViewOptions(_Options):
         maximum=86400,
         metavar="SECONDS",
     )
+    preview: bool = option(
+        True,
+        "for a file, fill the whole spectrum at once with provisional strips from a quick "
+        "keyframes pass (drawn dimmed and hatched), replaced as playback reaches them "
+        "(default on)",
+        kind=bool,
+    )
+    fill: bool = option(
+        False,
+        "after the keyframes pass, make the exact strips of the rest of the film in the "
+        "background, as render --seek exact would",
+        kind=bool,
+    )
 
     def _validate(self) -> None:
         zoom = self.zoom

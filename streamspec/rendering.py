@@ -69,6 +69,8 @@ class Renderer:
             check_image_size(opts.sampling.strips, opts.look.strip_width, opts.look.height)
         self.size: tuple[int, int] | None = None
         self.interrupted = False
+        self.provisional = False  # strips are a first pass's stand-ins (render --preview)
+        self._spec = source  # to open the film again for a preview pass
         # A range of slots [first, stop) of the grid (None: all), for parallel rendering.
         self.slot_range: tuple[int, int] | None = None
         self.source = open_source(source, opts.source)
@@ -242,7 +244,81 @@ class Renderer:
 
     def strip_maker(self) -> StripMaker:
         """What turns this render's samples into strips (``play`` uses it too)."""
-        return StripMaker(self.k, self.seed, self.options.quantizer.space)
+        return StripMaker(
+            self.k, self.seed, self.options.quantizer.space, provisional=self.provisional
+        )
+
+    def preview_renderer(self) -> Renderer | None:
+        """The quick first pass of ``render --preview``: the film opened again in the
+        ``keyframes`` mode, with this render's grid, crop and analysis size, making
+        provisional strips. None when there is no point (this render decodes keyframes
+        only already, or a live source) or no way (a :class:`FrameSource` object cannot
+        be opened twice)."""
+        info = self.source.info
+        if self.seek == "keyframes" or info.live or isinstance(self._spec, FrameSource):
+            return None
+        self.prepare()  # crop detection once, for both passes
+        first = Renderer(self._spec, self.options.override(seek="keyframes", crop=None))
+        try:
+            first.grid, first.slot_range = self.grid, self.slot_range
+            first.source.crop = self.source.crop
+            first.size = self.size
+            first.provisional = True
+            first.spectrum.slots = self.spectrum.slots
+            for key in ("start", "step", "offset", "crop", "crop_mode", "analysis_size"):
+                first.spectrum.settings[key] = self.spectrum.settings[key]
+        except BaseException:
+            first.close()
+            raise
+        return first
+
+    def run_with_preview(
+        self,
+        on_preview: Callable[[Spectrum], object],
+        on_strip: Callable[[Strip], object] | None = None,
+        on_provisional: Callable[[Strip], object] | None = None,
+    ) -> Spectrum:
+        """Two passes: keyframes first (provisional strips, handed whole to
+        ``on_preview`` -- e.g. to save it), then this render's own, whose spectrum is
+        returned: the same as :meth:`run` gives.
+
+        Ctrl-C during the first pass returns its provisional strips so far; during the
+        second, the exact strips done with the first pass's provisional ones in the
+        other slots (a complete picture, ``partial``, :attr:`interrupted` set). Without
+        a first pass (see :meth:`preview_renderer`) this is :meth:`run`.
+        """
+        try:
+            first = self.preview_renderer()
+        except BaseException:
+            self.close()
+            raise
+        if first is None:
+            return self.run(on_strip)
+        try:
+            with interrupts_as_keyboard():
+                draft = first.run(on_provisional)
+                if first.interrupted:
+                    self.interrupted = True
+                    self.close()
+                    return draft
+                draft.partial = True  # provisional strips: not yet the spectrum asked for
+                on_preview(draft)
+        except KeyboardInterrupt:  # between the passes (or before the first strip)
+            self.interrupted = True
+            self.close()
+            if len(first.spectrum) == 0:
+                raise
+            mark_partial(first.spectrum)
+            return first.spectrum
+        try:
+            final = self.run(on_strip)
+        except KeyboardInterrupt:  # before the first exact strip: the draft stands
+            self.interrupted = True
+            return draft
+        if self.interrupted:
+            for strip in draft.strips:
+                final.add(strip)  # only where there is no exact strip
+        return final
 
     def __iter__(self) -> Iterator[Strip]:
         """Decode, sample and quantize; yields each strip once it is in the spectrum.

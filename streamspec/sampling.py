@@ -169,10 +169,11 @@ class StripMaker:
     ``play`` make the same strips.
     """
 
-    def __init__(self, k: int, seed: int, space: str = "rgb") -> None:
+    def __init__(self, k: int, seed: int, space: str = "rgb", *, provisional: bool = False) -> None:
         self.k = k
         self.seed = seed
         self.space = space
+        self.provisional = provisional  # a first pass's stand-ins (see Strip.provisional)
         self._frame: Any = None
         self._strip: Strip | None = None
 
@@ -189,6 +190,7 @@ class StripMaker:
             seed=self.seed,
             space=self.space,
         )
+        strip.provisional = self.provisional
         self._frame, self._strip = sample.frame, strip
         return strip
 

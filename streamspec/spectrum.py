@@ -61,6 +61,9 @@ class Strip:
     palette: NDArray[np.uint8]  # (k, 3)
     counts: NDArray[np.int64]  # (k,)
     column: NDArray[np.uint8] | None = None  # (h, 3) centre column, for slitscan
+    # A stand-in (the nearest keyframe's colours, from a quick first pass) until the
+    # strip of the slot's own frame replaces it.
+    provisional: bool = False
 
     def to_json(self) -> dict[str, Any]:
         h = self.palette.tobytes().hex()
@@ -73,6 +76,8 @@ class Strip:
         }
         if self.column is not None:
             d["column"] = self.column.tobytes().hex()
+        if self.provisional:  # only then: exact strips are written as before
+            d["provisional"] = True
         return d
 
     @classmethod
@@ -85,7 +90,15 @@ class Strip:
         column = None
         if d.get("column"):
             column = np.frombuffer(bytes.fromhex(d["column"]), np.uint8).reshape(-1, 3).copy()
-        return cls(int(d["index"]), float(d["target"]), float(d["time"]), palette, counts, column)
+        return cls(
+            int(d["index"]),
+            float(d["target"]),
+            float(d["time"]),
+            palette,
+            counts,
+            column,
+            provisional=bool(d.get("provisional", False)),
+        )
 
 
 def analyze_frame(
@@ -148,9 +161,15 @@ class Spectrum:
     _strips: dict[int, Strip] = field(default_factory=dict, repr=False)
 
     # -- strips ---------------------------------------------------------------------------
-    def add(self, strip: Strip) -> None:
-        """Put a strip in its slot (replacing what was there)."""
+    def add(self, strip: Strip) -> bool:
+        """Put a strip in its slot, replacing what was there -- except that a provisional
+        strip never replaces an exact one. Returns whether the strip was put in."""
+        if strip.provisional:
+            held = self._strips.get(strip.index)
+            if held is not None and not held.provisional:
+                return False
         self._strips[strip.index] = strip
+        return True
 
     def extend(self, strips: Iterable[Strip]) -> None:
         for s in strips:
@@ -169,6 +188,20 @@ class Spectrum:
 
     def get(self, index: int) -> Strip | None:
         return self._strips.get(index)
+
+    @property
+    def provisional_slots(self) -> list[int]:
+        """Slots holding a provisional strip (a first pass's stand-in), in order."""
+        return [i for i in sorted(self._strips) if self._strips[i].provisional]
+
+    @property
+    def complete(self) -> bool:
+        """Every planned slot holds an exact strip (never for an open-ended spectrum)."""
+        return (
+            self.slots is not None
+            and len(self._strips) >= self.slots
+            and not any(s.provisional for s in self._strips.values())
+        )
 
     @property
     def width_slots(self) -> int:

@@ -25,8 +25,9 @@ from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
 from ..segments import segment_spectrum
-from ..sources import FrameSource
+from ..sources import FrameSource, open_source
 from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
+from .fill import Filler
 from .model import LiveModel
 from .pipeline import Pipeline
 
@@ -43,6 +44,7 @@ class PlayResult:
     strips: int
     error: str | None = None
     model: LiveModel | None = None
+    filler: Filler | None = None  # the background pass, when there was one
 
 
 # Every frame is shown, so play always decodes every frame.
@@ -108,12 +110,41 @@ def play(
         fps=info.fps,
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
+    filler = None
+    # The whole film early (a file only: it is opened again, so not a FrameSource object).
+    if not info.live and (view.preview or view.fill) and not isinstance(source, FrameSource):
+        source_options = options.source
 
-    from .view import LiveWindow, on_display_lost  # pygame only now, after input checks
+        def reopen(mode: str) -> FrameSource:
+            # One decoder thread: the background pass must not crowd playback's.
+            return open_source(source, source_options.replace(seek=mode), threads=1)
 
-    # Load the quantizer's kernels before playback: at the first sample they would stall
-    # the picture for ~0.9 s (Numba's set-up holds the GIL).
-    warm_up(background=False)
+        filler = Filler(
+            reopen,
+            pipeline,
+            grid=sampler.grid,
+            end=sampler.end,
+            size=sampler.size,
+            crop=src.crop,
+            maker=pipeline.maker,
+            playhead=lambda: model.playhead,
+            keyframes=view.preview,
+            exact=view.fill,
+        )
+
+    if filler is not None:
+        filler.start()  # now: its first pass runs while the window opens
+    try:
+        from .view import LiveWindow, on_display_lost  # pygame only now, after input checks
+
+        # Load the quantizer's kernels before playback: at the first sample they would
+        # stall the picture for ~0.9 s (Numba's set-up holds the GIL).
+        warm_up(background=False)
+    except BaseException:
+        if filler is not None:
+            filler.stop()
+        src.close()
+        raise
 
     found = find_checkpoint(out)
     if found is not None:  # never overwrite what a crashed session saved
@@ -172,18 +203,26 @@ def play(
         with signals_held():  # saving must not be cut short by a second signal
             try:
                 _stop_sound(window, announce)
+                if filler is not None:
+                    filler.stop()
                 pipeline.stop()
                 _drain_strips(pipeline, model)
                 saver.close()  # a checkpoint under way must not replace the final save
                 if close_window:
                     window.close()
+                if filler is not None and filler.error:
+                    announce(f"the background pass stopped: {filler.error}")
                 if len(spectrum):
                     if options.look.segments:  # the segments of everything made
                         segment_spectrum(spectrum, min_seconds=options.look.min_segment)
-                    if spectrum.slots is None or len(spectrum) < spectrum.slots:
+                    # Slots missing, or holding provisional strips (saved as such): the
+                    # exact spectrum is not complete.
+                    if not spectrum.complete:
                         mark_partial(spectrum)
                     png, js = save_safely(spectrum, out)
-                    announce(f"saved {png} and {js.name}: {len(spectrum)} strips")
+                    left = len(spectrum.provisional_slots)
+                    more = f" ({left} provisional)" if left else ""
+                    announce(f"saved {png} and {js.name}: {len(spectrum)} strips{more}")
                 else:
                     announce("no strips were made; nothing saved")
             finally:
@@ -225,7 +264,7 @@ def play(
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
-    return PlayResult(reason, png, js, len(spectrum), error, model)
+    return PlayResult(reason, png, js, len(spectrum), error, model, filler)
 
 
 def _check_record(

@@ -24,7 +24,16 @@ from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
 from ..timefmt import describe_time, nice_ticks
 
-__all__ = ["HoverInfo", "Layout", "LiveModel", "Rect", "SeekThrottle", "fit_window", "nice_ticks"]
+__all__ = [
+    "HoverInfo",
+    "Layout",
+    "LiveModel",
+    "Rect",
+    "SeekThrottle",
+    "fit_window",
+    "nice_ticks",
+    "provisional_look",
+]
 
 MAX_PPS = 32.0  # the closest zoom, pixels per strip
 LIVE_PPS = 3.0  # a live source's default zoom (its timeline has no end to fit)
@@ -37,6 +46,17 @@ LABEL_GAP = 8.0  # pixels between time labels at least
 # Tick steps: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h.
 TICK_STEPS: tuple[int, ...] = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)
 TICK_STEPS += (3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
+
+
+def provisional_look(col: NDArray[np.uint8], slot: int) -> NDArray[np.uint8]:
+    """How a provisional strip is drawn: its colours halfway to grey, dimmed, under a
+    dark diagonal hatch (rows shift by one per slot), so it never passes for exact."""
+    rgb = col.astype(np.float64)
+    grey = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    out = 0.7 * (0.5 * rgb + 0.5 * grey[:, None])
+    hatch = (np.arange(len(col)) + slot) % 8 < 2
+    out[hatch] *= 0.45
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -239,6 +259,7 @@ class LiveModel:
         self.text_width = text_width or (lambda text: 8.0 * len(text))
         self.playhead = spectrum.grid.start
         self.visible: set[int] = set()
+        self.provisional: set[int] = set()  # slots showing a provisional strip
         self._waiting: dict[int, Strip] = {}  # arrived, not yet due
         self._shown_at: dict[int, float] = {}  # slot -> when its sample frame was shown
         self.paused = False
@@ -437,15 +458,21 @@ class LiveModel:
 
     # -- events from the worker -------------------------------------------------------------
     def add_strip(self, strip: Strip, quantize_ms: float | None = None) -> None:
-        """A strip arrived; it shows once the playhead reaches its frame."""
-        self.spectrum.add(strip)
+        """A strip arrived; it shows once the playhead reaches its frame. A provisional
+        one (the whole film's first pass) shows at once, until the exact one replaces it."""
+        if not self.spectrum.add(strip):
+            return  # a provisional strip after the exact one: nothing changes
+        if strip.provisional:
+            self.provisional.add(strip.index)
+        else:
+            self.provisional.discard(strip.index)
         self._columns.pop(strip.index, None)
         if quantize_ms is not None:
             self.stats.quantize_ms.append(quantize_ms)
         if strip.index in self.visible:
             self.dirty = True
             return
-        if self.live or strip.time <= self.playhead + 1e-6:
+        if self.live or strip.provisional or strip.time <= self.playhead + 1e-6:
             self._reveal(strip.index)
         else:
             self._waiting[strip.index] = strip
@@ -481,7 +508,8 @@ class LiveModel:
         """The window was flipped. For every sample whose frame is on screen and whose
         strip is too, record the wait from the frame to the strip (the live latency)."""
         now = self.clock()
-        for slot in [s for s in self._shown_at if s in self.visible]:
+        shown = [s for s in self._shown_at if s in self.visible and s not in self.provisional]
+        for slot in shown:
             self.stats.latencies.append(max(0.0, now - self._shown_at.pop(slot)))
         self.update_segments()
 
@@ -540,6 +568,8 @@ class LiveModel:
             col = make_strip(
                 s.palette, s.counts, height, order=look.order, mode=look.mode, column=s.column
             )
+            if s.provisional:
+                col = provisional_look(col, slot)
             self._columns[slot] = col
         return col
 
@@ -756,6 +786,8 @@ class LiveModel:
         ]
         total = f"/{self.slots}" if self.slots is not None else ""
         parts.append(f"{len(self.visible)}{total} samples")
+        if self.provisional:
+            parts.append(f"{len(self.provisional)} provisional")
         parts.append(f"decode {_Stats.rate(self.stats.decoded):.1f} fps")
         q = self.stats.quantize_ms
         parts.append(f"quantize {np.median(q):.1f} ms" if q else "quantize - ms")

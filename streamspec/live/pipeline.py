@@ -37,7 +37,7 @@ class DisplayFrame:
 class StripReady:
     generation: int
     strip: Strip
-    quantize_ms: float
+    quantize_ms: float | None  # None: not playback's (the fill worker's)
 
 
 @dataclass
@@ -77,6 +77,8 @@ class Pipeline:
         self.frames: queue.Queue[DisplayFrame] = queue.Queue(maxsize=depth)
         self.events: queue.Queue[StripReady | Ended | Failed] = queue.Queue()
         self.done: set[int] = set()
+        self._done_lock = threading.Lock()
+        self.at_end = False  # the worker has shown the last frame and waits
         self.generation = 0
         self.dropped = 0  # live pictures dropped because the UI was behind
         self._seek_to: float | None = None
@@ -111,6 +113,22 @@ class Pipeline:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    def claim(self, slot: int) -> bool:
+        """Take ``slot`` to compute its exact strip: False if it is done or being done
+        (the fill worker of :mod:`.fill` shares this, so no slot is computed twice)."""
+        with self._done_lock:
+            if slot in self.done:
+                return False
+            self.done.add(slot)
+            return True
+
+    def starving(self) -> bool:
+        """Playback is decoding but its queue of pictures runs low: background work
+        should step back."""
+        if not self._thread.is_alive() or self.at_end or self._stop.is_set():
+            return False
+        return self.frames.qsize() < max(1, self.frames.maxsize // 2)
+
     # -- worker ---------------------------------------------------------------------------
     def _run(self) -> None:
         t = self.origin
@@ -121,6 +139,7 @@ class Pipeline:
                 if outcome is None:  # stopped
                     return
                 if outcome == "ended":
+                    self.at_end = True
                     self.events.put(Ended(gen))
                     # Wait for a seek (files) or the end of the session.
                     while not self._stop.is_set() and self._seek_to is None:
@@ -131,6 +150,7 @@ class Pipeline:
                         continue
                     t, gen = self._seek_to, self.generation
                     self._seek_to = None
+                    self.at_end = False
         except Exception as exc:  # shown in the window; the spectrum so far is saved
             self.events.put(Failed(gen, _one_line(exc)))
 
@@ -154,14 +174,13 @@ class Pipeline:
                 if wait > 0 and self._stop.wait(wait):
                     return None
             for slot, target in served:
-                if slot in self.done:
+                if not self.claim(slot):
                     continue
                 t0 = time.perf_counter()
                 strip = self.maker.make(
                     Sample(slot, target, frame.time, frame=frame, size=self.sampler.size)
                 )
                 ms = (time.perf_counter() - t0) * 1000
-                self.done.add(slot)
                 self.events.put(StripReady(gen, strip, ms))
             if frame is shown:  # a held frame serving the last slots: already on screen
                 continue

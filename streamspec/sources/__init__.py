@@ -61,6 +61,7 @@ def open_source(
     mode: str | None = None,
     webcam_fps: float | None = None,
     webcam_size: str | None = None,
+    threads: int | None = None,
 ) -> FrameSource:
     """Open a frame source.
 
@@ -72,7 +73,7 @@ def open_source(
     give the decoding mode (``seek``: exact -- the default here --, fast or keyframes;
     webcams and lavfi graphs are always read exactly) and the webcam's rate and size. Raises
     :class:`~streamspec.errors.InputError` with a one-line message when the source
-    cannot be used.
+    cannot be used. ``threads`` caps a file's or URL's decoder threads.
     """
     given = {"seek": mode, "webcam_fps": webcam_fps, "webcam_size": webcam_size}
     # Without options a source decodes every frame (render's default is fast).
@@ -98,9 +99,13 @@ def open_source(
             raise InputError("lavfi: needs a filter graph, e.g. lavfi:testsrc2=size=640x360")
         return AVSource(graph, kind="lavfi", name=text, format="lavfi", mode="exact")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) and not text.startswith("file://"):
-        return AVSource(text, kind="url", name=text, mode=opts.seek, tonemap=opts.tonemap)
+        return AVSource(
+            text, kind="url", name=text, mode=opts.seek, tonemap=opts.tonemap, threads=threads
+        )
     path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
-    return AVSource(str(path), kind="file", name=text, mode=opts.seek, tonemap=opts.tonemap)
+    return AVSource(
+        str(path), kind="file", name=text, mode=opts.seek, tonemap=opts.tonemap, threads=threads
+    )
 
 
 def list_devices() -> list[tuple[str, str]]:

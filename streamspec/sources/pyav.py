@@ -76,9 +76,11 @@ class AVSource(FrameSource):
         options: dict[str, str] | None = None,
         mode: str = "exact",
         tonemap: str = "auto",
+        threads: int | None = None,
     ) -> None:
         self.kind = kind
         self.mode = mode
+        self.threads = threads  # decoder threads (None: FFmpeg's choice, or the mode's)
         self.tonemap = tonemap
         self._open_args = (url, format, dict(options or {}))
         self.url = url
@@ -228,6 +230,8 @@ class AVSource(FrameSource):
                 ctx.thread_count = min(16, 4 * (os.cpu_count() or 2))
         if self.mode == "keyframes":
             ctx.skip_frame = "NONKEY"
+        if self.threads is not None:  # a background pass that must not crowd playback
+            ctx.thread_count = self.threads
 
     def _reopen(self) -> None:
         """Open the input again, at its start: the only way back in a stream whose
