@@ -140,7 +140,7 @@ class Painter:
         if m.show_marks:
             bands = pygame.Rect(
                 p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
-            )
+            ).clip(self.screen.get_rect())  # a layout ahead of the screen (mid-resize)
             mkey = (key, id(m.segments), len(m.segments), m.chapters())
             if self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
                 self._draw_marks()
