@@ -137,10 +137,10 @@ class Painter:
             self._panel_key = key
         assert self._panel is not None
         self.screen.blit(self._panel, (p.x, p.y))
-        if m.show_marks:
-            bands = pygame.Rect(
-                p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
-            ).clip(self.screen.get_rect())  # a layout ahead of the screen (mid-resize)
+        bands = pygame.Rect(
+            p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
+        ).clip(self.screen.get_rect())  # a layout ahead of the screen (mid-resize)
+        if m.show_marks and bands.w > 0 and bands.h > 0:
             mkey = (key, id(m.segments), len(m.segments), m.chapters())
             if self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
                 self._draw_marks()
