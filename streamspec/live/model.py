@@ -276,6 +276,7 @@ class LiveModel:
         self._chapters: tuple[Any, list[tuple[float, float, str]]] | None = None
         self._labels: tuple[Any, list[tuple[float, str, float]]] | None = None
         self._merged: dict[int, tuple[Strip, list[tuple[tuple[int, int, int], float]]]] = {}
+        self._newest = (0, 0)  # (visible slots, the last of them)
         self._size = (1280, 720)
         self.layout = self._layout()
         if self.fit:  # (a zoom asked for is clamped once the window's size is known)
@@ -372,7 +373,11 @@ class LiveModel:
         return max(0.0, self.total_slots() - self.slots_in_view)
 
     def _last_slot(self) -> int:
-        return max(self.visible) if self.visible else 0
+        # Slots are only ever added to the visible set: its size tells when to look again.
+        n = len(self.visible)
+        if self._newest[0] != n:
+            self._newest = (n, max(self.visible) if self.visible else 0)
+        return self._newest[1]
 
     def _clamp(self) -> None:
         """Zoom and scroll within their limits (fit: the whole film, from its start)."""
