@@ -323,3 +323,17 @@ def test_mean_rows_kernel_matches_numpy(m):
     # The reference: the sum over the taps, divided, rounded half up.
     expected = (rows[taps].astype(np.int64).sum(axis=0) + m // 2) // m
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("mode", ["below", "right"])
+@pytest.mark.parametrize(("w", "h"), [(1280, 720), (640, 1000), (200, 150), (3000, 400)])
+def test_the_bands_fit_in_any_window(mode, w, h):
+    from streamspec.live.model import CHAPTERS_H, SEGMENTS_H, Layout
+
+    L = Layout.compute(w, h, 16 / 9, mode, SEGMENTS_H, CHAPTERS_H)
+    stack = [L.panel, L.segments, L.chapters, L.axis]
+    for r in (L.video, *stack, L.hud):
+        assert r.x >= 0 and r.y >= 0 and r.right <= w and r.bottom <= h and r.w > 0 and r.h > 0
+    for upper, lower in itertools.pairwise(stack):
+        assert lower.y == upper.bottom and lower.w == upper.w
+    assert L.axis.bottom <= L.hud.y
