@@ -12,6 +12,7 @@ Run: PYTHONPATH=. python benchmarks/panel.py [--strips 3600] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -76,8 +77,10 @@ def main() -> None:
         "zoom": [],
         "pan": [],
         "hover": [],
+        "a strip replaced (fit)": [],
         "whole view": [],
     }
+    strips = m.spectrum.strips
     for _ in range(args.repeat):
         m.fit_view()
         m.hover = None
@@ -92,6 +95,11 @@ def main() -> None:
         m.fit_view()
         moves = [lambda x=x: setattr(m, "hover", (x, p.y + 40)) for x in range(p.x, p.right, 37)]
         results["hover"] += redraws(m, painter, screen, moves)
+        # A strip replaced (a provisional one made exact): its column is made again.
+        m.fit_view()
+        m.hover = None
+        swaps = [lambda s=s: m.add_strip(dataclasses.replace(s)) for s in strips[::97]]
+        results["a strip replaced (fit)"] += redraws(m, painter, screen, swaps)
         # The whole window (status line, banner...) at one zoom step, for scale.
         m.fit_view()
         for _ in range(10):

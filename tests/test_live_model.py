@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.live.model import Layout, LiveModel, Rect
+from streamspec.live.model import PANEL_BG, Layout, LiveModel, Rect
 from streamspec.spectrum import Spectrum, Strip
 from streamspec.strip import make_strip
 from streamspec.timefmt import nice_ticks
@@ -142,10 +142,12 @@ def test_panel_pixels_are_the_strips():
     m.resize(640, 480)
     m.add_strip(strip(0))
     m.frame_shown(0.0)
-    cols, filled, first = m.panel_pixels()
-    assert first == 0 and filled.tolist() == [True] + [False] * 9
-    expected = make_strip(strip(0).palette, strip(0).counts, m.layout.panel.h)
-    np.testing.assert_array_equal(cols[:, 0], expected)
+    img = m.panel_image()  # fitted: 10 slots across the panel, x first
+    p = m.layout.panel
+    expected = make_strip(strip(0).palette, strip(0).counts, p.h)
+    np.testing.assert_array_equal(img[0], expected)
+    np.testing.assert_array_equal(img[p.w // 10 - 1], expected)
+    assert (img[p.w // 10 + 1 :] == PANEL_BG).all()  # the other nine are empty
     assert not m.dirty
 
 
@@ -218,7 +220,7 @@ def test_a_long_live_session_grows_by_its_strips_only():
     for i in range(500):  # warm up: caches and containers reach their working size
         m.add_strip(real_strip(i))
         m.frame_shown(float(i))
-        m.panel_pixels()
+        m.panel_pixels32()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     n = 3000
@@ -226,7 +228,7 @@ def test_a_long_live_session_grows_by_its_strips_only():
         m.add_strip(real_strip(i))
         m.frame_shown(float(i))
         if i % 10 == 0:
-            m.panel_pixels()
+            m.panel_pixels32()
             m.presented()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()

@@ -323,3 +323,58 @@ def test_mean_rows_kernel_matches_numpy(m):
     # The reference: the sum over the taps, divided, rounded half up.
     expected = (rows[taps].astype(np.int64).sum(axis=0) + m // 2) // m
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("mode", ["below", "right"])
+@pytest.mark.parametrize(("w", "h"), [(1280, 720), (640, 1000), (200, 150), (3000, 400)])
+def test_the_bands_fit_in_any_window(mode, w, h):
+    from streamspec.live.model import CHAPTERS_H, SEGMENTS_H, Layout
+
+    L = Layout.compute(w, h, 16 / 9, mode, SEGMENTS_H, CHAPTERS_H)
+    stack = [L.panel, L.segments, L.chapters, L.axis]
+    for r in (L.video, *stack, L.hud):
+        assert r.x >= 0 and r.y >= 0 and r.right <= w and r.bottom <= h and r.w > 0 and r.h > 0
+    for upper, lower in itertools.pairwise(stack):
+        assert lower.y == upper.bottom and lower.w == upper.w
+    assert L.axis.bottom <= L.hud.y
+
+
+def test_the_windows_wheel_drag_and_keys_drive_the_view():
+    """The window's events (without opening it): wheel zoom around the cursor, right-drag
+    and Shift+wheel pan, Ctrl+0 / Z / double click fit, C toggles the bands."""
+    from streamspec.live.view import LiveWindow
+
+    pygame.display.init()
+    m = LiveModel(spectrum(3600, chapters=True), duration=7200.0, aspect=16 / 9)
+    m.spectrum.chapters = [{"start": 0.0, "title": "All"}]
+    m.resize(1280, 720)
+    w = LiveWindow(m, pipeline=None, title="t")  # type: ignore[arg-type]
+    p = m.layout.panel
+    x, y = p.x + 400, p.y + 20
+
+    def ev(kind, **kw):
+        return w.handle(pygame.event.Event(kind, **kw))
+
+    ev(pygame.MOUSEMOTION, pos=(x, y), rel=(0, 0), buttons=(0, 0, 0))
+    before = m.column_at_x(x)
+    ev(pygame.MOUSEWHEEL, x=0, y=3, precise_x=0.0, precise_y=3.0, flipped=False)
+    assert not m.fit and m.pps == pytest.approx(m.fit_pps() * 1.25**3)
+    assert m.column_at_x(x) == pytest.approx(before)
+    ev(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=3)
+    ev(pygame.MOUSEMOTION, pos=(x - 100, y), rel=(-100, 0), buttons=(0, 0, 1))
+    ev(pygame.MOUSEBUTTONUP, pos=(x - 100, y), button=3)
+    assert m.column_at_x(x - 100) == pytest.approx(before)  # dragged along
+    ev(pygame.MOUSEWHEEL, x=2, y=0, precise_x=2.0, precise_y=0.0, flipped=False)
+    assert m.column_at_x(x - 180) == pytest.approx(before)  # sideways: forward in time
+    ev(pygame.KEYDOWN, key=pygame.K_0, mod=pygame.KMOD_LCTRL, unicode="0")
+    assert m.fit
+    m.zoom(4.0, x)
+    ev(pygame.KEYDOWN, key=pygame.K_z, mod=0, unicode="z")
+    assert m.fit
+    m.zoom(4.0, x)
+    assert w._view_event(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1)) is False
+    assert w._view_event(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1))
+    assert m.fit  # a double click
+    assert m.show_marks and m.layout.chapters.h
+    ev(pygame.KEYDOWN, key=pygame.K_c, mod=0, unicode="c")
+    assert not m.show_marks and m.layout.chapters.h == 0

@@ -139,6 +139,9 @@ class HoverInfo(NamedTuple):
     chapter: str | None
 
 
+_UNSEEN = object()  # a slot whose row was never made
+
+
 class _ColumnCache:
     """Every strip's column at the panel's height, in one ``(rows, height, 4)`` array of
     32-bit pixels (row 0: the empty-slot colour), so a view is built by NumPy indexing
@@ -153,7 +156,8 @@ class _ColumnCache:
         self.rows = np.zeros((1, 0, 4), np.uint8)
         self.used = 1
         self.row_of = np.full(0, -1, np.int64)  # slot -> row (-1: not looked at yet)
-        self.key: dict[int, tuple[Strip | None, bool]] = {}
+        self.strip_of: list[object] = []  # slot -> the strip its row was made from
+        self.seen: list[bool] = []  # slot -> whether it was visible then
 
     def _reset(self, form: tuple[int, tuple[int, int, int]], capacity: int) -> None:
         self.form = form
@@ -161,7 +165,7 @@ class _ColumnCache:
         self.rows[0][:, list(form[1])] = PANEL_BG
         self.used = 1
         self.row_of[:] = -1
-        self.key.clear()
+        self.strip_of = [_UNSEEN] * len(self.strip_of)
 
     def rows_for(self, model: LiveModel, taps: NDArray[np.int64], height: int) -> list[Any]:
         """Row indices (one ``(width,)`` array per tap) of the slots ``taps`` (-1: none)."""
@@ -173,20 +177,29 @@ class _ColumnCache:
             grown[: len(self.row_of)] = self.row_of
             self.row_of = grown
         form = (height, model.channel_bytes)
-        if form != self.form or self.used + need > len(self.rows):
+        rowless = int(np.count_nonzero(self.row_of[slots] <= 0))  # may need a new row
+        if form != self.form or self.used + rowless > len(self.rows):
             # A file's every slot when they fit the budget; a live source's last few thousand.
             whole = model.total_slots() + 1 if model.slots is not None else 4096
             budget = CACHE_BYTES // (max(height, 1) * 4)
             self._reset(form, max(need, min(max(whole, 2 * need), budget)))
-        check = slots if model.dirty else slots[self.row_of[slots] < 0]
+        if len(self.strip_of) < top:  # what each slot's row was made from
+            self.strip_of.extend([_UNSEEN] * (top - len(self.strip_of)))
+            self.seen.extend([False] * (top - len(self.seen)))
         get, visible = model.spectrum.get, model.visible
+        if model.dirty:  # a strip arrived, was replaced or shown: which ones?
+            sl = slots.tolist()
+            strips, seen = self.strip_of, self.seen
+            check = [
+                s
+                for s, now, shown in zip(sl, map(get, sl), [s in visible for s in sl], strict=True)
+                if now is not strips[s] or shown != seen[s]
+            ]
+        else:
+            check = slots[self.row_of[slots] < 0].tolist()
         where = list(form[1])
-        for s in check.tolist():
-            strip, seen = get(s), s in visible
-            old = self.key.get(s)
-            if old is not None and old[0] is strip and old[1] == seen:
-                continue
-            self.key[s] = (strip, seen)
+        for s in check:
+            self.strip_of[s], self.seen[s] = get(s), s in visible
             col = model.column(s, height)
             model._columns.pop(s, None)  # kept here instead
             if col is None:
@@ -290,6 +303,7 @@ class LiveModel:
         self._chapters: tuple[Any, list[tuple[float, float, str]]] | None = None
         self._labels: tuple[Any, list[tuple[float, str, float]]] | None = None
         self._merged: dict[int, tuple[Strip, list[tuple[tuple[int, int, int], float]]]] = {}
+        self._newest = (0, 0)  # (visible slots, the last of them)
         self._size = (1280, 720)
         self.layout = self._layout()
         if self.fit:  # (a zoom asked for is clamped once the window's size is known)
@@ -386,7 +400,11 @@ class LiveModel:
         return max(0.0, self.total_slots() - self.slots_in_view)
 
     def _last_slot(self) -> int:
-        return max(self.visible) if self.visible else 0
+        # Slots are only ever added to the visible set: its size tells when to look again.
+        n = len(self.visible)
+        if self._newest[0] != n:
+            self._newest = (n, max(self.visible) if self.visible else 0)
+        return self._newest[1]
 
     def _clamp(self) -> None:
         """Zoom and scroll within their limits (fit: the whole film, from its start)."""
@@ -572,25 +590,6 @@ class LiveModel:
                 col = provisional_look(col, slot)
             self._columns[slot] = col
         return col
-
-    def panel_pixels(self) -> tuple[NDArray[np.uint8], NDArray[np.bool_], int]:
-        """``(height, n, 3)`` columns of the visible slots, their filled mask, first slot."""
-        first, last = self.visible_range()
-        h = self.layout.panel.h
-        n = max(last - first, 0)
-        out = np.zeros((h, n, 3), np.uint8)
-        filled = np.zeros(n, bool)
-        for j, slot in enumerate(range(first, last)):
-            col = self.column(slot, h)
-            if col is not None:
-                out[:, j] = col
-                filled[j] = True
-        # Keep drawn columns for what is in view only: a long webcam session must grow
-        # by its strips alone.
-        if len(self._columns) > 2 * n + 64:
-            self._columns = {i: c for i, c in self._columns.items() if first <= i < last}
-        self.dirty = False
-        return out, filled, first
 
     def panel_image(self) -> NDArray[np.uint8]:
         """The panel's picture, ``(width, height, 3)`` RGB, x first (see

@@ -137,12 +137,14 @@ class Painter:
             self._panel_key = key
         assert self._panel is not None
         self.screen.blit(self._panel, (p.x, p.y))
-        bands = pygame.Rect(
-            p.x, m.layout.segments.y, p.w, m.layout.axis.y - m.layout.segments.y
-        ).clip(self.screen.get_rect())  # a layout ahead of the screen (mid-resize)
-        if m.show_marks and bands.w > 0 and bands.h > 0:
+        if m.show_marks and (m.layout.segments.h or m.layout.chapters.h):
+            top = m.layout.segments.y
+            bands = pygame.Rect(p.x, top, p.w, m.layout.axis.y - top)
+            bands = bands.clip(self.screen.get_rect())  # a layout may run ahead of a resize
             mkey = (key, id(m.segments), len(m.segments), m.chapters())
-            if self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
+            if not bands.w or not bands.h:
+                pass
+            elif self._marks is None or mkey != self._marks[0] or self._marks[1] != bands:
                 self._draw_marks()
                 self._marks = (mkey, bands, self.screen.subsurface(bands).copy())
             else:

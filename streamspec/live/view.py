@@ -261,8 +261,10 @@ class LiveWindow:
         if event.type == pygame.MOUSEWHEEL:
             x, y = m.hover or pygame.mouse.get_pos()
             steps = getattr(event, "precise_y", event.y)
-            if pygame.key.get_mods() & pygame.KMOD_SHIFT or event.x:
-                m.pan(40.0 * (steps or getattr(event, "precise_x", event.x)))
+            if event.x:  # a sideways wheel: right goes forward in time
+                m.pan(-40.0 * getattr(event, "precise_x", event.x))
+            elif pygame.key.get_mods() & pygame.KMOD_SHIFT:  # up goes back, as scrolling left
+                m.pan(40.0 * steps)
             elif m.layout.panel.contains(x, y) or m.layout.axis.contains(x, y):
                 m.zoom(1.25**steps, x)
             return True
