@@ -91,6 +91,17 @@ def geometry(display: str) -> tuple[int, int, int, int]:
     return int(v["X"]), int(v["Y"]), int(v["WIDTH"]), int(v["HEIGHT"])
 
 
+def title(display: str) -> str:
+    wid = pygame.display.get_wm_info()["window"]
+    return subprocess.run(
+        ["xdotool", "getwindowname", str(wid)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DISPLAY": display},
+        check=True,
+    ).stdout.strip()
+
+
 def on_screen(g: tuple[int, int, int, int]) -> bool:
     x, y, w, h = g
     return x >= 0 and y >= 0 and x + w <= SCREEN[0] and y + h <= SCREEN[1]
@@ -99,7 +110,7 @@ def on_screen(g: tuple[int, int, int, int]) -> bool:
 def test_a_window_larger_than_the_screen_is_fitted_to_it(x11, clip, tmp_path):
     seen = {}
     script = Script(
-        (3, lambda w: seen.update(geo=geometry(x11), layout=w.model.layout)),
+        (3, lambda w: seen.update(geo=geometry(x11), layout=w.model.layout, title=title(x11))),
         (1, key(pygame.K_q)),
     )
     play(
@@ -111,6 +122,7 @@ def test_a_window_larger_than_the_screen_is_fitted_to_it(x11, clip, tmp_path):
     assert on_screen(seen["geo"])
     L = seen["layout"]
     assert (L.window.w, L.window.h) == (w, h) and L.hud.bottom <= h and L.axis.bottom <= h
+    assert seen["title"] == "clip.mp4 - streamspec"  # the film's name, not its path
 
 
 def test_fullscreen_on_and_off_restores_the_window(x11, clip, tmp_path):
