@@ -299,6 +299,7 @@ class LiveWindow:
         self._next = None
         self._base = None
         self._show_pending = True  # paused: its first picture is shown
+        self._held = None  # a step back looks at this generation's pictures only
 
     def _poll_seek(self) -> None:
         """Start the newest coalesced seek once the one in flight has a picture (shown
@@ -355,11 +356,19 @@ class LiveWindow:
             t = m.click_time(*event.pos)
             if t is None:
                 return False
+            if m.live:
+                self.seek(t)  # says why not
+                return True
             self._drag = m.paused
             m.paused = True  # the picture follows the pointer; release resumes
             self.seek(t)
             return True
         if event.type == pygame.MOUSEMOTION and self._drag is not None:
+            buttons = getattr(event, "buttons", (1,))
+            if not buttons[0]:  # released where we did not see it: the drag is over
+                m.paused, self._drag = self._drag, None
+                self._base = None
+                return False
             m.hover = event.pos
             if not m.live and abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
                 self.seek(m.time_at_x(event.pos[0]))
