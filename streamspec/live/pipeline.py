@@ -188,7 +188,7 @@ class Pipeline:
             self._enlarger = av.video.reformatter.VideoReformatter()
         small = av.VideoFrame.from_ndarray(frame.to_rgb((nw, nh), cropped=False), format="rgb24")
         big = self._enlarger.reformat(small, w, h, interpolation="BILINEAR")
-        return np.asarray(big.to_ndarray(), dtype=np.uint8)
+        return np.ascontiguousarray(big.to_ndarray(), dtype=np.uint8)  # rows may be padded
 
     def _put(self, item: DisplayFrame) -> bool:
         if self.live:

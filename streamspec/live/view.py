@@ -136,7 +136,8 @@ class LiveWindow:
         self._show_pending = False  # paused: show the next picture that arrives
         self._back_before: float | None = None  # stepping back: show the last frame before
         self._held: DisplayFrame | None = None
-        self._drag: bool | None = None  # scrubbing: the pause state to return to
+        self._drag: bool | None = None  # button down on the spectrum: the pause state
+        self._scrubbing = False  # ... and the pointer moved since
 
     # -- set-up -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -302,9 +303,10 @@ class LiveWindow:
         self._held = None  # a step back looks at this generation's pictures only
 
     def _poll_seek(self) -> None:
-        """Start the newest coalesced seek once the one in flight has a picture (shown
-        if paused, so a drag is followed; playing, it is skipped for the newer one)."""
-        if self._throttle.queued is not None and not self.model.paused:
+        """Start the newest coalesced seek once the one in flight has a picture: shown
+        while scrubbing (the picture follows the pointer), otherwise skipped for the
+        newer one."""
+        if self._throttle.queued is not None and not self._scrubbing:
             self._take()
         t = self._throttle.poll()
         if t is not None:
@@ -366,18 +368,23 @@ class LiveWindow:
         if event.type == pygame.MOUSEMOTION and self._drag is not None:
             buttons = getattr(event, "buttons", (1,))
             if not buttons[0]:  # released where we did not see it: the drag is over
-                m.paused, self._drag = self._drag, None
-                self._base = None
+                self._end_drag()
                 return False
             m.hover = event.pos
-            if not m.live and abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
+            if abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
+                self._scrubbing = True
                 self.seek(m.time_at_x(event.pos[0]))
             return True
         if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self._drag is not None:
-            m.paused, self._drag = self._drag, None
-            self._base = None
+            self._end_drag()
             return True
         return False
+
+    def _end_drag(self) -> None:
+        if self._drag is not None:
+            self.model.paused, self._drag = self._drag, None
+        self._scrubbing = False
+        self._base = None
 
     # -- playback ---------------------------------------------------------------------------
     def _pull_events(self) -> None:
@@ -460,8 +467,8 @@ class LiveWindow:
     def _advance_paused(self) -> None:
         """Paused: show the first picture after a seek or the next for a frame step; a
         step back shows the last picture before the one it started from."""
-        if not self._show_pending:
-            return
+        if not self._show_pending or (self._throttle.queued is not None and not self._scrubbing):
+            return  # (a newer seek waits: the picture of the one in flight is skipped)
         back = self._back_before
         while (f := self._take()) is not None:
             if back is not None and f.time < back - 1e-3:
