@@ -91,6 +91,17 @@ def geometry(display: str) -> tuple[int, int, int, int]:
     return int(v["X"]), int(v["Y"]), int(v["WIDTH"]), int(v["HEIGHT"])
 
 
+def title(display: str) -> str:
+    wid = pygame.display.get_wm_info()["window"]
+    return subprocess.run(
+        ["xdotool", "getwindowname", str(wid)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DISPLAY": display},
+        check=True,
+    ).stdout.strip()
+
+
 def on_screen(g: tuple[int, int, int, int]) -> bool:
     x, y, w, h = g
     return x >= 0 and y >= 0 and x + w <= SCREEN[0] and y + h <= SCREEN[1]
@@ -99,7 +110,7 @@ def on_screen(g: tuple[int, int, int, int]) -> bool:
 def test_a_window_larger_than_the_screen_is_fitted_to_it(x11, clip, tmp_path):
     seen = {}
     script = Script(
-        (3, lambda w: seen.update(geo=geometry(x11), layout=w.model.layout)),
+        (3, lambda w: seen.update(geo=geometry(x11), layout=w.model.layout, title=title(x11))),
         (1, key(pygame.K_q)),
     )
     play(
@@ -111,6 +122,7 @@ def test_a_window_larger_than_the_screen_is_fitted_to_it(x11, clip, tmp_path):
     assert on_screen(seen["geo"])
     L = seen["layout"]
     assert (L.window.w, L.window.h) == (w, h) and L.hud.bottom <= h and L.axis.bottom <= h
+    assert seen["title"] == "clip.mp4 - streamspec"  # the film's name, not its path
 
 
 def test_fullscreen_on_and_off_restores_the_window(x11, clip, tmp_path):
@@ -248,3 +260,53 @@ def test_resizing_from_outside_keeps_every_part_on_screen(x11, clip, tmp_path):
     assert seen["size"] == (500, 420) and (L.window.w, L.window.h) == (500, 420)
     for r in (L.video, L.panel, L.axis, L.hud):
         assert r.x >= 0 and r.y >= 0 and r.right <= 500 and r.bottom <= 420
+
+
+def test_real_key_presses_seek_step_and_repeat(x11, clip, tmp_path):
+    """Keys typed through the X server (XTEST, as a keyboard would): a paused seek shows
+    its picture, frames step both ways, and a held key repeats."""
+    seen = {}
+    procs: list[subprocess.Popen] = []
+
+    def xdo(*args):
+        def run(w):
+            wid = pygame.display.get_wm_info()["window"]
+            subprocess.run(["xdotool", "windowfocus", "--sync", str(wid)], check=False)
+            procs.append(subprocess.Popen(["xdotool", *args]))  # the window keeps running
+
+        return run
+
+    def at(t):
+        return lambda w: w._frame is not None and abs(w._frame.time - t) < 0.021
+
+    def look(name):
+        return lambda w: seen.__setitem__(name, (w._frame.time, w.model.paused))
+
+    script = Script(
+        (strips_at_least(2), xdo("key", "space")),
+        (lambda w: w.model.paused, xdo("key", "5")),
+        (at(3.0), look("seek")),
+        (1, xdo("key", "period")),
+        (at(3.04), look("fwd")),
+        (1, xdo("key", "comma")),
+        (at(3.0), look("back")),
+        (1, xdo("key", "Home")),
+        (at(0.0), look("home")),
+        # "." held for 1.5 s: the first press, then a repeat every 40 ms after 400 ms.
+        (1, xdo("keydown", "period", "sleep", "1.5", "keyup", "period")),
+        (lambda w: procs[-1].poll() is not None, lambda w: None),
+        (5, look("held")),
+        (1, key(pygame.K_q)),
+    )
+    play(
+        clip,
+        every=0.5,
+        output=tmp_path / "k.png",
+        on_tick=script,
+        size=(640, 400),
+        announce=lambda s: None,
+    )
+    script.check()
+    assert seen["seek"] == (3.0, True) and seen["fwd"] == (3.04, True)
+    assert seen["back"] == (3.0, True) and seen["home"] == (0.0, True)
+    assert seen["held"][0] >= 0.2 and seen["held"][1]  # many steps: the key repeated

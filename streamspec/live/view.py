@@ -156,7 +156,8 @@ class LiveWindow:
         self._show_pending = False  # paused: show the next picture that arrives
         self._back_before: float | None = None  # stepping back: show the last frame before
         self._held: DisplayFrame | None = None
-        self._drag: bool | None = None  # scrubbing: the pause state to return to
+        self._drag: bool | None = None  # button down on the spectrum: the pause state
+        self._scrubbing = False  # ... and the pointer moved since
         self._pan_from: int | None = None  # right-button drag (pan): the last x
         self._click: tuple[float, int, int] | None = None  # the last left click (time, x, y)
 
@@ -165,6 +166,11 @@ class LiveWindow:
         pygame.display.init()
         pygame.font.init()
         pygame.display.set_caption(f"{self.title} - streamspec")
+        if pygame.display.get_driver() == "x11":
+            # X11's own shared-memory framebuffer: SDL's default, an OpenGL texture, runs
+            # on Mesa's llvmpipe without a GPU (Xvfb, VMs): 60-120 ms a present at
+            # 1920x1080 on a busy machine against 2-6 ms this way.
+            os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
         if pygame.display.get_driver() not in ("dummy", "offscreen"):  # a real screen
             desktop = pygame.display.get_desktop_sizes()
             self.size = fit_window(self.size, desktop[0] if desktop else None)
@@ -391,11 +397,13 @@ class LiveWindow:
         self._next = None
         self.clock.seek(t)
         self._show_pending = True  # paused: its first picture is shown
+        self._held = None  # a step back looks at this generation's pictures only
 
     def _poll_seek(self) -> None:
-        """Start the newest coalesced seek once the one in flight has a picture (shown
-        if paused, so a drag is followed; playing, it is skipped for the newer one)."""
-        if self._throttle.queued is not None and not self.model.paused:
+        """Start the newest coalesced seek once the one in flight has a picture: shown
+        while scrubbing (the picture follows the pointer), otherwise skipped for the
+        newer one."""
+        if self._throttle.queued is not None and not self._scrubbing:
             self._take()
         t = self._throttle.poll()
         if t is not None:
@@ -447,21 +455,34 @@ class LiveWindow:
             t = m.click_time(*event.pos)
             if t is None:
                 return False
+            if m.live:
+                self.seek(t)  # says why not
+                return True
             self._drag = m.paused
             m.paused = True  # the picture follows the pointer; release resumes
             self.clock.set_paused(True)
             self.seek(t)
             return True
         if event.type == pygame.MOUSEMOTION and self._drag is not None:
+            buttons = getattr(event, "buttons", (1,))
+            if not buttons[0]:  # released where we did not see it: the drag is over
+                self._end_drag()
+                return False
             m.hover = event.pos
-            if not m.live and abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
+            if abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
+                self._scrubbing = True
                 self.seek(m.time_at_x(event.pos[0]))
             return True
         if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self._drag is not None:
-            m.paused, self._drag = self._drag, None
-            self.clock.set_paused(m.paused)
+            self._end_drag()
             return True
         return False
+
+    def _end_drag(self) -> None:
+        if self._drag is not None:
+            self.model.paused, self._drag = self._drag, None
+        self._scrubbing = False
+        self.clock.set_paused(self.model.paused)
 
     # -- playback ---------------------------------------------------------------------------
     def _pull_events(self) -> None:
@@ -542,8 +563,8 @@ class LiveWindow:
     def _advance_paused(self) -> None:
         """Paused: show the first picture after a seek or the next for a frame step; a
         step back shows the last picture before the one it started from."""
-        if not self._show_pending:
-            return
+        if not self._show_pending or (self._throttle.queued is not None and not self._scrubbing):
+            return  # (a newer seek waits: the picture of the one in flight is skipped)
         back = self._back_before
         while (f := self._take()) is not None:
             if back is not None and f.time < back - 1e-3:
