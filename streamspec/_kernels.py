@@ -1,4 +1,4 @@
-"""Numba kernels for colour k-means.
+"""Numba kernels: colour k-means, and the live view's averaged panel columns.
 
 Small ``@njit`` functions over contiguous arrays; no validation, no I/O. The public,
 validating API is :mod:`streamspec.kmeans`. Every kernel has a plain-NumPy twin in
@@ -472,3 +472,25 @@ def lloyd_rotating(X, centers, parts, passes):
         b = starts[o + 1]
         if b > a:
             lloyd_step(P[a:b], centers, labels[a:b], dist[a:b])
+
+
+# -- the live view's panel ---------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def mean_rows(rows, taps, out):
+    """``out[x] = `` the mean of ``rows[taps[j, x]]`` over ``j``, byte by byte, rounded
+    half up: ``rows`` ``(R, n)`` and ``out`` ``(W, n)`` uint8, ``taps`` ``(m, W)``
+    (m <= 255). Bytes are summed a row at a time (a loop the compiler vectorizes) and
+    divided by a multiply and shift: exact for sums below 65,536."""
+    m, w = taps.shape
+    n = rows.shape[1]
+    scale = ((1 << 24) + m - 1) // m
+    acc = np.empty(n, np.uint32)
+    for x in range(w):
+        acc[:] = m // 2
+        for j in range(m):
+            row = rows[taps[j, x]]
+            for k in range(n):
+                acc[k] += row[k]
+        dst = out[x]
+        for k in range(n):
+            dst[k] = (acc[k] * scale) >> 24

@@ -10,7 +10,8 @@ import numpy as np
 import pygame
 import pytest
 
-from streamspec.live.model import PANEL_BG, LiveModel, mean_rows
+from streamspec._kernels import mean_rows
+from streamspec.live.model import PANEL_BG, LiveModel
 from streamspec.live.painter import INK, Painter
 from streamspec.options import OptionError, ViewOptions, parse_time
 from streamspec.spectrum import Spectrum, Strip

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from ..colour import merge_colours
@@ -624,6 +623,8 @@ class LiveModel:
             return np.take(cached, rows[0], axis=0)
         out = np.empty((p.w, p.h), np.uint32)
         flat = self._cache.rows.reshape(len(self._cache.rows), -1)  # (rows, 4 h) bytes
+        from .._kernels import mean_rows  # Numba loads here, not when the model does
+
         mean_rows(flat, np.array(rows), out.view(np.uint8))
         return out
 
@@ -847,27 +848,6 @@ def fit_window(size: tuple[int, int], screen: tuple[int, int] | None) -> tuple[i
         return w, h
     scale = min(1.0, screen[0] / w, screen[1] / h)
     return max(1, math.floor(w * scale)), max(1, math.floor(h * scale))
-
-
-@njit(cache=True, nogil=True)
-def mean_rows(rows, taps, out):
-    """``out[x] = `` the mean of ``rows[taps[j, x]]`` over ``j``, byte by byte, rounded
-    half up: ``rows`` ``(R, n)`` and ``out`` ``(W, n)`` uint8, ``taps`` ``(m, W)``
-    (m <= 255). Bytes are summed a row at a time (a loop the compiler vectorizes) and
-    divided by a multiply and shift: exact for sums below 65,536."""
-    m, w = taps.shape
-    n = rows.shape[1]
-    scale = ((1 << 24) + m - 1) // m
-    acc = np.empty(n, np.uint32)
-    for x in range(w):
-        acc[:] = m // 2
-        for j in range(m):
-            row = rows[taps[j, x]]
-            for k in range(n):
-                acc[k] += row[k]
-        dst = out[x]
-        for k in range(n):
-            dst[k] = (acc[k] * scale) >> 24
 
 
 def _rgb(colour: NDArray[np.uint8]) -> tuple[int, int, int]:

@@ -77,9 +77,7 @@ def open_source(
     """
     given = {"seek": mode, "webcam_fps": webcam_fps, "webcam_size": webcam_size}
     # Without options a source decodes every frame (render's default is fast).
-    opts = (options or SourceOptions(seek="exact")).replace(
-        **{k: v for k, v in given.items() if v}
-    )
+    opts = (options or SourceOptions(seek="exact")).replace(**{k: v for k, v in given.items() if v})
     if isinstance(spec, FrameSource):
         return spec
     if spec is None or str(spec) in ("demo", "demo:"):
