@@ -138,16 +138,13 @@ class HoverInfo(NamedTuple):
     chapter: str | None
 
 
-_UNSEEN = object()  # a slot whose row was never made
-
-
 class _ColumnCache:
     """Every strip's column at the panel's height, in one ``(rows, height, 4)`` array of
     32-bit pixels (row 0: the empty-slot colour), so a view is built by NumPy indexing
     alone and lands in a 32-bit surface as it is.
 
-    A slot's row is remade when its strip or its visibility changes (checked when the
-    model is dirty); the rows are dropped and refilled when a view needs more than fit.
+    A slot's row is remade when the model notes it changed (:attr:`LiveModel.changed`:
+    a strip arrived, was replaced or shown); the rows are dropped and refilled when a view needs more than fit.
     """
 
     def __init__(self) -> None:
@@ -155,8 +152,6 @@ class _ColumnCache:
         self.rows = np.zeros((1, 0, 4), np.uint8)
         self.used = 1
         self.row_of = np.full(0, -1, np.int64)  # slot -> row (-1: not looked at yet)
-        self.strip_of: list[object] = []  # slot -> the strip its row was made from
-        self.seen: list[bool] = []  # slot -> whether it was visible then
 
     def _reset(self, form: tuple[int, tuple[int, int, int]], capacity: int) -> None:
         self.form = form
@@ -164,7 +159,6 @@ class _ColumnCache:
         self.rows[0][:, list(form[1])] = PANEL_BG
         self.used = 1
         self.row_of[:] = -1
-        self.strip_of = [_UNSEEN] * len(self.strip_of)
 
     def rows_for(self, model: LiveModel, taps: NDArray[np.int64], height: int) -> list[Any]:
         """Row indices (one ``(width,)`` array per tap) of the slots ``taps`` (-1: none)."""
@@ -182,23 +176,18 @@ class _ColumnCache:
             whole = model.total_slots() + 1 if model.slots is not None else 4096
             budget = CACHE_BYTES // (max(height, 1) * 4)
             self._reset(form, max(need, min(max(whole, 2 * need), budget)))
-        if len(self.strip_of) < top:  # what each slot's row was made from
-            self.strip_of.extend([_UNSEEN] * (top - len(self.strip_of)))
-            self.seen.extend([False] * (top - len(self.seen)))
-        get, visible = model.spectrum.get, model.visible
-        if model.dirty:  # a strip arrived, was replaced or shown: which ones?
-            sl = slots.tolist()
-            strips, seen = self.strip_of, self.seen
-            check = [
-                s
-                for s, now, shown in zip(sl, map(get, sl), [s in visible for s in sl], strict=True)
-                if now is not strips[s] or shown != seen[s]
-            ]
-        else:
-            check = slots[self.row_of[slots] < 0].tolist()
+        check = slots[self.row_of[slots] < 0].tolist()
+        if model.changed:  # strips arrived, were replaced or shown: those in view
+            changed = np.fromiter(model.changed, np.int64, len(model.changed))
+            again = np.intersect1d(changed, slots[self.row_of[slots] >= 0])
+            check += again.tolist()
+            model.changed.difference_update(again.tolist())
+            # Slots out of view stay noted until they come into view (or a reset).
+            if len(model.changed) > 4 * len(self.row_of) + 4096:
+                model.changed.clear()
+                self.row_of[:] = -1
         where = list(form[1])
         for s in check:
-            self.strip_of[s], self.seen[s] = get(s), s in visible
             col = model.column(s, height)
             model._columns.pop(s, None)  # kept here instead
             if col is None:
@@ -289,6 +278,7 @@ class LiveModel:
         self._columns: dict[int, NDArray[np.uint8]] = {}
         self._column_height = 0
         self._cache = _ColumnCache()
+        self.changed: set[int] = set()  # slots whose column must be made again
         # Chapters and colour segments (as render draws them); C shows or hides them.
         self.show_marks = True
         self.segments: list[dict[str, Any]] = []
@@ -484,6 +474,7 @@ class LiveModel:
         else:
             self.provisional.discard(strip.index)
         self._columns.pop(strip.index, None)
+        self.changed.add(strip.index)
         if quantize_ms is not None:
             self.stats.quantize_ms.append(quantize_ms)
         if strip.index in self.visible:
@@ -519,6 +510,7 @@ class LiveModel:
     def _reveal(self, slot: int) -> None:
         self._waiting.pop(slot, None)
         self.visible.add(slot)
+        self.changed.add(slot)
         self.dirty = True
 
     def presented(self) -> None:
