@@ -164,6 +164,8 @@ def make_video(
             src.close()
             if feed is not None:
                 feed.close()
+    if path is None and not interrupted:
+        raise InputError(f"{info.name!r}: no frames could be decoded; nothing written")
     return VideoResult(
         path,
         recorder.frames,
