@@ -209,7 +209,7 @@ class Recorder:
         self._thread.join()
         try:
             if self._error is not None:
-                raise self._error
+                raise OutputError(f"cannot write {str(self.path)!r}: {self._error}")
             if self.frames == 0:
                 self._out.close()
                 self._remove()
@@ -220,10 +220,14 @@ class Recorder:
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)
             os.replace(self._tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 self._out.close()
             self._remove()
+            if isinstance(exc, (av.error.FFmpegError, OSError)) and not isinstance(
+                exc, OutputError
+            ):  # a full disk, say: one line for the user
+                raise OutputError(f"cannot write {str(self.path)!r}: {exc}") from exc
             raise
         return self.path
 
