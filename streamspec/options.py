@@ -490,7 +490,7 @@ class VideoOptions(_Options):
     )
     preset: str = option(
         "superfast",
-        "x264 speed preset (superfast; veryfast: half the size, ~25 % slower)",
+        "x264 speed preset (superfast; veryfast: smaller files, slower)",
         kind=str,
         choices=X264_PRESETS,
     )
