@@ -29,7 +29,14 @@ from ._signals import interrupts_as_keyboard, signals_held
 from ._threads import Prefetch
 from .errors import InputError
 from .live.model import Layout, LiveModel
-from .live.recorder import AudioSpec, Recorder, aac_spec, check_movie_output, surface_pixels
+from .live.recorder import (
+    AudioSpec,
+    Recorder,
+    aac_spec,
+    check_movie_output,
+    silence_like,
+    surface_pixels,
+)
 from .options import MAX_ZOOM, RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
@@ -326,7 +333,7 @@ def _trimmed_sound(
                 if first >= length:
                     return
                 if first > at + 1:  # a hole (or a late start): silence keeps the sync
-                    yield _silence(f, first - at)
+                    yield silence_like(f, first - at)
                     at = first
                 arr = f.to_ndarray()
                 head = max(0, at - first)
@@ -352,11 +359,3 @@ def _frame_like(arr: NDArray[Any], like: av.AudioFrame) -> av.AudioFrame:
     out = av.AudioFrame.from_ndarray(arr, format=like.format.name, layout=like.layout.name)
     out.sample_rate = like.sample_rate
     return out
-
-
-def _silence(like: av.AudioFrame, n: int) -> av.AudioFrame:
-    ch = len(like.layout.channels)
-    fmt = av.AudioFormat(like.format.name)
-    dtype = like.to_ndarray().dtype
-    shape = (ch, n) if fmt.is_planar else (1, n * ch)
-    return _frame_like(np.zeros(shape, dtype), like)

@@ -38,6 +38,7 @@ __all__ = [
     "aac_spec",
     "check_movie_output",
     "even_size",
+    "silence_like",
     "surface_pixels",
 ]
 
@@ -137,6 +138,7 @@ class Recorder:
             self._audio: Any = None
             self._resampler: Any = None
             self._audio_samples = 0  # written to the track so far
+            self._audio_in = 0.0  # handed to the resampler so far (the track's samples)
             if audio is not None:
                 a = self._out.add_stream("aac", rate=audio.rate)
                 a.layout = audio.layout
@@ -176,10 +178,17 @@ class Recorder:
         self._queued += repeat
         return True
 
-    def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
-        """Queue a chunk of sound that follows the previous one: an ``av.AudioFrame``, or
-        an (n, channels) array of int16 or float32 samples at ``rate`` (default: the
-        track's) in the track's layout. Needs ``audio`` at construction."""
+    def add_audio(
+        self,
+        samples: av.AudioFrame | NDArray[Any],
+        rate: int | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Queue a chunk of sound: an ``av.AudioFrame``, or an (n, channels) array of
+        int16 or float32 samples at ``rate`` (default: the track's) in the track's
+        layout. Needs ``audio`` at construction. Without ``at`` it follows the previous
+        chunk; ``at`` (s of the movie) places it: a gap before it (a pause) becomes
+        silence, a chunk wholly before the sound so far is dropped."""
         self._check()
         if self.audio_spec is None:
             raise ValueError("this recorder has no sound track (pass audio=AudioSpec(...))")
@@ -192,7 +201,7 @@ class Recorder:
             )
             frame.sample_rate = rate or self.audio_spec.rate
             samples = frame
-        self._put(("a", samples))
+        self._put(("a", samples, at))
 
     @property
     def seconds(self) -> float:
@@ -293,7 +302,7 @@ class Recorder:
                 if item[0] == "v":
                     self._encode_picture(item[1], item[2], item[3])
                 else:
-                    self._encode_sound(item[1])
+                    self._encode_sound(item[1], item[2])
             except BaseException as exc:  # handed to the caller at its next call
                 self._error = exc
 
@@ -315,8 +324,19 @@ class Recorder:
             self._out.mux(self._video.encode(yuv))
             self.frames += 1
 
-    def _encode_sound(self, frame: av.AudioFrame) -> None:
+    def _encode_sound(self, frame: av.AudioFrame, at: float | None = None) -> None:
+        rate = self._audio.rate
+        if at is not None:
+            gap = at * rate - self._audio_in  # in the track's samples
+            if gap >= 1024:  # a pause (or a late start): silence keeps the clock
+                self._resample(silence_like(frame, round(gap * frame.sample_rate / rate)))
+            elif gap <= -frame.samples * rate / frame.sample_rate:
+                return  # wholly in the past
+        self._resample(frame)
+
+    def _resample(self, frame: av.AudioFrame) -> None:
         frame.pts = None
+        self._audio_in += frame.samples * self._audio.rate / frame.sample_rate
         for out in self._resampler.resample(frame):
             self._write_sound(out)
 
@@ -382,6 +402,22 @@ def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
     return raw[:, : w * size].reshape(h, w, size), fmt
 
 
+def silence_like(like: av.AudioFrame, n: int) -> av.AudioFrame:
+    """``n`` samples of silence in the format, layout and rate of ``like``."""
+    fmt = like.format
+    ch = len(like.layout.channels)
+    dtype = np.dtype(_AUDIO_DTYPES[fmt.name.rstrip("p")])
+    shape = (ch, n) if fmt.is_planar else (1, n * ch)
+    out = av.AudioFrame.from_ndarray(
+        np.zeros(shape, dtype), format=fmt.name, layout=like.layout.name
+    )
+    out.sample_rate = like.sample_rate
+    return out
+
+
+_AUDIO_DTYPES = {"u8": "u1", "s16": "<i2", "s32": "<i4", "s64": "<i8", "flt": "<f4", "dbl": "<f8"}
+
+
 class ScreenRecorder:
     """``play --record``: the window as it is watched, at a constant ``fps``.
 
@@ -425,9 +461,19 @@ class ScreenRecorder:
         if self.recorder.offer(pixels, due, fmt):
             self._handed += due
 
-    def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
-        """Sound played since the previous chunk (see :meth:`Recorder.add_audio`)."""
-        self.recorder.add_audio(samples, rate)
+    def add_audio(
+        self,
+        samples: av.AudioFrame | NDArray[Any],
+        rate: int | None = None,
+        started: float | None = None,
+    ) -> None:
+        """Sound the window played, which started at ``started`` (this recorder's clock;
+        default: now), put at its place in the movie (see :meth:`Recorder.add_audio`):
+        a pause between chunks is silence in the movie as it was in the room."""
+        when = self.clock() if started is None else started
+        if self._t0 is None:
+            self._t0 = when
+        self.recorder.add_audio(samples, rate, at=max(0.0, when - self._t0))
 
     def close(self) -> Path | None:
         """Finish the movie (see :meth:`Recorder.close`)."""
