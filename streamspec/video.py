@@ -143,8 +143,9 @@ def make_video(
         )
         model.name = _short(info.name)
         layout = model.resize(w, h)
-        audio_path = source_file(source)
-        spec, feed = _sound(audio_path, start, stop)
+        # The sound comes from the same file or URL, opened again.
+        where = source_file(source) or (info.name if info.kind == "url" else None)
+        spec, feed = _sound(where, start, stop)
         recorder = Recorder(
             out, (w, h), fps, audio=spec, audio_feed=feed, preset=video.preset, crf=video.crf
         )
@@ -278,7 +279,7 @@ def _draw_all(
 
 # -- sound ----------------------------------------------------------------------------------
 def _sound(
-    path: Path | None, start: float, stop: float
+    path: Path | str | None, start: float, stop: float
 ) -> tuple[AudioSpec | None, Generator[av.AudioFrame, None, None] | None]:
     """The film's first sound track from ``start`` to ``stop``, timed against its
     picture, or (None, None) for a film without sound."""
