@@ -535,7 +535,12 @@ class VideoOptions(_Options):
     crf: int = option(
         20, "x264 quality: 0 lossless .. 51 worst (20)", kind=int, minimum=0, maximum=51
     )
-    preset: str = option("veryfast", "x264 speed preset (veryfast)", kind=str, choices=X264_PRESETS)
+    preset: str = option(
+        "superfast",
+        "x264 speed preset (superfast; veryfast: smaller files, slower)",
+        kind=str,
+        choices=X264_PRESETS,
+    )
 
     def _validate(self) -> None:
         size = self.size

@@ -29,7 +29,14 @@ from ._signals import interrupts_as_keyboard, signals_held
 from ._threads import Prefetch
 from .errors import InputError
 from .live.model import Layout, LiveModel
-from .live.recorder import AudioSpec, Recorder, aac_spec, check_movie_output, surface_pixels
+from .live.recorder import (
+    AudioSpec,
+    Recorder,
+    aac_spec,
+    check_movie_output,
+    silence_like,
+    surface_pixels,
+)
 from .options import MAX_ZOOM, RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
@@ -136,8 +143,9 @@ def make_video(
         )
         model.name = _short(info.name)
         layout = model.resize(w, h)
-        audio_path = source_file(source)
-        spec, feed = _sound(audio_path, start, stop)
+        # The sound comes from the same file or URL, opened again.
+        where = source_file(source) or (info.name if info.kind == "url" else None)
+        spec, feed = _sound(where, start, stop)
         recorder = Recorder(
             out, (w, h), fps, audio=spec, audio_feed=feed, preset=video.preset, crf=video.crf
         )
@@ -164,6 +172,8 @@ def make_video(
             src.close()
             if feed is not None:
                 feed.close()
+    if path is None and not interrupted:
+        raise InputError(f"{info.name!r}: no frames could be decoded; nothing written")
     return VideoResult(
         path,
         recorder.frames,
@@ -269,7 +279,7 @@ def _draw_all(
 
 # -- sound ----------------------------------------------------------------------------------
 def _sound(
-    path: Path | None, start: float, stop: float
+    path: Path | str | None, start: float, stop: float
 ) -> tuple[AudioSpec | None, Generator[av.AudioFrame, None, None] | None]:
     """The film's first sound track from ``start`` to ``stop``, timed against its
     picture, or (None, None) for a film without sound."""
@@ -324,7 +334,7 @@ def _trimmed_sound(
                 if first >= length:
                     return
                 if first > at + 1:  # a hole (or a late start): silence keeps the sync
-                    yield _silence(f, first - at)
+                    yield silence_like(f, first - at)
                     at = first
                 arr = f.to_ndarray()
                 head = max(0, at - first)
@@ -350,11 +360,3 @@ def _frame_like(arr: NDArray[Any], like: av.AudioFrame) -> av.AudioFrame:
     out = av.AudioFrame.from_ndarray(arr, format=like.format.name, layout=like.layout.name)
     out.sample_rate = like.sample_rate
     return out
-
-
-def _silence(like: av.AudioFrame, n: int) -> av.AudioFrame:
-    ch = len(like.layout.channels)
-    fmt = av.AudioFormat(like.format.name)
-    dtype = like.to_ndarray().dtype
-    shape = (ch, n) if fmt.is_planar else (1, n * ch)
-    return _frame_like(np.zeros(shape, dtype), like)

@@ -271,6 +271,23 @@ def test_recorder_takes_pushed_sound(tmp_path):
     assert abs(lag) <= 0.002 * RATE and peak > 0.9
 
 
+def test_recorder_places_sound_by_time(tmp_path):
+    # Sound for 0-1 s and 2-3 s (a pause between): the hole is silence in the movie.
+    tone = beeps(3.0, RATE, seed=3)
+    with Recorder(tmp_path / "p.mp4", (160, 120), 25, audio=AudioSpec(RATE, "stereo")) as r:
+        r.add_frame(np.zeros((120, 160, 3), np.uint8), 75)
+        r.add_audio(np.ascontiguousarray(tone[:, :RATE].T), at=0.0)
+        r.add_audio(np.ascontiguousarray(tone[:, 2 * RATE :].T), at=2.0)
+        r.add_audio(np.ascontiguousarray(tone[:, 2 * RATE : 2 * RATE + 4800].T), at=2.0)  # late
+    want = tone.mean(axis=0).copy()
+    want[RATE : 2 * RATE] = 0
+    got = sound(tmp_path / "p.mp4")
+    assert len(got) == pytest.approx(3 * RATE, abs=1100)
+    lag, peak = best_lag(got, want)
+    assert abs(lag) <= 0.002 * RATE and peak > 0.9
+    assert np.abs(got[RATE + 2000 : 2 * RATE - 2000]).max() < 0.01  # the pause is silent
+
+
 def test_recorder_without_frames_or_aborted_leaves_nothing(tmp_path):
     empty = Recorder(tmp_path / "empty.mp4", (160, 120), 25)
     assert empty.close() is None

@@ -38,6 +38,7 @@ __all__ = [
     "aac_spec",
     "check_movie_output",
     "even_size",
+    "silence_like",
     "surface_pixels",
 ]
 
@@ -103,7 +104,7 @@ class Recorder:
         *,
         audio: AudioSpec | None = None,
         audio_feed: Iterator[av.AudioFrame] | None = None,
-        preset: str = "veryfast",
+        preset: str = "superfast",
         crf: int = 20,
         depth: int = 6,
     ) -> None:
@@ -137,6 +138,7 @@ class Recorder:
             self._audio: Any = None
             self._resampler: Any = None
             self._audio_samples = 0  # written to the track so far
+            self._audio_in = 0.0  # handed to the resampler so far (the track's samples)
             if audio is not None:
                 a = self._out.add_stream("aac", rate=audio.rate)
                 a.layout = audio.layout
@@ -150,6 +152,7 @@ class Recorder:
             self._remove()
             raise
         self._reformatter = av.video.reformatter.VideoReformatter()
+        self._inputs: dict[str, av.VideoFrame] = {}
         self._thread = threading.Thread(target=self._run, name="streamspec-encode", daemon=True)
         self._thread.start()
 
@@ -175,10 +178,17 @@ class Recorder:
         self._queued += repeat
         return True
 
-    def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
-        """Queue a chunk of sound that follows the previous one: an ``av.AudioFrame``, or
-        an (n, channels) array of int16 or float32 samples at ``rate`` (default: the
-        track's) in the track's layout. Needs ``audio`` at construction."""
+    def add_audio(
+        self,
+        samples: av.AudioFrame | NDArray[Any],
+        rate: int | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Queue a chunk of sound: an ``av.AudioFrame``, or an (n, channels) array of
+        int16 or float32 samples at ``rate`` (default: the track's) in the track's
+        layout. Needs ``audio`` at construction. Without ``at`` it follows the previous
+        chunk; ``at`` (s of the movie) places it: a gap before it (a pause) becomes
+        silence, a chunk wholly before the sound so far is dropped."""
         self._check()
         if self.audio_spec is None:
             raise ValueError("this recorder has no sound track (pass audio=AudioSpec(...))")
@@ -191,7 +201,7 @@ class Recorder:
             )
             frame.sample_rate = rate or self.audio_spec.rate
             samples = frame
-        self._put(("a", samples))
+        self._put(("a", samples, at))
 
     @property
     def seconds(self) -> float:
@@ -208,7 +218,7 @@ class Recorder:
         self._thread.join()
         try:
             if self._error is not None:
-                raise self._error
+                raise OutputError(f"cannot write {str(self.path)!r}: {self._error}")
             if self.frames == 0:
                 self._out.close()
                 self._remove()
@@ -219,10 +229,14 @@ class Recorder:
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)
             os.replace(self._tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 self._out.close()
             self._remove()
+            if isinstance(exc, (av.error.FFmpegError, OSError)) and not isinstance(
+                exc, OutputError
+            ):  # a full disk, say: one line for the user
+                raise OutputError(f"cannot write {str(self.path)!r}: {exc}") from exc
             raise
         return self.path
 
@@ -288,13 +302,18 @@ class Recorder:
                 if item[0] == "v":
                     self._encode_picture(item[1], item[2], item[3])
                 else:
-                    self._encode_sound(item[1])
+                    self._encode_sound(item[1], item[2])
             except BaseException as exc:  # handed to the caller at its next call
                 self._error = exc
 
     def _encode_picture(self, rgb: NDArray[np.uint8], repeat: int, fmt: str) -> None:
         w, h = self.size
-        frame = av.VideoFrame.from_ndarray(rgb, format=fmt)
+        frame = self._inputs.get(fmt)
+        if frame is None:  # one input frame per format, filled in place: from_ndarray's
+            frame = self._inputs[fmt] = av.VideoFrame(w, h, fmt)  # copy costs 7x more
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(h, plane.line_size)
+        rows[:, : rgb.shape[1] * rgb.shape[2]] = rgb.reshape(h, -1)
         yuv = self._reformatter.reformat(
             frame, w, h, "yuv420p", dst_colorspace=1, dst_color_range=1
         )
@@ -305,8 +324,19 @@ class Recorder:
             self._out.mux(self._video.encode(yuv))
             self.frames += 1
 
-    def _encode_sound(self, frame: av.AudioFrame) -> None:
+    def _encode_sound(self, frame: av.AudioFrame, at: float | None = None) -> None:
+        rate = self._audio.rate
+        if at is not None:
+            gap = at * rate - self._audio_in  # in the track's samples
+            if gap >= 1024:  # a pause (or a late start): silence keeps the clock
+                self._resample(silence_like(frame, round(gap * frame.sample_rate / rate)))
+            elif gap <= -frame.samples * rate / frame.sample_rate:
+                return  # wholly in the past
+        self._resample(frame)
+
+    def _resample(self, frame: av.AudioFrame) -> None:
         frame.pts = None
+        self._audio_in += frame.samples * self._audio.rate / frame.sample_rate
         for out in self._resampler.resample(frame):
             self._write_sound(out)
 
@@ -372,6 +402,22 @@ def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
     return raw[:, : w * size].reshape(h, w, size), fmt
 
 
+def silence_like(like: av.AudioFrame, n: int) -> av.AudioFrame:
+    """``n`` samples of silence in the format, layout and rate of ``like``."""
+    fmt = like.format
+    ch = len(like.layout.channels)
+    dtype = np.dtype(_AUDIO_DTYPES[fmt.name.rstrip("p")])
+    shape = (ch, n) if fmt.is_planar else (1, n * ch)
+    out = av.AudioFrame.from_ndarray(
+        np.zeros(shape, dtype), format=fmt.name, layout=like.layout.name
+    )
+    out.sample_rate = like.sample_rate
+    return out
+
+
+_AUDIO_DTYPES = {"u8": "u1", "s16": "<i2", "s32": "<i4", "s64": "<i8", "flt": "<f4", "dbl": "<f8"}
+
+
 class ScreenRecorder:
     """``play --record``: the window as it is watched, at a constant ``fps``.
 
@@ -415,9 +461,19 @@ class ScreenRecorder:
         if self.recorder.offer(pixels, due, fmt):
             self._handed += due
 
-    def add_audio(self, samples: av.AudioFrame | NDArray[Any], rate: int | None = None) -> None:
-        """Sound played since the previous chunk (see :meth:`Recorder.add_audio`)."""
-        self.recorder.add_audio(samples, rate)
+    def add_audio(
+        self,
+        samples: av.AudioFrame | NDArray[Any],
+        rate: int | None = None,
+        started: float | None = None,
+    ) -> None:
+        """Sound the window played, which started at ``started`` (this recorder's clock;
+        default: now), put at its place in the movie (see :meth:`Recorder.add_audio`):
+        a pause between chunks is silence in the movie as it was in the room."""
+        when = self.clock() if started is None else started
+        if self._t0 is None:
+            self._t0 = when
+        self.recorder.add_audio(samples, rate, at=max(0.0, when - self._t0))
 
     def close(self) -> Path | None:
         """Finish the movie (see :meth:`Recorder.close`)."""
