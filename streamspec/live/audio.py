@@ -450,9 +450,10 @@ class _Output:
             data = data[k:]
             if not len(data):
                 return
-        elif start > self.emitted + GAP:  # a gap: silence, so the clock runs through it
-            gap = np.zeros((round((start - self.emitted) * self.rate), data.shape[1]), np.float32)
-            self._emit(gap)
+        elif (gap := round((start - self.emitted) * self.rate)) > 0:
+            # A gap (or the sound starts after the start time): silence, so the clock
+            # runs through it and every later sample keeps its time.
+            self._emit(np.zeros((gap, data.shape[1]), np.float32))
         self._emit(data)
 
     def _emit(self, data: NDArray[np.float32]) -> None:
