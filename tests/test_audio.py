@@ -463,3 +463,22 @@ def test_sound_keys_in_the_window(film, tmp_path, monkeypatch):
     m = result.model
     assert m is not None and (m.volume, m.muted) == (110, False)  # Down unmutes too
     assert "vol 110%" in m.hud_text()
+
+
+@pytest.mark.parametrize("tempo", [0.5, 1.5, 2.0])
+def test_at_other_speeds_the_clock_still_tells_what_is_heard(film, tempo):
+    """atempo sounds half its window ahead of its sample count; the labels allow for it:
+    each beep is heard when the clock reads its time (within 15 ms of film)."""
+    now = FakeTime()
+    d = Driven(film, now)
+    try:
+        d.p.release()
+        d.p.set_speed(tempo)
+        x = d.play(5.0 / tempo)
+        heard = []
+        for i in (onsets(x, RATE) * RATE).astype(int):
+            heard.append(d.times[i // 1920] + (i % 1920) / RATE * tempo)
+        assert len(heard) >= 2
+        assert np.allclose(heard, np.round(heard), atol=0.015), heard
+    finally:
+        d.close()
