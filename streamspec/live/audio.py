@@ -20,7 +20,6 @@ import ctypes
 import ctypes.util
 import math
 import os
-import sys
 import threading
 import time
 from collections import deque
@@ -42,10 +41,6 @@ __all__ = ["AudioClock", "AudioPlayer", "audio_track", "open_audio"]
 # milliseconds, so SDL's disk driver (which sleeps whole milliseconds) keeps real time.
 BUFFER_SECONDS = 0.04
 QUEUE_SECONDS = 0.5  # decoded ahead of the device
-# The callback needs Python's lock; with the default 5 ms switch interval SDL's thread
-# waits up to that long for it at every buffer (and SDL's disk driver falls behind real
-# time by as much). 1 ms while the sound plays.
-SWITCH_INTERVAL = 0.001
 GAP = 0.03  # a jump in the audio's timestamps larger than this is a gap (or an overlap)
 LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 MAX_VOLUME = 150
@@ -120,7 +115,6 @@ class AudioPlayer:
         self._stop = False
         self._device: Any = None
         self._sdl: Any = None
-        self._switch: float | None = None  # the switch interval before start
         self._thread = threading.Thread(target=self._run, name="streamspec-audio", daemon=True)
         self.timeline = AudioTimeline(now=now)
         self.rate = 48000
@@ -190,8 +184,6 @@ class AudioPlayer:
     # -- control (the window's thread) ----------------------------------------------------
     def start(self, t: float) -> None:
         """Start decoding at ``t``; the device plays once :meth:`release` is called."""
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
         self._thread.start()
         self.seek(t)
         if self._device is not None:
@@ -260,9 +252,6 @@ class AudioPlayer:
             self._quit_audio()
         if not self._thread.is_alive():
             self._container.close()
-        if self._switch is not None:
-            sys.setswitchinterval(self._switch)
-            self._switch = None
 
     def _device_pause(self, on: bool) -> None:
         if self._sdl is not None:
