@@ -169,8 +169,24 @@ def main() -> None:
     print()
     print(
         table(
-            ["pairs", "median offset ms", "|offset| p95 ms", "max |offset| ms", "unmatched"],
-            [[len(off), med, p95, float(np.abs(off).max()) if len(off) else 0, unmatched]],
+            [
+                "pairs",
+                "median offset ms",
+                "|offset| p95 ms",
+                "max |offset| ms",
+                "within 30 ms",
+                "unmatched",
+            ],
+            [
+                [
+                    len(off),
+                    med,
+                    p95,
+                    float(np.abs(off).max()) if len(off) else 0,
+                    f"{np.mean(np.abs(off) <= 30):.0%}" if len(off) else "-",
+                    unmatched,
+                ]
+            ],
         )
     )
     print()

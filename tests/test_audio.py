@@ -416,3 +416,69 @@ def test_the_sound_stops_where_the_pictures_do(film):
         assert d.times[-1] == pytest.approx(3.96, abs=0.05)
     finally:
         d.close()
+
+
+def test_sound_keys_in_the_window(film, tmp_path, monkeypatch):
+    """M, Up/Down, [ ] and Backspace in a real window with a real (disk) device: the
+    player, the clock and the status line follow."""
+    import pygame
+    from test_live_window import Script, key
+
+    from streamspec.live.app import play as play_in_process
+    from streamspec.live.audio import AudioClock
+
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")  # read when the sound starts
+    monkeypatch.setenv("SDL_DISKAUDIOFILE", str(tmp_path / "rec.raw"))
+    seen: dict = {}
+
+    def look(w) -> None:
+        seen.update(clock=w.clock, volume=w.audio.volume, muted=w.audio.muted, tempo=w.audio._tempo)
+        seen["hud"] = w.model.hud_text()
+
+    def speed_back(w) -> None:
+        seen["reset"] = (w.model.speed, w.clock.speed)
+
+    script = Script(
+        (lambda w: w.model.stats.frames_shown > 0, key(pygame.K_UP)),
+        (1, key(pygame.K_UP)),
+        (1, key(pygame.K_m)),
+        (1, key(pygame.K_RIGHTBRACKET)),
+        (1, key(pygame.K_RIGHTBRACKET)),
+        (2, look),
+        (1, key(pygame.K_BACKSPACE)),
+        (2, speed_back),
+        (1, key(pygame.K_DOWN)),
+        (2, lambda w: pygame.event.post(pygame.event.Event(pygame.QUIT))),
+    )
+    messages: list[str] = []
+    result = play_in_process(
+        str(film), every=1.0, output=tmp_path / "s.png", on_tick=script, announce=messages.append
+    )
+    script.check()
+    assert result.png is not None and result.png.exists()
+    assert isinstance(seen["clock"], AudioClock), messages
+    assert (seen["volume"], seen["muted"], seen["tempo"]) == (120, True, 1.5)
+    assert "muted" in seen["hud"] and "speed 1.5x" in seen["hud"]
+    assert seen["reset"] == (1.0, 1.0)
+    m = result.model
+    assert m is not None and (m.volume, m.muted) == (110, False)  # Down unmutes too
+    assert "vol 110%" in m.hud_text()
+
+
+@pytest.mark.parametrize("tempo", [0.5, 1.5, 2.0])
+def test_at_other_speeds_the_clock_still_tells_what_is_heard(film, tempo):
+    """atempo sounds half its window ahead of its sample count; the labels allow for it:
+    each beep is heard when the clock reads its time (within 15 ms of film)."""
+    now = FakeTime()
+    d = Driven(film, now)
+    try:
+        d.p.release()
+        d.p.set_speed(tempo)
+        x = d.play(5.0 / tempo)
+        heard = []
+        for i in (onsets(x, RATE) * RATE).astype(int):
+            heard.append(d.times[i // 1920] + (i % 1920) / RATE * tempo)
+        assert len(heard) >= 2
+        assert np.allclose(heard, np.round(heard), atol=0.015), heard
+    finally:
+        d.close()

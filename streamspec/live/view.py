@@ -551,7 +551,9 @@ class LiveWindow:
             self._show(f)
             return
         shown = None
-        while f is not None and f.time <= media + 1e-3:
+        # A picture is drawn and flipped on the next tick: take the one due half a tick on,
+        # so it is on screen +-half a tick around its time rather than up to a tick late.
+        while f is not None and f.time <= media + 0.5 / self.fps:
             if shown is not None:
                 m.frames_dropped(1)  # drawing fell behind: skip the stale picture
             shown = f
