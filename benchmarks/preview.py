@@ -9,7 +9,7 @@ every frame of the same film (measured right before, in the same run).
     picture written <= 0.10x decode-all, and the final picture identical, pixel for pixel,
     to a render without --preview.
 
-The film (a 1-minute 1080p film, encoded once, its packets repeated: see
+The film (a 45-second 1080p film, encoded once, its packets repeated: see
 :func:`looped_film`) is made once into /tmp/benchmarks/.cache and reused.
 
 Run: python benchmarks/preview.py [--minutes 10] [--seconds 30] [--no-render]
@@ -39,36 +39,46 @@ from streamspec.rendering import Renderer
 _common.CACHE = Path("/tmp/benchmarks/.cache")  # shared by the worktrees of this machine
 
 
-def looped_film(minutes: float, base_minutes: float = 1.0) -> Path:
+def looped_film(minutes: float, base_minutes: float = 0.75) -> Path:
     """A ``minutes`` long 1080p24 film: :func:`_common.film` of ``base_minutes`` with its
-    packets repeated (remuxed with shifted timestamps, not encoded again). Decoding it
-    costs what decoding a film that long costs, and it is made in seconds once the base
-    film exists (encoding a 10-minute 1080p film takes most of an hour on two busy
-    cores); its colours repeat every ``base_minutes``."""
+    packets repeated (remuxed with shifted timestamps, not encoded again), cut at the
+    first keyframe from ``minutes`` on. Decoding it costs what decoding a film that
+    long costs, and it is made in seconds once the base film exists (encoding a
+    10-minute 1080p film takes most of an hour on two busy cores); its colours repeat
+    every ``base_minutes``."""
     import av
 
     out = _common.CACHE / f"film-{minutes:g}min-1920x1080-24fps-gop240-loop{base_minutes:g}.mp4"
     if out.exists():
         return out
     base = _common.film(base_minutes)
-    reps = max(1, round(minutes / base_minutes))
     tmp = out.with_suffix(".part.mp4")
     with av.open(str(base)) as probe:
         vs = probe.streams.video[0]
         frames = vs.frames or round(base_minutes * 60 * 24)
-        span = round(frames / float(vs.average_rate) / float(vs.time_base))
+        tb = float(vs.time_base)
+        span = round(frames / float(vs.average_rate) / tb)
+    total = minutes * 60 / tb
     with av.open(str(tmp), "w") as dst:
         with av.open(str(base)) as src:
             ost = dst.add_stream_from_template(src.streams.video[0])
-        for k in range(reps):
+        k = 0
+        while True:
             with av.open(str(base)) as src:
                 for packet in src.demux(src.streams.video[0]):
                     if packet.dts is None:
                         continue
+                    pts = (packet.pts if packet.pts is not None else packet.dts) + k * span
+                    if packet.is_keyframe and pts >= total:
+                        break
                     packet.pts = None if packet.pts is None else packet.pts + k * span
                     packet.dts += k * span
                     packet.stream = ost
                     dst.mux(packet)
+                else:
+                    k += 1
+                    continue
+            break
     tmp.rename(out)
     return out
 
