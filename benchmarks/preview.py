@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -145,6 +146,36 @@ def play_session(path: Path, seconds: float, out: Path, preview: bool = True) ->
     return r
 
 
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def keyframe_pass_alone(path: Path) -> tuple[float, float, int]:
+    """(wall, CPU) s of play's keyframes pass on its own (kernels loaded, crop settled):
+    the work the fill adds, measured by CPU time, which a busy machine does not inflate
+    as it does wall-clock time."""
+    from streamspec.kmeans import warm_up
+    from streamspec.live.fill import FILL_THREADS
+    from streamspec.options import SourceOptions
+    from streamspec.sampling import Sampler, StripMaker
+    from streamspec.sources import open_source
+
+    warm_up(background=False)
+    r = Renderer(str(path), every=2.0, seek="exact")
+    grid = r.sampler()
+    r.close()
+    c0, t0 = cpu(), time.perf_counter()
+    opts = SourceOptions(seek="keyframes", crop=None)
+    src = open_source(str(path), opts, threads=FILL_THREADS["keyframes"])
+    src.crop = r.source.crop
+    sampler = Sampler(src, grid.grid, end=grid.end, size=grid.size)
+    maker = StripMaker(50, 0, provisional=True)
+    n = sum(1 for sample in sampler.samples() if maker.make(sample))
+    src.close()
+    return time.perf_counter() - t0, cpu() - c0, n
+
+
 def marks_first(r: dict) -> float:
     return r["first_t"]
 
@@ -186,8 +217,12 @@ def main() -> None:
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     rows, checks = [], []
     with tempfile.TemporaryDirectory() as d:
+        c0 = cpu()
         ref, frames = timed(lambda: decode_all(path))
-        print(f"decode-all: {frames} frames in {ref:.1f} s", flush=True)
+        ref_cpu = cpu() - c0
+        print(f"decode-all: {frames} frames in {ref:.1f} s ({ref_cpu:.1f} s CPU)", flush=True)
+        kf_wall, kf_cpu, kf_n = keyframe_pass_alone(path)
+        print(f"keyframes pass alone: {kf_n} strips, {kf_wall:.2f} s, {kf_cpu:.2f} s CPU")
         base = play_session(path, args.seconds, Path(d) / "base.png", preview=False)
         print(f"play --no-preview: rate {base['rate']:.3f}", flush=True)
         p = play_session(path, args.seconds, Path(d) / "play.png")
@@ -208,6 +243,13 @@ def main() -> None:
                 "play --no-preview: display / source rate (same span; whole session)",
                 "",
                 f"{base_fill:.3f}; {base['rate']:.3f}",
+            ]
+        )
+        rows.append(
+            [
+                "play's keyframes pass alone: wall; CPU (vs decode-all's CPU)",
+                f"{kf_wall:.2f} s; {kf_cpu:.2f} s",
+                f"{kf_wall / ref:.4f}; {kf_cpu / ref_cpu:.4f}",
             ]
         )
         checks.append(verdict("play: whole spectrum / decode-all", filled / ref, 0.06, False))
