@@ -27,7 +27,7 @@ from ..rendering import Renderer, check_spectrum_output, default_output
 from ..segments import segment_spectrum
 from ..sources import FrameSource, open_source
 from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
-from .fill import Filler
+from .fill import FILL_THREADS, Filler
 from .model import LiveModel
 from .pipeline import Pipeline
 
@@ -111,13 +111,16 @@ def play(
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
     filler = None
-    # The whole film early (a file only: it is opened again, so not a FrameSource object).
-    if not info.live and (view.preview or view.fill) and not isinstance(source, FrameSource):
+    # The whole film early: a file or URL, opened again (so not a FrameSource object; the
+    # demo film draws every frame it is asked for, so a first pass would cost as much).
+    reopenable = info.kind in ("file", "url") and not isinstance(source, FrameSource)
+    if not info.live and reopenable and (view.preview or view.fill):
         source_options = options.source
 
         def reopen(mode: str) -> FrameSource:
-            # One decoder thread: the background pass must not crowd playback's.
-            return open_source(source, source_options.replace(seek=mode), threads=1)
+            # Few decoder threads: the background pass must not crowd playback's.
+            threads = FILL_THREADS[mode]
+            return open_source(source, source_options.replace(seek=mode), threads=threads)
 
         filler = Filler(
             reopen,

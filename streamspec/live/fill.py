@@ -1,8 +1,9 @@
 """The whole film, early: ``play``'s second worker, which fills the spectrum ahead of
 the playhead while the film plays.
 
-When a file opens, a thread of its own (niced, one decoder thread) opens the film a
-second time in the ``keyframes`` decoding mode and runs :class:`~streamspec.sampling.Sampler`
+When a file opens, a thread of its own (niced) opens the film a second time in the
+``keyframes`` decoding mode (two decoder threads) and runs
+:class:`~streamspec.sampling.Sampler`
 over the whole grid: every slot gets a *provisional* strip (the nearest keyframe's
 colours, :attr:`Strip.provisional`), sent to the window through the playback pipeline's
 events, within a few percent of the time decoding the film takes. Playback's exact strip
@@ -33,8 +34,11 @@ from ..sampling import Sampler, StripMaker
 from ..sources import Crop, FrameSource
 from .pipeline import Pipeline, StripReady
 
-__all__ = ["FILL_NICE", "Filler"]
+__all__ = ["FILL_NICE", "FILL_THREADS", "Filler"]
 
+# Decoder threads of each pass: two for the keyframes (they decode independently, so two
+# threads halve the pass when a core is free), one for the exact pass (it runs for long).
+FILL_THREADS = {"keyframes": 2, "exact": 1}
 # The fill thread's nice value (Linux: per thread): playback's threads win the cores.
 FILL_NICE = 5
 # s: slots this little ahead of the playhead are left to playback (it is about to make
