@@ -121,3 +121,28 @@ def test_table_matches_swscale_on_hdr10(tmp_path, monkeypatch):
     with open_source(str(clip), SourceOptions(seek="exact")) as src:
         again = [f.to_rgb((96, 54)) for f in src.frames()]
     assert all(np.array_equal(a, b) for a, b in zip(got, again, strict=True))
+
+
+def test_a_long_pause_in_a_pass_breaks_no_seek(tmp_path, monkeypatch):
+    """PyAV keeps the read timeout armed while a demuxer generator is open; a seek made
+    longer than the timeout after a suspended pass's last read used to be interrupted,
+    and every read after it failed ("damaged packets", a truncated render) -- what a
+    colour-management set-up of several seconds did on a loaded machine. (Matroska: its
+    demuxer reads when it seeks.)"""
+    import time
+
+    from videos import make_video, noisy
+
+    from streamspec.sources import pyav
+
+    monkeypatch.setattr(pyav, "_TIMEOUT", 0.3)
+    # noisy, so that the file is larger than the demuxer's read buffer
+    colours = [(200, 30, 30), (30, 30, 200)]
+    paint = noisy(colours, 1.0, size=(320, 240), amount=60)
+    clip = make_video(tmp_path / "c.mkv", paint, seconds=2.0, size=(320, 240), gop=5)
+    with open_source(str(clip), SourceOptions(seek="exact")) as src:
+        first = src.frames()
+        next(first)  # a pass, suspended after its first frame
+        time.sleep(0.6)
+        assert len(list(src.frames(1.0))) == 25  # a new pass: it seeks
+        assert src.errors == 0

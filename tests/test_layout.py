@@ -27,6 +27,7 @@ PURE = [
     "streamspec.sources.crop",
     "streamspec.live.model",
     "streamspec.quantize",
+    "streamspec.cmstable",
 ]
 
 

@@ -21,7 +21,7 @@ import math
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal
 
 import av
@@ -149,7 +149,7 @@ class AVSource(FrameSource):
         self._managed: dict[tuple[int, int], Any] = {}
         self._table: NDArray[np.uint8] | None = None
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
-        self._iter: Iterator[Any] | None = None
+        self._iter: Generator[Any, None, None] | None = None
         self._pending: list[Any] = []
         self._keys: list[float] | None = None
         self.extent = 0.0
@@ -186,9 +186,7 @@ class AVSource(FrameSource):
             # read, and a seek that long after it is interrupted (a sticky I/O error).
             # The pass after this one starts with a seek of its own.
             self._cms_table(first)
-            if self._iter is not None:
-                self._iter.close()  # PyAV's demuxer clears its timeout on the way out
-                self._iter = None
+            self._end_pass()
 
     def _plan_colour(self, first: Any) -> ColourPlan:
         """The colour conversion, from the first frame's tags (the codec's when the frame
@@ -273,12 +271,9 @@ class AVSource(FrameSource):
                 if failures > 20:
                     return
             finally:
-                # PyAV clears the demuxer's read timeout only when its generator ends; one
-                # left suspended keeps it armed, and a seek long after the last read is
-                # then interrupted (a sticky I/O error).
-                demux.close()
+                demux.close()  # disarms the read timeout (see _end_pass)
 
-    def _counted(self, packets: Iterable[Any]) -> Iterator[Any]:
+    def _counted(self, packets: Iterable[Any]) -> Generator[Any, None, None]:
         """``packets`` read one after the other by a pass: their timestamps go to the gap
         counter and the extent."""
         try:
@@ -332,8 +327,19 @@ class AVSource(FrameSource):
             return None
         return f.pts * self._tb - self._t0
 
+    def _end_pass(self) -> None:
+        """Close the pass in progress, if any. PyAV arms the container's read timeout
+        for as long as a demuxer generator is open, counting from its last read; a seek
+        made while one is suspended longer than that (a long set-up, a paused viewer) is
+        interrupted, and the interruption sticks: every read after it fails."""
+        if self._iter is not None:
+            with contextlib.suppress(Exception):
+                self._iter.close()
+            self._iter = None
+
     def _seek_to(self, t: float) -> bool:
         """Move the demuxer to about ``t`` (s); True when it went to the very start."""
+        self._end_pass()
         self._gaps.restart()  # the timestamps read next do not follow the last ones
         start = t <= _EPS
         # For the start, aim before it: bisecting demuxers (MPEG-TS) land on the first
@@ -456,7 +462,7 @@ class AVSource(FrameSource):
         """The keyframe at or before ``t``, decoded on its own: the decoder is drained
         right after it instead of waiting for its frame threads to fill up."""
         self._pending = []
-        self._iter = None
+        self._end_pass()
         try:
             packets = self._seek(t)
         except InputError:
