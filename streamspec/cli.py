@@ -231,7 +231,7 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     _add_options(when, SamplingOptions, only=("every", "strips"))
     _add_options(p, SamplingOptions, only=("start", "end"))
     _add_options(p, QuantizerOptions)
-    _add_options(p, SourceOptions, only=("seek", "crop"))
+    _add_options(p, SourceOptions, only=("seek", "crop", "tonemap"))
     _add_look_args(p)
     p.add_argument(
         "--progress",
@@ -455,7 +455,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     _add_options(when, SamplingOptions, only=("every", "strips"))
     _add_options(p, SamplingOptions, only=("start", "end"))
     _add_options(p, QuantizerOptions)
-    _add_options(p, SourceOptions, only=("seek", "crop"))
+    _add_options(p, SourceOptions, only=("seek", "crop", "tonemap"))
     _add_options(p.add_argument_group("look"), LookOptions)
     _add_parallel_args(p, jobs_default=None, what="films")
     p.add_argument(
@@ -538,7 +538,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
     _add_options(p, SamplingOptions, only=("every", "start", "end"))
     _add_options(p, QuantizerOptions)
     _add_options(p, LookOptions, only=("order", "mode", "chapters", "segments", "min_segment"))
-    _add_options(p, SourceOptions, only=("crop",))
+    _add_options(p, SourceOptions, only=("crop", "tonemap"))
     _add_options(p, ViewOptions)
     p.set_defaults(run=_run_play)
 

@@ -29,6 +29,7 @@ PURE = [
     "streamspec.live.clock",
     "streamspec.live.checkpoint",
     "streamspec.quantize",
+    "streamspec.cmstable",
 ]
 
 

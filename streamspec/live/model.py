@@ -144,7 +144,8 @@ class _ColumnCache:
     alone and lands in a 32-bit surface as it is.
 
     A slot's row is remade when the model notes it changed (:attr:`LiveModel.changed`:
-    a strip arrived, was replaced or shown); the rows are dropped and refilled when a view needs more than fit.
+    a strip arrived, was replaced or shown); the rows are dropped and refilled when a
+    view needs more than fit.
     """
 
     def __init__(self) -> None:

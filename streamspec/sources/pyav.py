@@ -17,12 +17,11 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
-import itertools
 import math
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal
 
 import av
@@ -30,9 +29,10 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import cmstable
 from ..colour import bt2020_to_bt709
 from ..errors import InputError
-from .base import Chapter, Frame, FrameSource, SourceInfo, analysis_size
+from .base import Chapter, Frame, FrameSource, SourceInfo
 from .colourspace import ColourPlan, resolve
 
 __all__ = ["AVSource"]
@@ -44,8 +44,6 @@ _TIMEOUT = 15.0  # s: how long a source may take to open, or to give its next pa
 _SEEK_BACK_LIMIT = 64.0
 # The values of the decoder's skip_frame that fast mode uses (see _SkipPlan).
 _Skip = Literal["NONE", "NONREF", "ALL"]
-# Colour-managed pictures up to this size are scaled from the analysis-size one.
-_DERIVED_PIXELS = 640 * 360
 
 
 def _is_image_format(name: str) -> bool:
@@ -157,8 +155,9 @@ class AVSource(FrameSource):
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._prescaler = av.video.reformatter.VideoReformatter()
         self._managed: dict[tuple[int, int], Any] = {}
+        self._table: NDArray[np.uint8] | None = None
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
-        self._iter: Iterator[Any] | None = None
+        self._iter: Generator[Any, None, None] | None = None
         self._pending: list[Any] = []
         self._keys: list[float] | None = None
         self.extent = 0.0
@@ -189,6 +188,13 @@ class AVSource(FrameSource):
         self._colour = self._plan_colour(first)
         self.info.colour = self._colour.record
         self.info.warnings.extend(self._colour.warnings)
+        if self._uses_table() and self.seekable:
+            # Sample FFmpeg's colour management now (seconds when it is not cached), not
+            # in the middle of a pass: the demuxer's read timeout counts from its last
+            # read, and a seek that long after it is interrupted (a sticky I/O error).
+            # The pass after this one starts with a seek of its own.
+            self._cms_table(first)
+            self._end_pass()
 
     def _plan_colour(self, first: Any) -> ColourPlan:
         """The colour conversion, from the first frame's tags (the codec's when the frame
@@ -253,8 +259,9 @@ class AVSource(FrameSource):
         failures = 0
         stalled: float | None = None
         while True:
+            demux: Any = self.container.demux(self.stream)
             try:
-                for packet in self.container.demux(self.stream):
+                for packet in demux:
                     failures, stalled = 0, None
                     yield packet
                 return
@@ -273,15 +280,22 @@ class AVSource(FrameSource):
                 failures += 1
                 if failures > 20:
                     return
+            finally:
+                demux.close()  # disarms the read timeout (see _end_pass)
 
-    def _counted(self, packets: Iterable[Any]) -> Iterator[Any]:
+    def _counted(self, packets: Iterable[Any]) -> Generator[Any, None, None]:
         """``packets`` read one after the other by a pass: their timestamps go to the gap
         counter and the extent."""
-        for packet in packets:
-            if packet.pts is not None:
-                self._gaps.add(packet.pts)
-                self.extent = max(self.extent, packet.pts * self._tb - self._t0)
-            yield packet
+        try:
+            for packet in packets:
+                if packet.pts is not None:
+                    self._gaps.add(packet.pts)
+                    self.extent = max(self.extent, packet.pts * self._tb - self._t0)
+                yield packet
+        finally:
+            close = getattr(packets, "close", None)
+            if close is not None:
+                close()
         # The end of the stream: the counter's reorder buffer now holds all the rest.
         self._gaps.finish()
 
@@ -323,8 +337,19 @@ class AVSource(FrameSource):
             return None
         return f.pts * self._tb - self._t0
 
+    def _end_pass(self) -> None:
+        """Close the pass in progress, if any. PyAV arms the container's read timeout
+        for as long as a demuxer generator is open, counting from its last read; a seek
+        made while one is suspended longer than that (a long set-up, a paused viewer) is
+        interrupted, and the interruption sticks: every read after it fails."""
+        if self._iter is not None:
+            with contextlib.suppress(Exception):
+                self._iter.close()
+            self._iter = None
+
     def _seek_to(self, t: float) -> bool:
         """Move the demuxer to about ``t`` (s); True when it went to the very start."""
+        self._end_pass()
         self._gaps.restart()  # the timestamps read next do not follow the last ones
         start = t <= _EPS
         # For the start, aim before it: bisecting demuxers (MPEG-TS) land on the first
@@ -377,10 +402,10 @@ class AVSource(FrameSource):
                 kt = self._time(head[key])
                 if kt is None or kt <= t + late or enough:
                     self._next_untimed = 0.0 if whole else t
-                    return itertools.chain(head[key:], packets)
+                    return _joined(head[key:], packets)
             elif enough:
                 self._next_untimed = 0.0 if whole else t
-                return itertools.chain(head, packets)
+                return _joined(head, packets)
             back = max(1.0, 2 * back)
 
     def frames(
@@ -447,7 +472,7 @@ class AVSource(FrameSource):
         """The keyframe at or before ``t``, decoded on its own: the decoder is drained
         right after it instead of waiting for its frame threads to fill up."""
         self._pending = []
-        self._iter = None
+        self._end_pass()
         try:
             packets = self._seek(t)
         except InputError:
@@ -500,25 +525,52 @@ class AVSource(FrameSource):
         return np.ascontiguousarray(rgb[rows, cols])
 
     def _to_rgb(self, raw: Any, w: int, h: int) -> NDArray[np.uint8]:
-        """Scale and convert to sRGB in one pass, with the planned matrix, range and (for
-        HDR and wide-gamut sources) FFmpeg's colour management."""
+        """Scale and convert to sRGB with the planned matrix and range, and (for HDR and
+        wide-gamut sources) FFmpeg's colour management."""
         plan = self._colour
-        if plan.manage and (plan.hdr or plan.primaries != 9):
-            cw, ch = analysis_size(raw.width, raw.height)
-            if (w, h) != (cw, ch) and w * h <= _DERIVED_PIXELS:
-                # Small pictures (crop detection's, at most 640x360) are made from the
-                # analysis-size one: swscale's colour management is set up once (below).
-                rgb = self._to_rgb(raw, cw, ch)
-                small = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                out = self._reformatter.reformat(small, w, h, interpolation="AREA")
-                return np.asarray(out.to_ndarray(), dtype=np.uint8)
-        if plan.manage and (plan.hdr or plan.primaries != 9) and raw.width * raw.height > w * h:
+        managed = plan.manage and (plan.hdr or plan.primaries != 9)
+        if self._uses_table():
+            # Scale to the output size in 16-bit 4:4:4 (tags kept), then look the colours
+            # up in FFmpeg's own mapping, sampled once (see _cms_table): no scaler of any
+            # size rebuilds swscale's tone-mapping tables.
+            small = self._prescaler.reformat(raw, w, h, "yuv444p16le", interpolation="AREA")
+            yuv = np.asarray(small.to_ndarray(), dtype=np.uint16)  # yuv444p16le: uint16
+            return cmstable.apply_table(yuv, self._cms_table(raw))
+        if managed and raw.width * raw.height > w * h:
             # swscale's colour management runs at the input size (a 4K frame: ~160 ms);
             # scaling first to 16-bit 4:4:4, tags kept, makes it ~10 ms in all, and on
             # natural pictures differs by 0.3 levels on average.
             raw = self._prescaler.reformat(raw, w, h, "yuv444p16le", interpolation="AREA")
         if plan.tonemap == "perceptual":
             return self._graph_rgb(raw, w, h)
+        kwargs = self._reformat_args()
+        reformatter = self._reformatter
+        if "dst_color_trc" in kwargs:
+            # PyAV rebuilds its scaler when the size changes, and swscale's colour
+            # management then rebuilds its tone-mapping tables: one scaler per size.
+            reformatter = self._managed.setdefault((w, h), av.video.reformatter.VideoReformatter())
+        out = reformatter.reformat(raw, w, h, "rgb24", interpolation="AREA", **kwargs)
+        rgb = np.asarray(out.to_ndarray(), dtype=np.uint8)  # rgb24: uint8
+        if plan.manage and not plan.hdr and plan.primaries == 9:
+            # BT.2020 SDR: swscale's gamut mapping darkened saturated greens by CIEDE2000
+            # ~5; the plain matrix in display light keeps every test patch within 1.5.
+            rgb = bt2020_to_bt709(rgb)
+        return rgb
+
+    def _uses_table(self) -> bool:
+        """Colour management through the sampled table: HDR and wide-gamut YUV
+        sources, relative colorimetric (the perceptual intent needs a filter graph)."""
+        plan = self._colour
+        return (
+            plan.manage
+            and (plan.hdr is not None or plan.primaries != 9)
+            and plan.matrix is not None
+            and plan.tonemap != "perceptual"
+        )
+
+    def _reformat_args(self) -> dict[str, Any]:
+        """reformat's colour arguments for this source's plan."""
+        plan = self._colour
         kwargs: dict[str, Any] = {}
         if plan.matrix is not None:
             kwargs = {
@@ -533,19 +585,43 @@ class AVSource(FrameSource):
             # SDR keeps its BT.709-family curve, so only its primaries change.
             trc = 13 if plan.hdr else 1
             kwargs.update(dst_color_trc=trc, dst_color_primaries=1)
-        reformatter = self._reformatter
-        if "dst_color_trc" in kwargs:
-            # PyAV rebuilds its scaler when the size changes, and swscale's colour
-            # management then rebuilds its tone-mapping tables: ~4.6 s each time (FFmpeg
-            # 8.1). One scaler per output size builds them once.
-            reformatter = self._managed.setdefault((w, h), av.video.reformatter.VideoReformatter())
-        out = reformatter.reformat(raw, w, h, "rgb24", interpolation="AREA", **kwargs)
-        rgb = np.asarray(out.to_ndarray(), dtype=np.uint8)  # rgb24: uint8
-        if plan.manage and not plan.hdr and plan.primaries == 9:
-            # BT.2020 SDR: swscale's gamut mapping darkened saturated greens by CIEDE2000
-            # ~5; the plain matrix in display light keeps every test patch within 1.5.
-            rgb = bt2020_to_bt709(rgb)
-        return rgb
+        return kwargs
+
+    def _cms_table(self, raw: Any) -> NDArray[np.uint8]:
+        """FFmpeg's colour management for this source, sampled on a grid of 16-bit
+        Y'CbCr values (see :mod:`streamspec.cmstable`): from the disk cache, else made
+        now from a picture that carries ``raw``'s tags and HDR metadata (swscale reads
+        both from the frame), ~3 CPU-seconds."""
+        if self._table is not None:
+            return self._table
+        kwargs = self._reformat_args()
+        parts: dict[str, Any] = {
+            "ffmpeg": str(av.library_versions.get("libswscale")),
+            "args": sorted(kwargs.items()),
+            "tags": (raw.colorspace, raw.color_range, raw.color_primaries, raw.color_trc),
+        }
+        for sd in getattr(raw, "side_data", None) or ():
+            name = str(getattr(sd, "type", ""))
+            if "MASTERING" in name or "LIGHT_LEVEL" in name or "HDR" in name:
+                with contextlib.suppress(Exception):
+                    parts[name] = bytes(sd)
+        name = cmstable.key(**parts)
+        table = cmstable.load(name)
+        if table is None:
+            n = cmstable.NODES
+            # reformat keeps the frame's tags and side data: the grid is written over it.
+            grid = av.video.reformatter.VideoReformatter().reformat(raw, n, n * n, "yuv444p16le")
+            for plane, data in zip(grid.planes, cmstable.grid(), strict=True):
+                buf = np.zeros((data.shape[0], plane.line_size // 2), "<u2")
+                buf[:, : data.shape[1]] = data
+                plane.update(buf.tobytes())
+            out = av.video.reformatter.VideoReformatter().reformat(
+                grid, n, n * n, "rgb24", **kwargs
+            )
+            table = cmstable.table_from_rgb(np.asarray(out.to_ndarray(), dtype=np.uint8))
+            cmstable.save(name, table)
+        self._table = table
+        return table
 
     def _graph_rgb(self, raw: Any, w: int, h: int) -> NDArray[np.uint8]:
         """Perceptual tone mapping: FFmpeg's ``scale`` filter (PyAV's reformat cannot set
@@ -713,6 +789,12 @@ class _GapCounter:
 # ---------------------------------------------------------------------------------------
 # Opening
 # ---------------------------------------------------------------------------------------
+def _joined(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    """``head``, then ``rest``; closing this closes ``rest`` (unlike itertools.chain)."""
+    yield from head
+    yield from rest
+
+
 def _not_found(kind: str, name: str) -> str:
     if kind == "webcam":
         return f"webcam {name!r} not found; list devices with 'streamspec devices'"
