@@ -482,3 +482,32 @@ def test_at_other_speeds_the_clock_still_tells_what_is_heard(film, tempo):
         assert np.allclose(heard, np.round(heard), atol=0.015), heard
     finally:
         d.close()
+
+
+def test_record_keeps_the_sound_heard_in_step_with_the_pictures(film, tmp_path):
+    """play --record with a (disk) sound device: the movie's sound track holds the
+    film's beeps, each within a few movie frames of its flash on screen."""
+    out, movie = tmp_path / "r.png", tmp_path / "r.mp4"
+    r = play(film, out, "--record", str(movie), "--size", "320x240")
+    assert r.returncode == 0, r.stderr
+    assert "sound:" not in r.stdout
+    with av.open(str(movie)) as c:
+        assert c.streams.audio, "the recording has a sound track"
+        v = c.streams.video[0]
+        flashes, prev = [], False
+        for f in c.decode(v):
+            rgb = f.to_ndarray(format="rgb24")
+            h, w = rgb.shape[:2]
+            bright = rgb[h // 8 : h // 3, w // 3 : 2 * w // 3].mean() > 128  # the picture
+            if bright and not prev:
+                flashes.append(float(f.time))
+            prev = bright
+    with av.open(str(movie)) as c:
+        a = c.streams.audio[0]
+        x = np.concatenate([f.to_ndarray()[0] for f in c.decode(a)])
+        start = float(a.start_time * a.time_base) if a.start_time is not None else 0.0
+        beeps = onsets(x, a.rate) + start
+    assert len(flashes) == len(beeps) == 4, (flashes, beeps)
+    # A picture is shown at the window's next frame and recorded at 30 fps: a few
+    # movie frames at most between a flash and its beep.
+    assert np.abs(np.array(flashes) - beeps).max() < 0.12, (flashes, beeps)

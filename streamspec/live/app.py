@@ -177,11 +177,7 @@ def play(
         if on_tick is not None:
             on_tick(w)
 
-    recorder = None
-    if record is not None:
-        from .recorder import ScreenRecorder
-
-        recorder = ScreenRecorder(record, view.size)
+    recorder: Any = None  # play --record's, made once the window and the sound are open
     window = LiveWindow(
         model,
         pipeline,
@@ -190,7 +186,6 @@ def play(
         exit_at_end=view.exit_at_end,
         on_snapshot=snapshot,
         on_tick=tick,
-        on_frame=recorder,
     )
 
     reason = "quit"
@@ -250,6 +245,8 @@ def play(
             window.open()
             if track is not None:
                 _start_sound(window, src, track, view, announce)
+            if record is not None:
+                recorder = _start_recording(window, record)
             on_display_lost(display_lost)
             pipeline.start()
             announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
@@ -326,6 +323,35 @@ def _start_sound(
     window.clock = AudioClock(player)
     window.model.volume = player.volume
     player.start(window.model.playhead)
+
+
+def _start_recording(window: Any, record: Path) -> Any:
+    """``--record``: a movie of the window as it is (its real size, fitted to the
+    screen) and, when the sound plays, of what is heard. The sound's buffers arrive on
+    SDL's thread; they wait in a queue for the window's thread, which hands them to the
+    encoder with each picture, so the sound device is never held up."""
+    from collections import deque
+
+    from .recorder import ScreenRecorder, aac_spec
+
+    player = window.audio
+    spec = aac_spec(player.rate, player.channels) if player is not None else None
+    recorder = ScreenRecorder(record, window.screen.get_size(), audio=spec)
+    heard: deque[tuple[Any, int, float]] = deque(maxlen=2000)  # ~80 s of 40 ms buffers
+    if player is not None:
+        stereo = player.channels > 2  # AAC gets the front pair of a surround device
+        player.tap = lambda buf, rate, wall: heard.append(
+            (buf[:, :2].copy() if stereo else buf.copy(), rate, wall)
+        )
+
+    def on_frame(surface: Any) -> None:
+        while heard:
+            buf, rate, wall = heard.popleft()
+            recorder.add_audio(buf, rate, started=wall)
+        recorder(surface)
+
+    window.on_frame = on_frame
+    return recorder
 
 
 def _stop_sound(window: Any, announce: Callable[[str], None]) -> None:

@@ -97,6 +97,9 @@ class AudioPlayer:
         # (wall time, bytes before, bytes) of each device buffer: what a recording of
         # the output is aligned with (benchmarks/avsync.py). About 2 hours at 40 ms.
         self.log: deque[tuple[float, int, int]] = deque(maxlen=180_000)
+        # Gets (samples, rate, wall time) of every buffer played (play --record's sound);
+        # called on SDL's thread, so it must not block.
+        self.tap: Callable[[NDArray[np.float32], int, float], None] | None = None
         self._written = 0
         self.samples_dropped = 0  # device buffers that found the queue empty while playing
         self._warned: set[str] = set()
@@ -280,6 +283,8 @@ class AudioPlayer:
                 buf *= gain
             np.clip(buf, -1.0, 1.0, out=buf)  # a loud downmix or volume > 100 % clips here
             out[:] = self._encode(buf)  # type: ignore[misc]  # set before the device runs
+            if self.tap is not None:
+                self.tap(buf, self.rate, wall)
         except Exception as exc:  # never let SDL's thread die: play silence
             out[:] = bytes(len(out))
             self.warn("callback", f"playback failed ({exc}); going on silent")
