@@ -3,6 +3,7 @@ coalesced, how a window is fitted to the screen, and the checkpoints' bookkeepin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 
@@ -85,7 +86,13 @@ def test_snapshot_is_a_copy_later_strips_do_not_change():
     s.settings["height"] = 10
     assert len(snap) == 5 and snap.settings["height"] == 400
     assert snap.partial and snap.settings["checkpoint"] and not s.partial
-    assert "checkpoint" not in s.settings and not snapshot_of(s).partial
+    assert "checkpoint" not in s.settings
+    # An S snapshot is partial while slots are missing (or provisional), whole after.
+    assert snapshot_of(s).partial
+    whole = filled(100)
+    assert not snapshot_of(whole).partial
+    whole.add(dataclasses.replace(strip(7), provisional=True))  # never replaces an exact one
+    assert not snapshot_of(whole).partial
 
 
 def test_checkpointer_saves_when_due_and_only_if_something_is_new(tmp_path):

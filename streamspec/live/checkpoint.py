@@ -32,7 +32,8 @@ Done = Callable[[Path | None, str | None], None]  # (saved image, or None and th
 
 def snapshot_of(spectrum: Spectrum, *, checkpoint: bool = False) -> Spectrum:
     """A copy of ``spectrum`` that later strips do not change (strips are shared: they
-    are never modified, only replaced). ``checkpoint`` marks it partial and stamped."""
+    are never modified, only replaced), marked partial when slots are missing or
+    provisional. ``checkpoint`` marks it partial and stamped."""
     copy = dataclasses.replace(
         spectrum,
         settings=dict(spectrum.settings),
@@ -42,8 +43,9 @@ def snapshot_of(spectrum: Spectrum, *, checkpoint: bool = False) -> Spectrum:
         segments=list(spectrum.segments),
         _strips=dict(spectrum._strips),  # a copy of the dict, not of the strips
     )
-    if checkpoint:
+    if checkpoint or not copy.complete:  # a snapshot mid-film is partial too
         mark_partial(copy)
+    if checkpoint:
         copy.settings["checkpoint"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return copy
 
