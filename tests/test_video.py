@@ -18,8 +18,7 @@ from conftest import subprocess_env
 from videos import beeps, make_video, noisy, with_sound
 
 from streamspec.cli import main
-from streamspec.live.model import Layout
-from streamspec.live.model import PANEL_BG
+from streamspec.live.model import PANEL_BG, Layout
 from streamspec.live.recorder import AudioSpec, Recorder
 from streamspec.sources import open_source
 from streamspec.spectrum import Spectrum
