@@ -182,6 +182,7 @@ def with_sound(
             frame.time_base = Fraction(1, rate)
             out.mux(aout.encode(frame))
         out.mux(aout.encode(None))
+    return path
 
 
 def make_film(
