@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["NODES", "apply_table", "cache_dir", "grid", "key", "load", "save"]
+__all__ = ["NODES", "apply_table", "cache_dir", "grid", "key", "load", "save", "warm"]
 
 NODES = 129  # per axis; node k is the 16-bit value k * 512 (the last, 65536, clamped)
 _SHIFT = 9  # 65536 / (NODES - 1) == 1 << _SHIFT
@@ -91,6 +91,13 @@ def apply_table(yuv: NDArray[np.uint16], table: NDArray[np.uint8]) -> NDArray[np
     out = np.empty(yuv.shape, np.uint8)
     _apply(yuv, table, out)
     return out
+
+
+def warm() -> None:
+    """Load the kernel (Numba's start-up, ~1-2 s the first time in a process): a source
+    runs this in a thread when it opens, so that it overlaps with decoding instead of
+    stalling the first picture's conversion."""
+    apply_table(np.zeros((1, 1, 3), np.uint16), np.zeros((2, 2, 2, 3), np.uint8))
 
 
 def key(**parts: Any) -> str:

@@ -19,6 +19,7 @@ import contextlib
 import heapq
 import math
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -195,6 +196,7 @@ class AVSource(FrameSource):
             # The pass after this one starts with a seek of its own.
             self._cms_table(first)
             self._end_pass()
+            threading.Thread(target=cmstable.warm, name="cms-warm", daemon=True).start()
 
     def _plan_colour(self, first: Any) -> ColourPlan:
         """The colour conversion, from the first frame's tags (the codec's when the frame
