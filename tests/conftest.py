@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 # No display in CI: pygame must never try to open a real window or sound device.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# HDR colour tables are cached per test session, never in the user's ~/.cache.
+if "STREAMSPEC_CACHE" not in os.environ:
+    os.environ["STREAMSPEC_CACHE"] = tempfile.mkdtemp(prefix="streamspec-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["STREAMSPEC_CACHE"], True)
 
 import pytest
 
