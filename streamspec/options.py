@@ -519,7 +519,8 @@ class VideoOptions(_Options):
     )
     zoom: int | None = option(
         None,
-        "pixels per strip (default: the largest that fits the whole range)",
+        "pixels per strip, up to 32, following the playhead (default: fit, the whole "
+        "range across the panel; never less than fit)",
         kind=int,
         minimum=1,
         maximum=MAX_ZOOM,

@@ -28,7 +28,7 @@ from ._io import check_outputs
 from ._signals import interrupts_as_keyboard, signals_held
 from ._threads import Prefetch
 from .errors import InputError
-from .live.model import Layout, LiveModel
+from .live.model import LiveModel
 from .live.recorder import (
     AudioSpec,
     Recorder,
@@ -37,7 +37,7 @@ from .live.recorder import (
     silence_like,
     surface_pixels,
 )
-from .options import MAX_ZOOM, RenderOptions, VideoOptions
+from .options import RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
 from .sources import Frame, FrameSource
@@ -139,7 +139,7 @@ def make_video(
             duration=stop,
             aspect=info.width / info.height,
             layout=video.layout,
-            pixels_per_strip=video.zoom or _fit_zoom(w, h, info, video, renderer.grid.slots),
+            pixels_per_strip=video.zoom or "fit",  # fit: the whole range across the panel
         )
         model.name = _short(info.name)
         layout = model.resize(w, h)
@@ -184,12 +184,6 @@ def make_video(
         float(fps),
         spec is not None,
     )
-
-
-def _fit_zoom(w: int, h: int, info: Any, video: VideoOptions, slots: int) -> int:
-    """The most pixels per strip with every slot in the panel (at least 1)."""
-    panel = Layout.compute(w, h, info.width / info.height, video.layout).panel
-    return int(min(MAX_ZOOM, max(1, panel.w // max(slots, 1))))
 
 
 def _short(name: str, n: int = 60) -> str:

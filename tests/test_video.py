@@ -149,12 +149,11 @@ def test_the_spectrum_in_the_movie_is_the_one_render_makes(film, tmp_path, capsy
     assert code == 0, err
     spectrum = Spectrum.load(spec_png.with_suffix(".json"))
     out = tmp_path / "m.mp4"
-    size, zoom = (640, 360), 16
-    code, _, err = run(
-        ["video", film, "-o", out, "--every", "0.5", "--size", "640x360", "--zoom", zoom], capsys
-    )
+    size = (640, 360)
+    code, _, err = run(["video", film, "-o", out, "--every", "0.5", "--size", "640x360"], capsys)
     assert code == 0, err
     panel = Layout.compute(*size, SIZE[0] / SIZE[1], "below").panel
+    zoom = panel.w / spectrum.slots  # fit: the whole film across the panel
     look = spectrum.look
     t = 3.3  # slots 0..6 (sampled at 0, 0.5, .. 3.0) are shown; 7.. are not yet
     shown_at, rgb = frame_at(out, t)
@@ -166,7 +165,8 @@ def test_the_spectrum_in_the_movie_is_the_one_render_makes(film, tmp_path, capsy
         if x0 - 2 <= playhead_x <= x0 + zoom + 2:
             continue  # under the playhead line
         # The middle of the column (away from the playhead line and chroma edges).
-        got = rgb[panel.y : panel.y + panel.h, x0 + 3 : x0 + zoom - 3].astype(float)
+        left, right = math.ceil(x0) + 3, math.floor(x0 + zoom) - 3
+        got = rgb[panel.y : panel.y + panel.h, left:right].astype(float)
         if strip.time <= shown_at - 0.1:
             want = make_strip(
                 strip.palette, strip.counts, panel.h, order=look.order, mode=look.mode
