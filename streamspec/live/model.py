@@ -180,10 +180,10 @@ class _ColumnCache:
         check = slots[self.row_of[slots] < 0].tolist()
         if model.changed:  # strips arrived, were replaced or shown: those in view
             changed = np.fromiter(model.changed, np.int64, len(model.changed))
-            again = np.intersect1d(changed, slots[self.row_of[slots] >= 0])
-            check += again.tolist()
-            model.changed.difference_update(again.tolist())
-            # Slots out of view stay noted until they come into view (or a reset).
+            check += np.intersect1d(changed, slots[self.row_of[slots] >= 0]).tolist()
+            # Every row made now is current; slots out of view stay noted until they
+            # come into view (or a reset).
+            model.changed.difference_update(check)
             if len(model.changed) > 4 * len(self.row_of) + 4096:
                 model.changed.clear()
                 self.row_of[:] = -1
