@@ -312,6 +312,20 @@ class Spectrum:
         return buf.getvalue()
 
     # -- restyling ------------------------------------------------------------------------
+    def copy(self) -> Spectrum:
+        """A copy with its own settings, source, warnings, chapters, segments and table
+        of strips: adding to either leaves the other as it was. The strips themselves
+        are shared (they are never modified, only replaced)."""
+        return dataclasses.replace(
+            self,
+            settings=dict(self.settings),
+            source=dict(self.source),
+            warnings=list(self.warnings),
+            chapters=list(self.chapters),
+            segments=list(self.segments),
+            _strips=dict(self._strips),
+        )
+
     def restyle(
         self,
         *,
@@ -343,14 +357,7 @@ class Spectrum:
         look = LookOptions.from_settings(self.settings).replace(
             **{k: v for k, v in given.items() if v is not None}
         )
-        new = dataclasses.replace(
-            self,
-            settings=dict(self.settings),
-            warnings=list(self.warnings),
-            chapters=list(self.chapters),
-            segments=list(self.segments),
-            _strips=self._strips,
-        )
+        new = self.copy()
         s = new.settings
         s.update({k: getattr(look, k) for k in given if given[k] is not None})
         if chapters is not None:

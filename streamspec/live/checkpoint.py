@@ -11,7 +11,6 @@ No pygame here.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import queue
@@ -34,15 +33,7 @@ def snapshot_of(spectrum: Spectrum, *, checkpoint: bool = False) -> Spectrum:
     """A copy of ``spectrum`` that later strips do not change (strips are shared: they
     are never modified, only replaced), marked partial when slots are missing or
     provisional. ``checkpoint`` marks it partial and stamped."""
-    copy = dataclasses.replace(
-        spectrum,
-        settings=dict(spectrum.settings),
-        source=dict(spectrum.source),
-        warnings=list(spectrum.warnings),
-        chapters=list(spectrum.chapters),
-        segments=list(spectrum.segments),
-        _strips=dict(spectrum._strips),  # a copy of the dict, not of the strips
-    )
+    copy = spectrum.copy()
     if checkpoint or not copy.complete:  # a snapshot mid-film is partial too
         mark_partial(copy)
     if checkpoint:
