@@ -24,8 +24,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))  # xserver.py
 import numpy as np
 from _common import film, table, verdict
+from xserver import start_xvfb
 
 SCREEN = (1920, 1080)
 
@@ -41,31 +43,13 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_xvfb() -> tuple[subprocess.Popen, str]:
+def start() -> tuple[subprocess.Popen, str]:
     if not shutil.which("Xvfb"):
         sys.exit("Xvfb is not installed (apt-get install xvfb); nothing to measure")
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(w),
-            "-screen",
-            "0",
-            "x".join(map(str, SCREEN)) + "x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    with os.fdopen(r) as fh:
-        number = fh.readline().strip()
-    if not number:
+    started = start_xvfb(SCREEN)
+    if started is None:
         sys.exit("Xvfb did not start")
-    return proc, f":{number}"
+    return started
 
 
 def session(
@@ -136,7 +120,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     args = ap.parse_args()
     clip = film(0.75)  # 1080p24 H.264, GOP 240, 3 B-frames
-    xvfb, display = start_xvfb()
+    xvfb, display = start()
     os.environ.update(DISPLAY=display, SDL_VIDEODRIVER="x11")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     rows, checks = [], []

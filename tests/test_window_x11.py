@@ -19,6 +19,7 @@ import pytest
 from conftest import subprocess_env
 from test_live_window import COLOURS, Script, key, strips_at_least
 from videos import make_video, noisy
+from xserver import start_xvfb
 
 from streamspec.live.app import play
 
@@ -33,30 +34,12 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def xserver():
     """A private Xvfb display (its number chosen by Xvfb itself); yields ':N'."""
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(w),
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    with os.fdopen(r) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
+    started = start_xvfb(SCREEN)
+    if started is None:
         pytest.skip("Xvfb did not start")
+    proc, display = started
     try:
-        yield f":{number}"
+        yield display
     finally:
         proc.terminate()
         proc.wait(10)
