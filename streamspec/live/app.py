@@ -143,19 +143,20 @@ def play(
         # Load the quantizer's kernels before playback: at the first sample they would
         # stall the picture for ~0.9 s (Numba's set-up holds the GIL).
         warm_up(background=False)
-    except BaseException:
+
+        found = find_checkpoint(out)
+        if found is not None:  # never overwrite what a crashed session saved
+            kept = set_aside(out)
+            announce(
+                f"found a checkpoint from an interrupted session at {out} ({found} strips); "
+                f"kept it as {kept}"
+            )
+    except BaseException:  # e.g. a checkpoint that cannot be set aside: stop cleanly
         if filler is not None:
             filler.stop()
         src.close()
         raise
 
-    found = find_checkpoint(out)
-    if found is not None:  # never overwrite what a crashed session saved
-        kept = set_aside(out)
-        announce(
-            f"found a checkpoint from an interrupted session at {out} ({found} strips); "
-            f"kept it as {kept}"
-        )
     saver = Saver()  # snapshots and checkpoints are saved off the window's thread
     checkpointer = Checkpointer(spectrum, out, view.checkpoint, saver)
 
