@@ -333,6 +333,9 @@ def _start_recording(window: Any, record: Path) -> Any:
     encoder with each picture, so the sound device is never held up."""
     from collections import deque
 
+    import av
+
+    from .audio import LAYOUTS
     from .recorder import ScreenRecorder, aac_spec
 
     player = window.audio
@@ -340,15 +343,15 @@ def _start_recording(window: Any, record: Path) -> Any:
     recorder = ScreenRecorder(record, window.screen.get_size(), audio=spec)
     heard: deque[tuple[Any, int, float]] = deque(maxlen=2000)  # ~80 s of 40 ms buffers
     if player is not None:
-        stereo = player.channels > 2  # AAC gets the front pair of a surround device
-        player.tap = lambda buf, rate, wall: heard.append(
-            (buf[:, :2].copy() if stereo else buf.copy(), rate, wall)
-        )
+        player.tap = lambda buf, rate, wall: heard.append((buf.copy(), rate, wall))
+        layout = LAYOUTS[player.channels]  # the device's: the recorder downmixes surround
 
     def on_frame(surface: Any) -> None:
         while heard:
             buf, rate, wall = heard.popleft()
-            recorder.add_audio(buf, rate, started=wall)
+            frame = av.AudioFrame.from_ndarray(buf.reshape(1, -1), format="flt", layout=layout)
+            frame.sample_rate = rate
+            recorder.add_audio(frame, started=wall)
         recorder(surface)
 
     window.on_frame = on_frame
