@@ -37,22 +37,34 @@ class Prefetch:
     def __init__(self, make: Callable[[], Iterable[Any]], depth: int = 3) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        # Held by the thread while it runs the iterator: close() waits on it, so whatever
+        # the iterator reads (a decoder) is never closed under it.
+        self._busy = threading.Lock()
         self._thread = threading.Thread(
             target=self._run, args=(make,), daemon=True, name="streamspec-decode"
         )
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            # Ctrl-C lands in start()'s wait for the new thread, which runs all the same:
+            # stop it before the caller closes what it reads (a segfault in PyAV).
+            self.close()
+            raise
 
     def _put(self, item: Any) -> bool:
         return put_until(self._queue, item, self._stop.is_set, poll=0.1)
 
     def _run(self, make: Callable[[], Iterable[Any]]) -> None:
-        try:
-            for item in make():
-                if not self._put(item):
-                    return
-            self._put(self._DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._put(_Failure(exc))
+        with self._busy:
+            if self._stop.is_set():  # closed before this thread got going
+                return
+            try:
+                for item in make():
+                    if not self._put(item):
+                        return
+                self._put(self._DONE)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                self._put(_Failure(exc))
 
     def __iter__(self) -> Iterator[Any]:
         while True:
@@ -69,9 +81,11 @@ class Prefetch:
             yield item
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the thread and wait for it (briefly: a dead webcam must not hang us)."""
+        """Stop the thread and wait until it has left the iterator (briefly: a dead
+        webcam must not hang us). Safe whether or not the thread ever started."""
         self._stop.set()
-        self._thread.join(timeout)
+        if self._busy.acquire(timeout=timeout):
+            self._busy.release()
 
 
 class _Failure:
