@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
+import math
 import os
 import re
 import sys
@@ -479,6 +480,10 @@ def split_parts(film: Film, share_hours: float, jobs: int) -> int:
     return max(1, min(jobs, round(film.hours / share_hours)))
 
 
+def _longest_first(film: Film) -> float:
+    return -math.inf if film.hours is None else -film.hours
+
+
 def _run(
     todo: list[Film],
     pool: Executor,
@@ -497,7 +502,9 @@ def _run(
     def submit(job: _Job, kind: str, index: int, fn: Any, *args: Any) -> None:
         running[pool.submit(fn, *args)] = (job, kind, index)
 
-    for film in todo:
+    # Longest first: the films that start last are short ones, so no worker is left
+    # rendering a long film alone at the end (films of unknown length count as long).
+    for film in sorted(todo, key=_longest_first):
         job = _Job(film)
         parts = split_parts(film, share, split_jobs)
         if parts > 1:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from streamspec.options import RenderOptions
 from streamspec.parallel import (
     CRASH_ONCE_ENV,
     executor,
+    local_cluster,
     merge_parts,
     render_parallel,
     render_task,
@@ -164,6 +166,44 @@ def test_a_long_film_alone_is_split_into_ranges_with_the_same_strips(
     spectrum = Spectrum.load(tmp_path / "out" / "film.json")
     assert strips_json(spectrum) == strips_json(render(str(clips["a"]), exact))
     assert spectrum.settings["crop_mode"] == "auto"
+
+
+class RecordingPool(ThreadPoolExecutor):
+    """A real executor (threads) that notes the films in the order they are submitted."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.order: list[str] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.order.append(Path(args[0]).name)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_films_start_longest_first(tmp_path: Path) -> None:
+    colours = noisy([(200, 30, 30), (30, 30, 200)], 1.0, seed=3)
+    films = [
+        make_video(tmp_path / f"{name}.mp4", colours, seconds=seconds, gop=12)
+        for name, seconds in (("short", 1), ("long", 3), ("middle", 2))
+    ]
+    with RecordingPool() as pool:
+        result = run_batch(
+            [*map(str, films), str(tmp_path / "missing.mp4")],
+            tmp_path / "out",
+            OPTS,
+            pool,
+            split=False,
+            corpus=False,
+        )
+    assert pool.order == ["long.mp4", "middle.mp4", "short.mp4"]
+    # The summary keeps the order the films were given in.
+    assert [Path(f.input).name for f in result.films] == [
+        "short.mp4",
+        "long.mp4",
+        "middle.mp4",
+        "missing.mp4",
+    ]
+
 
 
 def test_a_partial_or_changed_film_is_redone(
@@ -312,17 +352,13 @@ def test_no_films_at_all(tmp_path: Path) -> None:
 # -- Dask --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[object]:
-    """A real LocalCluster of two worker processes (importing this checkout)."""
-    distributed = pytest.importorskip("distributed")
+    """A real LocalCluster of two worker processes (importing this checkout), made as
+    ``--dask local`` makes it."""
+    pytest.importorskip("distributed")
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + old if old else "")
     try:
-        with (
-            distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as lc,
-            distributed.Client(lc) as client,
-        ):
+        with local_cluster(2) as client:
             yield client
     finally:
         if old is None:
@@ -406,3 +442,23 @@ def test_time_limits_work_in_dask_workers(clips: dict[str, Path], cluster, tmp_p
     ex = cluster.get_executor(retries=2, pure=False)
     result = run_batch([str(clips["c"])], tmp_path / "out", OPTS, ex, timeout=30, corpus=False)
     assert [(f.state, f.reason) for f in result.films] == [("done", "")]
+
+
+def _has_imported_the_render() -> bool:
+    import sys
+
+    return all(m in sys.modules for m in ("streamspec.rendering", "streamspec._kernels", "numba"))
+
+
+def _saturation(dask_scheduler: object) -> float:
+    return float(dask_scheduler.WORKER_SATURATION)  # type: ignore[attr-defined]
+
+
+def test_local_cluster_workers_start_with_the_render_imported_and_take_one_film_each(
+    cluster,
+) -> None:
+    # Forked from a server that imported streamspec (no task has run on them yet).
+    fresh = cluster.run(_has_imported_the_render)
+    assert len(fresh) == 2 and all(fresh.values())
+    # One task per worker thread: no film waits on a busy worker while another is free.
+    assert cluster.run_on_scheduler(_saturation) == 1.0
