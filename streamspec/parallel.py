@@ -18,7 +18,9 @@ render gives.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import select
@@ -319,6 +321,18 @@ _LOCAL_DASK_CONFIG = {
     # worker frees first (the pool's order), none waits behind a long one (at 1.1, Dask
     # hands each worker two).
     "distributed.scheduler.worker-saturation": 1.0,
+    # The worker's sampling profiler walks every thread's stack each 10 ms, holding the
+    # GIL the render's decoding and quantizing threads share (a dashboard nobody opens).
+    "distributed.worker.profile.enabled": False,
+    # Nor does it need its event loop woken 50 times a second to check its own latency,
+    # or its system and memory watched 2-10 times a second (each wake takes the GIL).
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    # Workers in the process pool's environment. Dask's default sets
+    # MALLOC_TRIM_THRESHOLD_, which turns off glibc's adaptive mmap threshold: every
+    # frame-sized buffer is then mapped and faulted in anew.
+    "distributed.nanny.pre-spawn-environ": {},
 }
 
 
@@ -329,22 +343,24 @@ def local_cluster(jobs: int | None = None) -> Iterator[Any]:
     exit -- what ``--dask local`` runs on. Its workers are forked from a server that has
     imported streamspec (``forkserver``, as the local process pool's are) and take one
     task at a time."""
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    if forkserver and importlib.util.find_spec("distributed") is not None:
+        # The server starts importing what a worker runs now, on another core, while
+        # this process imports Dask (0.3-0.6 s off the start, measured).
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *_PRELOAD])
+        multiprocessing.forkserver.ensure_running()
     distributed = _require_dask()
     import dask  # installed with distributed
 
     jobs = jobs or cores()
     # For the cluster's whole life: the nannies read it again to restart a lost worker.
     with dask.config.set(_LOCAL_DASK_CONFIG):
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            # Distributed sets the server's preload the first time it asks for the
-            # context (its own packages); streamspec's go in after that, with them.
-            with contextlib.suppress(ImportError, AttributeError):
-                from distributed.utils import get_mp_context
+        if forkserver:
+            # Left to itself, distributed would set the server's preload to its own
+            # packages, importing them here first (pandas among them: 0.4 s, measured).
+            import distributed.utils
 
-                get_mp_context()
-            multiprocessing.get_context("forkserver").set_forkserver_preload(
-                ["distributed", *_PRELOAD]
-            )
+            distributed.utils._forkserver_preload_set = True
         cluster = distributed.LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
         )

@@ -205,7 +205,6 @@ def test_films_start_longest_first(tmp_path: Path) -> None:
     ]
 
 
-
 def test_a_partial_or_changed_film_is_redone(
     clips: dict[str, Path], pool: object, tmp_path: Path
 ) -> None:
@@ -450,6 +449,14 @@ def _has_imported_the_render() -> bool:
     return all(m in sys.modules for m in ("streamspec.rendering", "streamspec._kernels", "numba"))
 
 
+def _worker_settings() -> tuple[object, object]:
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled"), os.environ.get(
+        "MALLOC_TRIM_THRESHOLD_"
+    )
+
+
 def _saturation(dask_scheduler: object) -> float:
     return float(dask_scheduler.WORKER_SATURATION)  # type: ignore[attr-defined]
 
@@ -462,3 +469,5 @@ def test_local_cluster_workers_start_with_the_render_imported_and_take_one_film_
     assert len(fresh) == 2 and all(fresh.values())
     # One task per worker thread: no film waits on a busy worker while another is free.
     assert cluster.run_on_scheduler(_saturation) == 1.0
+    # No sampling profiler, and glibc's adaptive mmap threshold left on, as in the pool.
+    assert set(cluster.run(_worker_settings).values()) == {(False, None)}
