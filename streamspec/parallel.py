@@ -394,12 +394,12 @@ def executor(jobs: int | None = None, dask: str | None = None) -> Iterator[Execu
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         return
-    distributed = _require_dask()
     with contextlib.ExitStack() as stack:
         try:
-            if dask == "local":
+            if dask == "local":  # imports Dask itself, once its workers' server is starting
                 client = stack.enter_context(local_cluster(jobs))
             else:
+                distributed = _require_dask()
                 client = stack.enter_context(distributed.Client(dask, timeout=CONNECT_TIMEOUT))
         except (OSError, TimeoutError) as exc:
             raise InputError(
