@@ -38,7 +38,7 @@ from _common import CACHE, film, media_files, table, verdict
 
 from streamspec.batch import run_batch
 from streamspec.options import RenderOptions
-from streamspec.parallel import executor, render_parallel, render_task
+from streamspec.parallel import decoder_threads, executor, render_parallel, render_task
 from streamspec.rendering import render
 
 # name, seconds, (w, h), codec, extension
@@ -194,6 +194,7 @@ def main() -> None:
     opts = RenderOptions.from_kwargs(every=args.every)
     render(str(films[0]), opts.override(end=2.0))  # JIT warm-up, not measured
     work = Path(tempfile.mkdtemp(prefix="streamspec-batch-bench-"))
+    threads = decoder_threads(2)  # what `--jobs 2` gives each render on this machine
     cores_before = free_cores()
     start_up = pool_start_up(films[0], opts)
     try:
@@ -203,7 +204,10 @@ def main() -> None:
         sequential = time.perf_counter() - t
 
         t = time.perf_counter()
-        local = run_batch([str(f) for f in films], work / "jobs2", opts, jobs=2, corpus=False)
+        # As `streamspec batch --jobs 2` runs it: two films at once, decoder threads shared.
+        local = run_batch(
+            [str(f) for f in films], work / "jobs2", opts, jobs=2, threads=threads, corpus=False
+        )
         jobs2 = time.perf_counter() - t
         assert not local.failed, [f.reason for f in local.failed]
 
@@ -253,7 +257,7 @@ def main() -> None:
                 t1 = time.perf_counter() - t
                 t = time.perf_counter()
                 with executor(2) as pool:
-                    two = render_parallel(str(long_film), o, pool, 2)
+                    two = render_parallel(str(long_film), o, pool, 2, threads=threads)
                 t2 = time.perf_counter() - t
                 same &= [s.to_json() for s in one.strips] == [s.to_json() for s in two.strips]
                 ratios.append(t2 / t1)

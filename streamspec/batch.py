@@ -381,6 +381,7 @@ def run_batch(
     timeout: float | None = None,
     corpus: bool = True,
     split: bool = True,
+    threads: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> BatchResult:
     """Render every film of ``inputs`` into ``outdir`` (see the module's description).
@@ -388,7 +389,9 @@ def run_batch(
     ``pool`` is the executor to use (default: :func:`streamspec.parallel.executor` of
     ``jobs`` and ``dask``). With ``split``, a film longer than a worker's share of the
     batch is rendered as time ranges on several workers (:func:`split_parts`; ``jobs``
-    workers are assumed, every core by default). ``log`` gets the progress lines.
+    workers are assumed, every core by default). ``threads`` caps each film's decoder
+    threads (:func:`streamspec.parallel.decoder_threads`; None: its mode's own). ``log``
+    gets the progress lines.
     Ctrl-C stops the batch: films not started are left for the next run, the running
     ones come back partial (local processes) and are saved; the summary is written
     either way. Raises :class:`InputError` when no input names a film,
@@ -427,7 +430,7 @@ def run_batch(
             raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
         progress.workers = jobs or cores()
         split_jobs = progress.workers if split else 1
-        _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs)
+        _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs, threads)
     return result
 
 
@@ -440,13 +443,14 @@ def _run_and_report(
     result: BatchResult,
     corpus: bool,
     split_jobs: int,
+    threads: int | None,
 ) -> None:
     """Render the films, then write the corpus and the summary (also when interrupted)."""
     t0 = progress.t0
     try:
         if todo:
             assert pool is not None
-            _run(todo, pool, options, timeout, progress, result, split_jobs)
+            _run(todo, pool, options, timeout, progress, result, split_jobs, threads)
     finally:
         for film in todo:
             if film.state == "todo":
@@ -492,6 +496,7 @@ def _run(
     progress: Progress,
     result: BatchResult,
     split_jobs: int = 1,
+    threads: int | None = None,
 ) -> None:
     """Submit every film (long ones as ranges, planned by a worker), then save each film
     as soon as all of it is back (the client alone writes OUTDIR)."""
@@ -510,7 +515,7 @@ def _run(
         if parts > 1:
             submit(job, "plan", 0, plan_task, film.input, options, parts, timeout)
         else:
-            submit(job, "film", 0, render_task, film.input, options, None, timeout)
+            submit(job, "film", 0, render_task, film.input, options, None, timeout, threads)
 
     def collect(fut: Future[Any]) -> None:
         job, kind, index = running.pop(fut)
@@ -534,7 +539,7 @@ def _run(
                 job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
                 try:
                     for i, r in enumerate(value.ranges if not stopping else []):
-                        args = (job.film.input, value.options, r, timeout)
+                        args = (job.film.input, value.options, r, timeout, threads)
                         submit(job, "range", i, render_task, *args)
                 except Exception as exc:  # a broken pool (a worker crashed): this film fails
                     job.error = f"{type(exc).__name__}: {_one_line(exc)}"

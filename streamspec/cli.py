@@ -408,6 +408,14 @@ def _save_and_report(
     return 130 if interrupted else 0
 
 
+def _local_decoder_threads(jobs: int | None, dask: str | None) -> int | None:
+    """Each render's decoder threads when ``jobs`` share this machine (a remote
+    cluster's workers decide their own)."""
+    from .parallel import cores, decoder_threads
+
+    return decoder_threads(jobs or cores()) if dask in (None, "local") else None
+
+
 def _render_parallel(
     args: argparse.Namespace,
     spec: str | None,
@@ -422,7 +430,8 @@ def _render_parallel(
         raise StreamspecError("--jobs and --dask split a film file or URL, not a live source")
     with executor(args.jobs, args.dask) as pool:
         try:
-            spectrum = render_parallel(spec, options, pool, args.jobs)
+            threads = _local_decoder_threads(args.jobs, args.dask)
+            spectrum = render_parallel(spec, options, pool, args.jobs, threads=threads)
         except KeyboardInterrupt:
             print(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
@@ -495,6 +504,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         corpus=not args.no_corpus,
         split=not args.no_split,
+        threads=_local_decoder_threads(args.jobs, args.dask),
         log=None if args.quiet else log,
     )
     print_summary(result)

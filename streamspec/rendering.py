@@ -59,6 +59,8 @@ class Renderer:
         self,
         source: str | os.PathLike[str] | FrameSource | None = None,
         options: RenderOptions | None = None,
+        *,
+        threads: int | None = None,
         **overrides: Any,
     ) -> None:
         if overrides:
@@ -73,7 +75,8 @@ class Renderer:
         self._spec = source  # to open the film again for a preview pass
         # A range of slots [first, stop) of the grid (None: all), for parallel rendering.
         self.slot_range: tuple[int, int] | None = None
-        self.source = open_source(source, opts.source)
+        # threads: a cap on the decoder's (one of several renders sharing the machine).
+        self.source = open_source(source, opts.source, threads=threads)
         try:
             self._plan()
         except BaseException:

@@ -19,12 +19,14 @@ import pytest
 from conftest import ROOT, subprocess_env
 from videos import make_video, noisy
 
+from streamspec import cli, parallel
 from streamspec.batch import find_films, run_batch, split_parts
 from streamspec.cli import main
 from streamspec.errors import InputError, OutputError
 from streamspec.options import RenderOptions
 from streamspec.parallel import (
     CRASH_ONCE_ENV,
+    decoder_threads,
     executor,
     local_cluster,
     merge_parts,
@@ -32,7 +34,7 @@ from streamspec.parallel import (
     render_task,
     split_slots,
 )
-from streamspec.rendering import render
+from streamspec.rendering import Renderer, render
 from streamspec.spectrum import Spectrum
 
 OPTS = RenderOptions.from_kwargs(every=1.0, k=6, height=32)
@@ -471,3 +473,24 @@ def test_local_cluster_workers_start_with_the_render_imported_and_take_one_film_
     assert cluster.run_on_scheduler(_saturation) == 1.0
     # No sampling profiler, and glibc's adaptive mmap threshold left on, as in the pool.
     assert set(cluster.run(_worker_settings).values()) == {(False, None)}
+
+
+def test_renders_sharing_the_machine_share_its_decoder_threads(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "cores", lambda: 8)
+    assert decoder_threads(1) is None  # alone: the mode decides
+    assert decoder_threads(2) == 8 and decoder_threads(8) == 2 and decoder_threads(32) == 2
+    # The CLI gives local workers their share; a remote cluster's decide for themselves.
+    assert cli._local_decoder_threads(4, None) == 4
+    assert cli._local_decoder_threads(4, "local") == 4
+    assert cli._local_decoder_threads(4, "tcp://127.0.0.1:8786") is None
+    # The cap reaches the decoder, in every mode.
+    for seek in ("fast", "exact"):
+        renderer = Renderer(str(clips["a"]), OPTS.override(seek=seek), threads=3)
+        try:
+            assert renderer.source.stream.codec_context.thread_count == 3
+        finally:
+            renderer.close()
+    data = render_task(str(clips["a"]), OPTS, None, None, 2)
+    assert strips_json(Spectrum.from_json(data)) == strips_json(render(str(clips["a"]), OPTS))
