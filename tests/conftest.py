@@ -41,5 +41,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "PYTHONPATH": path,
         "SDL_VIDEODRIVER": "dummy",
         "SDL_AUDIODRIVER": "dummy",
+        # A crash (a segfault in native code) prints every thread's Python stack.
+        "PYTHONFAULTHANDLER": "1",
         **extra,
     }
