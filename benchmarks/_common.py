@@ -41,7 +41,7 @@ def geomean(values: Sequence[float]) -> float:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table (what the README shows)."""
+    """A Markdown table (what docs/performance.md shows)."""
 
     def fmt(v: Any) -> str:
         if isinstance(v, float):

@@ -1,4 +1,4 @@
-"""Make the README's order comparison: the demo film in ``--order hls`` and ``oklch``.
+"""Make the documentation's order comparison: the demo film in ``--order hls`` and ``oklch``.
 
     python docs/make_colour_pictures.py
 

@@ -1,4 +1,4 @@
-"""Make the README's picture of the web page (docs/page.png).
+"""Make the documentation's picture of the web page (docs/page.png).
 
     python docs/make_page_picture.py
 

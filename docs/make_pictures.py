@@ -1,9 +1,9 @@
-"""Make the README's pictures: the demo spectrum and the GIF of it building live.
+"""Make the documentation's pictures: the demo spectrum and the GIF of it building live.
 
     python docs/make_pictures.py                              # headless (SDL dummy driver)
     DISPLAY=:99 python docs/make_pictures.py --real-window    # in a real window (Xvfb)
 
-The GIF frames are the window's own surface, saved from inside the loop. The README's
+The GIF frames are the window's own surface, saved from inside the loop. The documentation's
 ``window.png`` is a screenshot of a real window under Xvfb::
 
     Xvfb :99 -screen 0 1400x800x24 &

@@ -1,4 +1,4 @@
-"""Make the README's still of a ``streamspec video`` movie (docs/video.jpg).
+"""Make the documentation's still of a ``streamspec video`` movie (docs/video.jpg).
 
     python docs/make_video_picture.py
 

@@ -2,8 +2,8 @@
 
 A damaged or hand-edited file must give one line that names the field
 (``strips[3].index must be ...``), never a Python error from deep inside the drawing
-code, and never draw a strip in the wrong place. The documented shape is in the README
-("The JSON file"); every size has the limits of :mod:`streamspec.limits`.
+code, and never draw a strip in the wrong place. The documented shape is in
+docs/formats.md; every size has the limits of :mod:`streamspec.limits`.
 """
 
 from __future__ import annotations
