@@ -44,8 +44,15 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpar
     return []
 
 
-def _invocation(formatter: argparse.HelpFormatter, action: argparse.Action) -> str:
-    return formatter._format_action_invocation(action)
+def _invocations(formatter: argparse.HelpFormatter, action: argparse.Action) -> list[str]:
+    """How each of the action's spellings is typed: ``["-o IMAGE", "--output IMAGE"]``."""
+    if not action.option_strings:
+        return [formatter._format_action_invocation(action)]
+    if action.nargs == 0:
+        return list(action.option_strings)
+    metavar = formatter._get_default_metavar_for_optional(action)
+    args = formatter._format_args(action, metavar)
+    return [f"{option} {args}" for option in action.option_strings]
 
 
 def _help(formatter: argparse.HelpFormatter, action: argparse.Action) -> str:
@@ -85,15 +92,16 @@ def _table(command: str, parser: argparse.ArgumentParser, actions: list[Any]) ->
             meaning += " <em>(not with " + ", ".join(
                 f"<code>{html.escape(o)}</code>" for o in others
             ) + ")</em>"
+        spellings = "<br>".join(html.escape(i) for i in _invocations(formatter, action))
         rows.append(
-            f'<tr><td><code id="{anchor(command, name)}">'
-            f"{html.escape(_invocation(formatter, action))}</code></td>"
+            f'<tr><td><code id="{anchor(command, name)}">{spellings}</code></td>'
             f"<td>{meaning}</td></tr>"
         )
     if not rows:
         return ""
+    head = "option" if any(a.option_strings for a in actions) else "argument"
     return (
-        "<table>\n<thead><tr><th>option</th><th>meaning</th></tr></thead>\n<tbody>\n"
+        f"<table>\n<thead><tr><th>{head}</th><th>meaning</th></tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table>\n"
     )
