@@ -33,7 +33,14 @@ from ._io import atomic_write, check_writable
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
 from .options import Crop, RenderOptions
-from .parallel import NotStartedError, cores, merge_parts, plan_task, render_task
+from .parallel import (
+    NotStartedError,
+    merge_parts,
+    plan_task,
+    pool_threads,
+    render_task,
+    worker_source,
+)
 from .spectrum import Spectrum, json_path_for
 
 __all__ = [
@@ -69,10 +76,17 @@ class Film:
     state: str = "todo"  # todo, skipped, done, partial, failed
     reason: str = ""
     seconds: float = 0.0
+    ranges: int = 1  # time ranges it was rendered in, on as many workers
 
     @property
     def is_url(self) -> bool:
         return bool(_URL.match(self.input)) and not self.input.startswith("file://")
+
+    @property
+    def source(self) -> str:
+        """The film as a worker is given it: a file by its absolute path (workers run in
+        folders of their own, on other machines), a URL as it is."""
+        return worker_source(self.input)
 
     def record(self) -> dict[str, Any]:
         """The film's line in the summary."""
@@ -85,6 +99,8 @@ class Film:
             d["reason"] = self.reason
         if self.state in ("done", "partial"):
             d["seconds"] = round(self.seconds, 2)
+            if self.ranges > 1:
+                d["ranges"] = self.ranges
         return d
 
 
@@ -315,6 +331,8 @@ class Progress:
             left = elapsed / self.hours_done * (self.hours_total - self.hours_done)
             eta = f", ETA {_duration(left)}"
         what = film.state if film.state != "failed" else f"FAILED: {film.reason}"
+        if film.ranges > 1 and film.state != "failed":
+            what += f" ({film.ranges} ranges)"
         self.write(
             f"[{self.done}/{self.total} films, {self.hours_done:.2f}/{self.hours_total:.2f} h"
             f"{eta}, {in_flight} in flight] {Path(film.input).name}: {what}"
@@ -351,8 +369,11 @@ def check_outdir(outdir: str | os.PathLike[str]) -> Path:
 
 def _save(film: Film, data: dict[str, Any], options: RenderOptions) -> None:
     """Write a film's spectrum (its batch record added) to its output, atomically."""
+    source = dict(data.get("source") or {})
+    if source.get("name") == film.source:
+        source["name"] = film.input  # the film as the user named it
     data["source"] = {
-        **(data.get("source") or {}),
+        **source,
         "batch": {
             "input": _identity(film),
             "size": film.size,
@@ -377,6 +398,7 @@ def run_batch(
     *,
     jobs: int | None = None,
     dask: str | None = None,
+    verbose: bool = False,
     force: bool = False,
     timeout: float | None = None,
     corpus: bool = True,
@@ -387,9 +409,10 @@ def run_batch(
     """Render every film of ``inputs`` into ``outdir`` (see the module's description).
 
     ``pool`` is the executor to use (default: :func:`streamspec.parallel.executor` of
-    ``jobs`` and ``dask``). With ``split``, a film longer than a worker's share of the
-    batch is rendered as time ranges on several workers (:func:`split_parts`; ``jobs``
-    workers are assumed, every core by default). ``threads`` caps each film's decoder
+    ``jobs`` and ``dask``; ``verbose`` shows Dask's own messages). With ``split``, a film
+    longer than a worker's share of the batch is rendered as time ranges on several
+    workers (:func:`split_parts`; ``jobs`` workers, by default as many as the pool runs
+    at once: a Dask cluster's worker threads, :func:`streamspec.parallel.pool_threads`). ``threads`` caps each film's decoder
     threads (:func:`streamspec.parallel.decoder_threads`; None: its mode's own). ``log``
     gets the progress lines.
     Ctrl-C stops the batch: films not started are left for the next run, the running
@@ -423,12 +446,12 @@ def run_batch(
     with contextlib.ExitStack() as stack:
         if todo and pool is None:
             # Before OUTDIR is made: an unreachable scheduler leaves nothing behind.
-            pool = stack.enter_context(executor(jobs, dask))
+            pool = stack.enter_context(executor(jobs, dask, verbose=verbose))
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
-        progress.workers = jobs or cores()
+        progress.workers = jobs or (pool_threads(pool) if pool is not None else 1)
         split_jobs = progress.workers if split else 1
         _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs, threads)
     return result
@@ -512,10 +535,11 @@ def _run(
     for film in sorted(todo, key=_longest_first):
         job = _Job(film)
         parts = split_parts(film, share, split_jobs)
+        there = film.source
         if parts > 1:
-            submit(job, "plan", 0, plan_task, film.input, options, parts, timeout)
+            submit(job, "plan", 0, plan_task, there, options, parts, timeout)
         else:
-            submit(job, "film", 0, render_task, film.input, options, None, timeout, threads)
+            submit(job, "film", 0, render_task, there, options, None, timeout, threads)
 
     def collect(fut: Future[Any]) -> None:
         job, kind, index = running.pop(fut)
@@ -537,9 +561,10 @@ def _run(
         else:
             if kind == "plan":
                 job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
+                job.film.ranges = len(value.ranges)
                 try:
                     for i, r in enumerate(value.ranges if not stopping else []):
-                        args = (job.film.input, value.options, r, timeout, threads)
+                        args = (job.film.source, value.options, r, timeout, threads)
                         submit(job, "range", i, render_task, *args)
                 except Exception as exc:  # a broken pool (a worker crashed): this film fails
                     job.error = f"{type(exc).__name__}: {_one_line(exc)}"

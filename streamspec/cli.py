@@ -255,27 +255,45 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         "first, replaced when the --seek pass ends; Ctrl-C in between keeps a complete "
         "picture",
     )
-    _add_parallel_args(p, jobs_default=1, what="time ranges of the film")
+    _add_parallel_args(p, what="time ranges of the film", default="1")
     p.set_defaults(run=_run_render)
 
 
-def _add_parallel_args(p: argparse.ArgumentParser, *, jobs_default: int | None, what: str) -> None:
-    """``--jobs`` and ``--dask``, shared by render and batch."""
-    default = "1" if jobs_default == 1 else "the machine's cores"
+def _dask_address(text: str) -> str:
+    """--dask's argparse type: the address checked where every --dask value is."""
+    from .parallel import dask_address
+
+    try:
+        return dask_address(text)
+    except StreamspecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_parallel_args(p: argparse.ArgumentParser, *, what: str, default: str) -> None:
+    """``--jobs``, ``--dask`` and ``--verbose``, shared by render and batch."""
     p.add_argument(
         "-j",
         "--jobs",
         type=_positive_int,
-        default=jobs_default,
+        default=None,
         metavar="N",
         help=f"render {what} in N processes at once (default {default}); with --dask, the "
-        "number of pieces to send (local: the LocalCluster's workers)",
+        "number of pieces to send (default: the cluster's worker threads; local: the "
+        "LocalCluster's workers, default the machine's cores)",
     )
     p.add_argument(
         "--dask",
         metavar="ADDRESS",
-        help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
-        "LocalCluster of --jobs workers (needs streamspec[cluster])",
+        type=_dask_address,
+        help="run on the Dask scheduler at ADDRESS (tcp://HOST:8786, tls://, ws://, [IPv6]), "
+        "or 'local' for a LocalCluster of --jobs workers (needs streamspec[cluster])",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --dask: say how large the cluster is and show Dask's own log lines and "
+        "warnings (hidden otherwise)",
     )
 
 
@@ -295,9 +313,10 @@ def _run_render(args: argparse.Namespace) -> int:
     )
     args.html = _check_html(args.html, spec, out)
     t0 = time.perf_counter()
-    if args.preview and (args.jobs > 1 or args.dask):
+    parallel = (args.jobs or 1) > 1 or args.dask is not None
+    if args.preview and parallel:
         raise StreamspecError("--preview renders in one process; leave out --jobs and --dask")
-    if args.jobs > 1 or args.dask:
+    if parallel:
         return _render_parallel(args, spec, options, out, t0)
     renderer = Renderer(spec, options)
     if renderer.total is not None:  # a picture the format cannot hold: say so now
@@ -424,21 +443,24 @@ def _render_parallel(
     t0: float,
 ) -> int:
     """render --jobs N / --dask: the film's slots in N ranges, rendered at once and merged."""
-    from .parallel import executor, render_parallel
+    from .parallel import executor, pool_threads, render_parallel
 
     if spec is None or spec.startswith(("webcam:", "lavfi:")):
         raise StreamspecError("--jobs and --dask split a film file or URL, not a live source")
-    with executor(args.jobs, args.dask) as pool:
+    with executor(args.jobs, args.dask, verbose=args.verbose) as pool:
+        # Without --jobs, as many ranges as the cluster runs at once (its worker threads).
+        parts = args.jobs or pool_threads(pool)
         try:
-            threads = _local_decoder_threads(args.jobs, args.dask)
-            spectrum = render_parallel(spec, options, pool, args.jobs, threads=threads)
+            threads = _local_decoder_threads(parts, args.dask)
+            spectrum = render_parallel(spec, options, pool, parts, threads=threads)
         except KeyboardInterrupt:
             print(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
             )
             return 130
+    ranges = min(parts, spectrum.slots or parts)
     return _save_and_report(
-        spectrum, out, spec, t0, spectrum.partial, how=f" ({args.jobs} ranges)", html=args.html
+        spectrum, out, spec, t0, spectrum.partial, how=f" ({ranges} ranges)", html=args.html
     )
 
 
@@ -466,7 +488,7 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     _add_options(p, QuantizerOptions)
     _add_options(p, SourceOptions, only=("seek", "crop", "tonemap"))
     _add_options(p.add_argument_group("look"), LookOptions)
-    _add_parallel_args(p, jobs_default=None, what="films")
+    _add_parallel_args(p, what="films", default="the machine's cores")
     p.add_argument(
         "--timeout",
         type=_number,
@@ -500,6 +522,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         _render_options(args),
         jobs=args.jobs,
         dask=args.dask,
+        verbose=args.verbose,
         force=args.force,
         timeout=args.timeout,
         corpus=not args.no_corpus,

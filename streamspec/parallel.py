@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import ipaddress
+import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import pickle
+import re
 import select
 import signal
+import socket
+import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -42,15 +48,18 @@ __all__ = [
     "NotStartedError",
     "TaskError",
     "cores",
+    "dask_address",
     "decoder_threads",
     "executor",
     "local_cluster",
     "merge_parts",
     "plan_ranges",
     "plan_task",
+    "pool_threads",
     "render_parallel",
     "render_task",
     "split_slots",
+    "worker_source",
 ]
 
 T = TypeVar("T")
@@ -60,6 +69,10 @@ T = TypeVar("T")
 CRASH_ONCE_ENV = "STREAMSPEC_TEST_CRASH_ONCE"
 # How long an unreachable Dask scheduler is waited for.
 CONNECT_TIMEOUT = 5.0
+# How long a scheduler without workers is waited for (workers starting at the same time).
+WORKERS_TIMEOUT = 10.0
+# The transports of Dask's distributed (distributed.comm.registry) a client can reach.
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 
 class FilmTimeoutError(StreamspecError):
@@ -105,6 +118,110 @@ def split_slots(total: int, parts: int) -> list[tuple[int, int]]:
         ranges.append((first, stop))
         first = stop
     return ranges
+
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+def dask_address(text: str) -> str:
+    """``--dask``'s value checked and normalised: ``"local"``, or a scheduler's address
+    ``[SCHEME://]HOST:PORT`` (SCHEME one of :data:`DASK_SCHEMES`, ``tcp`` when left out;
+    an IPv6 host in brackets). ``tls://`` needs Dask's TLS settings. Raises a one-line
+    :class:`InputError` that does not name the flag (its caller does)."""
+    value = text.strip()
+    if value == "local":
+        return value
+    example = "e.g. tcp://HOST:8786, or 'local'"
+    if not value:
+        raise InputError(f"expected a Dask scheduler's address ({example})")
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "tcp", value
+    scheme = scheme.lower()
+    if scheme not in DASK_SCHEMES:
+        known = ", ".join(f"{s}://" for s in DASK_SCHEMES)
+        raise InputError(f"{value!r}: unknown scheme {scheme!r} (Dask speaks {known})")
+    if rest.startswith("["):
+        inside, closed, after = rest[1:].partition("]")
+        if not closed:
+            raise InputError(f"{value!r}: malformed IPv6 address, no ']' (e.g. tcp://[::1]:8786)")
+        try:
+            ipaddress.IPv6Address(inside)
+        except ValueError:
+            raise InputError(f"{value!r}: {inside!r} is not an IPv6 address") from None
+        host, port_text = f"[{inside}]", after.removeprefix(":") if after.startswith(":") else None
+        if after and not after.startswith(":"):
+            raise InputError(f"{value!r}: expected ':PORT' after the IPv6 address")
+    elif rest.count(":") > 1:
+        raise InputError(f"{value!r}: an IPv6 address goes in brackets (e.g. tcp://[::1]:8786)")
+    else:
+        host, colon, port_text = rest.partition(":")
+        if not colon:
+            port_text = None
+        if not host:
+            raise InputError(f"{value!r}: no host ({example})")
+        if not _HOST.match(host):
+            raise InputError(f"{value!r}: {host!r} is not a host name or address")
+    if port_text is None:
+        raise InputError(f"{value!r}: no port (the scheduler's default is 8786: {host}:8786)")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise InputError(f"{value!r}: the port must be a number from 1 to 65535")
+    if scheme in ("tls", "wss"):
+        _check_tls(value)
+    return f"{scheme}://{host}:{int(port_text)}"
+
+
+def _check_tls(value: str) -> None:
+    """A TLS address needs Dask's TLS settings (without them Dask fails with a traceback)."""
+    try:
+        import dask.config
+    except ImportError:
+        return  # executor() says what to install
+    if not dask.config.get("distributed.comm.tls.ca-file", None):
+        raise InputError(
+            f"{value!r}: TLS needs Dask's TLS settings: distributed.comm.tls.ca-file, "
+            "client.cert and client.key in Dask's config (or DASK_DISTRIBUTED__COMM__TLS__"
+            "CA_FILE, ...__CLIENT__CERT, ...__CLIENT__KEY)"
+        )
+
+
+def worker_source(source: str) -> str:
+    """``source`` as a worker must be given it: a local file as an absolute path (a
+    worker runs in a folder of its own, on its own machine), anything else as it is."""
+    from .rendering import source_file
+
+    path = source_file(source)
+    return source if path is None else os.path.abspath(path)
+
+
+def _where() -> str:
+    """This Dask worker's address and host (empty outside a Dask worker)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return ""
+    try:
+        address = str(distributed.get_worker().address)
+    except ValueError:  # not in a worker
+        return ""
+    host = socket.gethostname()
+    return f"worker {address}" if host in address else f"worker {address} ({host})"
+
+
+def _check_readable(source: str) -> None:
+    """In a Dask worker, a film file it cannot open fails with a line naming the worker
+    (the film may be on the client's disk only)."""
+    where = _where()
+    if not where or not os.path.isabs(source):
+        return
+    try:
+        with open(source, "rb"):
+            pass
+    except IsADirectoryError:
+        return  # the render says what is wrong with it
+    except OSError as exc:
+        hint = " (is the folder shared at the same path?)" if not os.path.exists(source) else ""
+        reason = exc.strerror or type(exc).__name__
+        raise TaskError(f"{where} cannot read {source}: {reason}{hint}") from None
 
 
 # -- in the worker -------------------------------------------------------------------------
@@ -300,6 +417,7 @@ def render_task(
     _crash_once()
     if _stop_requested:
         raise NotStartedError("not started (interrupted)")
+    _check_readable(source)
     t0 = time.perf_counter()
     if timeout is not None:
         data = _with_time_limit(_render, (source, options, slots, threads), timeout)
@@ -354,12 +472,30 @@ _LOCAL_DASK_CONFIG = {
 
 
 @contextlib.contextmanager
-def local_cluster(jobs: int | None = None) -> Iterator[Any]:
+def _dask_quiet(verbose: bool) -> Iterator[None]:
+    """Dask's own log lines and warnings kept off the terminal (``verbose``: shown)."""
+    if verbose:
+        yield
+        return
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"distributed(\.|$)")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def local_cluster(jobs: int | None = None, *, verbose: bool = False) -> Iterator[Any]:
     """A Dask :class:`~distributed.LocalCluster` of ``jobs`` single-threaded worker
     processes (default: every core) and its :class:`~distributed.Client`, closed on
     exit -- what ``--dask local`` runs on. Its workers are forked from a server that has
     imported streamspec (``forkserver``, as the local process pool's are) and take one
-    task at a time."""
+    task at a time. No dashboard, and nothing of Dask's on the terminal (its log lines
+    and warnings) unless ``verbose``."""
     forkserver = "forkserver" in multiprocessing.get_all_start_methods()
     if forkserver and importlib.util.find_spec("distributed") is not None:
         # The server starts importing what a worker runs now, on another core, while
@@ -371,7 +507,7 @@ def local_cluster(jobs: int | None = None) -> Iterator[Any]:
 
     jobs = jobs or cores()
     # For the cluster's whole life: the nannies read it again to restart a lost worker.
-    with dask.config.set(_LOCAL_DASK_CONFIG):
+    with dask.config.set(_LOCAL_DASK_CONFIG), _dask_quiet(verbose):
         if forkserver:
             # Left to itself, distributed would set the server's preload to its own
             # packages, importing them here first (pandas among them: 0.4 s, measured).
@@ -379,7 +515,14 @@ def local_cluster(jobs: int | None = None) -> Iterator[Any]:
 
             distributed.utils._forkserver_preload_set = True
         cluster = distributed.LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # The scheduler's HTTP server (health checks, metrics) starts even without a
+            # dashboard, on 8787 by default: here on any free port of this machine only.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.INFO if verbose else logging.CRITICAL,
         )
         try:
             with distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6) as client:
@@ -388,15 +531,51 @@ def local_cluster(jobs: int | None = None) -> Iterator[Any]:
             cluster.close()
 
 
+def _connect(address: str, verbose: bool) -> contextlib.AbstractContextManager[Any]:
+    """A client of the scheduler at ``address`` (checked) that has at least one worker,
+    or a one-line :class:`InputError` within :data:`CONNECT_TIMEOUT` (no answer) or
+    :data:`WORKERS_TIMEOUT` (no workers) seconds."""
+    distributed = _require_dask()
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT:g} s "
+            f"({type(exc).__name__})"
+        ) from None
+    except (ValueError, TypeError, ImportError) as exc:  # a transport Dask cannot set up
+        raise InputError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except (TimeoutError, OSError):
+        client.close()
+        raise InputError(
+            f"the Dask scheduler at {address!r} has no workers (waited {WORKERS_TIMEOUT:g} s); "
+            f"start some with: dask worker {address}"
+        ) from None
+    if verbose:
+        threads = client.nthreads()
+        print(
+            f"dask: {address}: {len(threads)} workers, {sum(threads.values())} threads",
+            file=sys.stderr,
+        )
+    return client  # type: ignore[no-any-return]
+
+
 @contextlib.contextmanager
-def executor(jobs: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+def executor(
+    jobs: int | None = None, dask: str | None = None, *, verbose: bool = False
+) -> Iterator[Executor]:
     """A :class:`concurrent.futures.Executor` running tasks in ``jobs`` processes (default:
     every core), or on the Dask scheduler at ``dask`` (``"local"``: a
-    :func:`local_cluster` of ``jobs`` single-threaded worker processes).
+    :func:`local_cluster` of ``jobs`` single-threaded worker processes; an address is
+    checked by :func:`dask_address`).
 
     Dask tasks are retried twice (``retries=2``) and never cached (``pure=False``: a
     film redone with ``--force`` must be rendered again). An unreachable scheduler
-    raises :class:`InputError` within :data:`CONNECT_TIMEOUT` seconds.
+    raises :class:`InputError` within :data:`CONNECT_TIMEOUT` seconds, one without
+    workers within :data:`WORKERS_TIMEOUT`. Dask's log lines and warnings are shown
+    only when ``verbose``. :func:`pool_threads` tells how many tasks it runs at once.
     """
     jobs = jobs or cores()
     if dask is None:
@@ -411,19 +590,25 @@ def executor(jobs: int | None = None, dask: str | None = None) -> Iterator[Execu
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         return
+    address = dask_address(dask)
     with contextlib.ExitStack() as stack:
-        try:
-            if dask == "local":  # imports Dask itself, once its workers' server is starting
-                client = stack.enter_context(local_cluster(jobs))
-            else:
-                distributed = _require_dask()
-                client = stack.enter_context(distributed.Client(dask, timeout=CONNECT_TIMEOUT))
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                f"cannot reach the Dask scheduler at {dask!r} within {CONNECT_TIMEOUT:g} s "
-                f"({type(exc).__name__})"
-            ) from None
+        if address == "local":  # imports Dask itself, once its workers' server is starting
+            client = stack.enter_context(local_cluster(jobs, verbose=verbose))
+        else:
+            stack.enter_context(_dask_quiet(verbose))
+            client = stack.enter_context(_connect(address, verbose))
         yield client.get_executor(retries=2, pure=False)
+
+
+def pool_threads(pool: Executor) -> int:
+    """How many tasks ``pool`` runs at once: a Dask cluster's worker threads now (what
+    a film is split by, whatever the client's cores), a process pool's processes."""
+    client = getattr(pool, "_client", None)  # distributed's ClientExecutor
+    if client is not None:
+        with contextlib.suppress(Exception):
+            return max(1, sum(client.nthreads().values()))
+    workers = getattr(pool, "_max_workers", None)
+    return int(workers) if isinstance(workers, int) and workers > 0 else cores()
 
 
 # -- one film in ranges ----------------------------------------------------------------------
@@ -462,6 +647,7 @@ def plan_task(
     """:func:`plan_ranges` as a worker's task (within ``timeout`` seconds)."""
     if _stop_requested:
         raise NotStartedError("not started (interrupted)")
+    _check_readable(source)
     if timeout is not None:
         return _with_time_limit(plan_ranges, (source, options, parts), timeout)
     try:
@@ -516,8 +702,9 @@ def render_parallel(
     re-raises.
     """
     plan = plan_ranges(source, options, parts)
+    there = worker_source(source)
     futures: list[Future[dict[str, Any]]] = [
-        pool.submit(render_task, source, plan.options, r, None, threads) for r in plan.ranges
+        pool.submit(render_task, there, plan.options, r, None, threads) for r in plan.ranges
     ]
     results: list[dict[str, Any] | None] = [None] * len(futures)
     interrupted = False
@@ -544,6 +731,8 @@ def render_parallel(
     if not done:
         raise KeyboardInterrupt
     spectrum = merge_parts(done, crop_mode=plan.crop_mode)
+    if spectrum.source.get("name") == there:  # the film as the user named it
+        spectrum.source["name"] = source
     if len(done) < len(results):
         spectrum.partial = True
     return spectrum
