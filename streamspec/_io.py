@@ -22,6 +22,7 @@ __all__ = [
     "check_image_output",
     "check_outputs",
     "check_writable",
+    "file_fingerprint",
     "image_format",
     "input_file",
     "same_file",
@@ -62,6 +63,36 @@ def input_file(
     if not allow_empty and p.stat().st_size == 0:
         raise InputError(f"{name} is empty")
     return p
+
+
+# A film file's fingerprint reads this much from each end.
+FINGERPRINT_BYTES = 1 << 20
+
+
+def file_fingerprint(path: StrPath) -> str | None:
+    """A regular file's content fingerprint: 32 hex digits of BLAKE2b over its size and
+    its first and last MiB (two reads, whatever its size), or None for anything else
+    (a FIFO, a device, an unreadable file). The same file anywhere -- moved, renamed,
+    copied to another machine -- has the same one; files differing in size, header
+    (an MP4's index, a Matroska's segment UID) or ending have different ones."""
+    import hashlib
+    import stat
+
+    try:
+        # Non-blocking: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            digest = hashlib.blake2b(st.st_size.to_bytes(8, "little"), digest_size=16)
+            digest.update(fh.read(FINGERPRINT_BYTES))
+            if st.st_size > FINGERPRINT_BYTES:
+                fh.seek(max(FINGERPRINT_BYTES, st.st_size - FINGERPRINT_BYTES))
+                digest.update(fh.read(FINGERPRINT_BYTES))
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:

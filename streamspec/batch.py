@@ -412,9 +412,10 @@ def run_batch(
     ``jobs`` and ``dask``; ``verbose`` shows Dask's own messages). With ``split``, a film
     longer than a worker's share of the batch is rendered as time ranges on several
     workers (:func:`split_parts`; ``jobs`` workers, by default as many as the pool runs
-    at once: a Dask cluster's worker threads, :func:`streamspec.parallel.pool_threads`). ``threads`` caps each film's decoder
-    threads (:func:`streamspec.parallel.decoder_threads`; None: its mode's own). ``log``
-    gets the progress lines.
+    at once: a Dask cluster's worker threads, :func:`streamspec.parallel.pool_threads`).
+    ``threads`` caps each film's decoder threads
+    (:func:`streamspec.parallel.decoder_threads`; None: its mode's own). ``log`` gets the
+    progress lines.
     Ctrl-C stops the batch: films not started are left for the next run, the running
     ones come back partial (local processes) and are saved; the summary is written
     either way. Raises :class:`InputError` when no input names a film,

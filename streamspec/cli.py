@@ -807,9 +807,10 @@ def _add_corpus(sub: argparse._SubParsersAction) -> None:
         help="gather many spectra into Parquet tables (needs streamspec[corpus])",
         description="Read every spectrum .json under the folders (recursively) and the "
         "files given, and write one row per strip colour to OUT (.parquet) and one row per "
-        "film to OUT-films.parquet beside it, film by film. Unreadable files are skipped "
-        "with a warning and the exit status is then 1. Needs pyarrow: "
-        "pip install 'streamspec[corpus]'.",
+        "film to OUT-films.parquet beside it, film by film, keyed by a film key unique "
+        "across corpora. streamspec's other files (a batch's batch.json) are passed over; "
+        "unreadable files are skipped with a warning and the exit status is then 1. Needs "
+        "pyarrow: pip install 'streamspec[corpus]'.",
     )
     p.add_argument(
         "inputs", nargs="+", metavar="SPECTRA", help="folders of spectra and/or .json files"
@@ -840,6 +841,12 @@ def _run_corpus(args: argparse.Namespace) -> int:
     finally:
         if not args.quiet and sys.stderr.isatty():
             print(file=sys.stderr)
+    for again, first in result.duplicates:
+        print(
+            f"{PROG} corpus: note: {str(again)!r} is the same film with the same settings as "
+            f"{str(first)!r}: kept once",
+            file=sys.stderr,
+        )
     skip = f"; skipped {len(result.skipped)} unreadable" if result.skipped else ""
     print(
         f"wrote {result.colours_path} ({result.colours:,} colours of {result.strips:,} "

@@ -2,22 +2,23 @@
 
 ``build_corpus`` turns a folder of spectrum ``.json`` files into two Parquet files:
 
-``corpus.parquet`` (the *colours* table), one row per colour of every strip:
-    ``film`` (int32, the film's id), ``slot`` (int32), ``time`` (float64, seconds: the
-    real time of the sampled frame), ``rank`` (int16, 0 = the strip's largest colour),
-    ``r``, ``g``, ``b`` (uint8), ``share`` (float32, of the strip: a strip's shares sum
-    to 1) and ``segment`` (int32, the index of the colour segment the strip falls in, or
-    null). Rows are ordered by film, slot, rank.
+``corpus.parquet`` (the *colours* table), one row per colour of every strip, ordered
+by film, slot and rank; ``corpus-films.parquet`` (the *films* table, beside it:
+``<stem>-films.parquet``), one row per film. :data:`COLOUR_COLUMNS` and
+:data:`FILM_COLUMNS` give every column's type, unit and meaning; the same text is in
+each Parquet field's metadata (``unit``, ``description``).
 
-``corpus-films.parquet`` (the *films* table, beside it: ``<stem>-films.parquet``), one
-row per film: its id and title, the JSON's path, the source (name, kind, duration,
-width, height, codec, fps) and settings (every, step, start, end, k, order, mode, seek),
-the number of strips, planned slots and segments, and the partial flag.
+``film``, in both tables, is the film's *key*: a 63-bit integer, unique across corpora
+and the same for the same film rendered with the same colour settings, wherever and
+whenever (:func:`film_key`). A glob over several corpora joins on it without
+multiplying rows.
 
-Both are plain Parquet (zstd-compressed, with a ``streamspec`` marker in the schema
-metadata), so pandas, Polars, DuckDB or Spark read them as they are and join them on
-``film``. Films are written one at a time (a Parquet row group per ~1M colours), so
-building a corpus of a thousand films holds one film and one row group in memory.
+Both are plain Parquet (zstd-compressed, with ``format``/``format_version`` markers in
+the schema metadata; format 1 files still read), with colour values in signed integers
+that survive arithmetic in every engine (``r + g`` does not wrap), so pandas, Polars,
+DuckDB or Spark read them as they are. Films are written one at a time (a Parquet row
+group per ~1M colours), so building a corpus of a thousand films holds one film and one
+row group in memory.
 
 :class:`Corpus` reads such a corpus (or builds one in memory from a folder) and answers
 a few questions with NumPy: a film's overall palette, films ranked by a colour, a film's
@@ -31,7 +32,11 @@ this module imports them only when they are needed.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,12 +59,15 @@ if TYPE_CHECKING:
     from pyarrow import RecordBatch
 
 __all__ = [
+    "COLOUR_COLUMNS",
+    "FILM_COLUMNS",
     "MERGE_DISTANCE",
     "RANK_TOLERANCE",
     "Corpus",
     "CorpusResult",
     "MissingDependencyError",
     "build_corpus",
+    "film_key",
     "film_title",
     "films_path_for",
     "find_spectra",
@@ -69,7 +77,69 @@ __all__ = [
 ]
 
 FORMAT = "streamspec-corpus"
-FORMAT_VERSION = 1
+# 2: colours in int32 (sums, products and squared differences of 0-255 values fit in
+# every engine; int16 wraps at 255 * 255 in Polars and pandas), films keyed across
+# corpora, units in the field metadata.
+FORMAT_VERSION = 2
+# A column: its Arrow type's name (pyarrow.<name>()), its unit, what it means.
+COLOUR_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "film": ("int64", "key", "the film's key (see the films table)"),
+    "slot": ("int32", "index", "the strip's slot in the film's sample grid, 0 = the first"),
+    "time": ("float64", "s", "real time of the strip's sampled frame, from the film's start"),
+    "rank": ("int16", "index", "the colour's place in its strip by share, 0 = the largest"),
+    "r": ("int32", "sRGB code value 0-255", "red of the colour (8-bit sRGB)"),
+    "g": ("int32", "sRGB code value 0-255", "green of the colour (8-bit sRGB)"),
+    "b": ("int32", "sRGB code value 0-255", "blue of the colour (8-bit sRGB)"),
+    "share": (
+        "float32",
+        "fraction 0-1",
+        "the colour's share of its strip (a strip's shares sum to 1)",
+    ),
+    "segment": (
+        "int32",
+        "index",
+        "the colour segment the strip falls in, 0 = the first; null when none",
+    ),
+}
+FILM_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "film": (
+        "int64",
+        "key",
+        "unique across corpora; the same for the same film and colour settings",
+    ),
+    "key_basis": (
+        "string",
+        "",
+        "what the key is made of: 'file' (the film file's content fingerprint) or "
+        "'data' (the recorded source and strips: older spectra, URLs, live sources)",
+    ),
+    "fingerprint": (
+        "string",
+        "",
+        "the film file's content fingerprint (BLAKE2b of its size and first and last MiB)",
+    ),
+    "title": ("string", "", "the source's file name (or the source as named)"),
+    "path": ("string", "", "absolute path of the spectrum's .json"),
+    "source": ("string", "", "the source as given to the render (path, URL, webcam:N)"),
+    "kind": ("string", "", "file, url, webcam, lavfi or demo"),
+    "duration": ("float64", "s", "the film's running time"),
+    "width": ("int32", "px", "display width (rotated, square pixels, before cropping)"),
+    "height": ("int32", "px", "display height"),
+    "codec": ("string", "", "the video codec"),
+    "fps": ("float64", "frames/s", "the frame rate"),
+    "every": ("float64", "s", "the --every asked for (null with --strips)"),
+    "step": ("float64", "s", "time between two slots"),
+    "start": ("float64", "s", "time of the first slot"),
+    "end": ("float64", "s", "end of the sampled span"),
+    "k": ("int32", "count", "colours per strip asked for"),
+    "order": ("string", "", "colour order in the picture"),
+    "mode": ("string", "", "strip mode of the picture"),
+    "seek": ("string", "", "frame choice: fast (nearest decodable) or exact"),
+    "strips": ("int32", "count", "strips rendered"),
+    "slots": ("int32", "count", "slots planned (null: open-ended)"),
+    "segments": ("int32", "count", "colour segments found"),
+    "partial": ("bool", "", "the render was interrupted: some slots are missing"),
+}
 # Colours a viewer would call "the same" at a glance: about 2.5 just-noticeable
 # differences in OKLab (two sRGB greys 15 levels apart are 0.05 apart; red 220,30,30 and
 # 200,30,30 are 0.04).
@@ -146,7 +216,8 @@ def film_title(spectrum: Spectrum, fallback: str = "") -> str:
 
 def find_spectra(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The spectrum files named by ``inputs``: folders are searched recursively for
-    ``*.json`` (sorted by path), files are taken as they are (an image names the
+    ``*.json`` (sorted by path; streamspec's own other files, such as a batch's
+    ``batch.json``, are passed over), files are taken as they are (an image names the
     ``.json`` beside it). Raises :class:`InputError` for a missing input or when nothing
     is found."""
     from ._io import IMAGE_FORMATS
@@ -156,7 +227,9 @@ def find_spectra(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            files = sorted(q for q in p.rglob("*.json") if q.is_file())
+            files = sorted(
+                q for q in p.rglob("*.json") if q.is_file() and not _written_by_us_not_spectrum(q)
+            )
         elif p.exists():
             files = [p.with_suffix(".json") if p.suffix.lower() in IMAGE_FORMATS else p]
         else:
@@ -170,6 +243,24 @@ def find_spectra(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
         names = ", ".join(repr(str(x)) for x in inputs) or "the inputs"
         raise InputError(f"no spectra in {names}: no .json files found")
     return found
+
+
+# The start of a JSON file streamspec writes: its format marker comes first.
+_OWN_FORMAT = re.compile(rb'^\s*\{\s*"format"\s*:\s*"(streamspec-[a-z0-9-]+)"')
+
+
+def _written_by_us_not_spectrum(path: Path) -> bool:
+    """Whether ``path`` is a JSON file streamspec writes that is not a spectrum (a
+    batch summary): read its first bytes only."""
+    from .spectrum import FORMAT as SPECTRUM
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    match = _OWN_FORMAT.match(head)
+    return match is not None and match.group(1).decode() != SPECTRUM
 
 
 def _segment_of(spectrum: Spectrum, slots: NDArray[np.int64], times: NDArray[np.float64]):
@@ -188,18 +279,18 @@ def _segment_of(spectrum: Spectrum, slots: NDArray[np.int64], times: NDArray[np.
 
 
 def colour_rows(spectrum: Spectrum, film: int = 0) -> dict[str, NDArray[Any]]:
-    """The colours table's columns for one spectrum, as NumPy arrays (see the module
-    docstring for their meaning); ``segment`` is -1 where a strip has none."""
+    """The colours table's columns for one spectrum (``film``: its key), as NumPy arrays
+    (:data:`COLOUR_COLUMNS`); ``segment`` is -1 where a strip has none."""
     strips = spectrum.strips
     if not strips:
         empty: dict[str, NDArray[Any]] = {
-            "film": np.zeros(0, np.int32),
+            "film": np.zeros(0, np.int64),
             "slot": np.zeros(0, np.int32),
             "time": np.zeros(0),
             "rank": np.zeros(0, np.int16),
-            "r": np.zeros(0, np.uint8),
-            "g": np.zeros(0, np.uint8),
-            "b": np.zeros(0, np.uint8),
+            "r": np.zeros(0, np.int32),
+            "g": np.zeros(0, np.int32),
+            "b": np.zeros(0, np.int32),
             "share": np.zeros(0, np.float32),
             "segment": np.zeros(0, np.int32),
         }
@@ -220,13 +311,13 @@ def colour_rows(spectrum: Spectrum, film: int = 0) -> dict[str, NDArray[Any]]:
     segment = _segment_of(spectrum, slot_of, time_of)
     pal = palette[order]
     return {
-        "film": np.full(len(order), film, np.int32),
+        "film": np.full(len(order), film, np.int64),
         "slot": slot_of[group].astype(np.int32),
         "time": time_of[group],
         "rank": rank.astype(np.int16),
-        "r": pal[:, 0].copy(),
-        "g": pal[:, 1].copy(),
-        "b": pal[:, 2].copy(),
+        "r": pal[:, 0].astype(np.int32),
+        "g": pal[:, 1].astype(np.int32),
+        "b": pal[:, 2].astype(np.int32),
         "share": share[order].astype(np.float32),
         "segment": segment[group].astype(np.int32),
     }
@@ -248,11 +339,52 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _look_settings() -> frozenset[str]:
+    """Settings that only change the picture (``redraw`` changes them without decoding)."""
+    from .options import LookOptions
+
+    return frozenset(f.name for f in dataclasses.fields(LookOptions)) | {"crop_mode"}
+
+
+def film_key(spectrum: Spectrum) -> tuple[int, str]:
+    """The film's key and what it is made of (``"file"`` or ``"data"``).
+
+    The key is 63 bits of BLAKE2b over the film's identity and the settings that
+    decide its colours (every setting but the picture's: height, order, mode, axis ...).
+    The identity is the file's content fingerprint, recorded at render time
+    (:func:`streamspec._io.file_fingerprint`), with its colour handling: so the same
+    file rendered again with the same settings -- on another machine, after a move or
+    a rename -- has the same key, and two films or two settings never share one.
+    Spectra without a fingerprint (older ones, URLs, live sources) are identified by
+    what they recorded: the source's name and properties and the strips themselves.
+    """
+    look = _look_settings()
+    settings = {k: v for k, v in spectrum.settings.items() if k not in look}
+    src = spectrum.source
+    fingerprint = src.get("fingerprint")
+    basis: dict[str, Any]
+    if isinstance(fingerprint, str) and fingerprint:
+        how, basis = "file", {"fingerprint": fingerprint, "colour": src.get("colour")}
+    else:
+        fields = ("name", "kind", "duration", "width", "height", "codec", "fps", "colour")
+        strips = hashlib.blake2b(digest_size=16)
+        for strip in spectrum.strips:
+            strips.update(json.dumps(strip.to_json(), sort_keys=True).encode())
+        how = "data"
+        basis = {f: src.get(f) for f in fields} | {"strips": strips.hexdigest()}
+    text = json.dumps({"source": basis, "settings": settings}, sort_keys=True, default=str)
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1, how
+
+
 def film_row(spectrum: Spectrum, film: int, path: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """The films table's row for one spectrum."""
+    """The films table's row for one spectrum (``film``: its key, :func:`film_key`)."""
     src, s = spectrum.source, spectrum.settings
+    fingerprint = src.get("fingerprint")
     return {
         "film": film,
+        "key_basis": film_key(spectrum)[1],
+        "fingerprint": fingerprint if isinstance(fingerprint, str) else None,
         "title": film_title(spectrum, Path(path).stem if path else f"film {film}"),
         "path": None if path is None else str(Path(path).resolve()),
         "source": _str_or_none(src.get("name")),
@@ -286,56 +418,26 @@ def _metadata(table: str) -> dict[bytes, bytes]:
     }
 
 
-def colours_schema() -> pa.Schema:
-    """The colours table's Arrow schema."""
+def _schema(columns: dict[str, tuple[str, str, str]], table: str) -> pa.Schema:
     pa = _pa()
-    return pa.schema(
-        [
-            ("film", pa.int32()),
-            ("slot", pa.int32()),
-            ("time", pa.float64()),
-            ("rank", pa.int16()),
-            ("r", pa.uint8()),
-            ("g", pa.uint8()),
-            ("b", pa.uint8()),
-            ("share", pa.float32()),
-            ("segment", pa.int32()),
-        ],
-        metadata=_metadata("colours"),
-    )
+    fields = []
+    for name, (kind, unit, meaning) in columns.items():
+        meta = {b"description": meaning.encode()}
+        if unit:
+            meta[b"unit"] = unit.encode()
+        arrow_type = getattr(pa, "bool_" if kind == "bool" else kind)()
+        fields.append(pa.field(name, arrow_type, metadata=meta))
+    return pa.schema(fields, metadata=_metadata(table))
+
+
+def colours_schema() -> pa.Schema:
+    """The colours table's Arrow schema (units and meanings in the field metadata)."""
+    return _schema(COLOUR_COLUMNS, "colours")
 
 
 def films_schema() -> pa.Schema:
-    """The films table's Arrow schema."""
-    pa = _pa()
-    f64, i32, s = pa.float64(), pa.int32(), pa.string()
-    return pa.schema(
-        [
-            ("film", i32),
-            ("title", s),
-            ("path", s),
-            ("source", s),
-            ("kind", s),
-            ("duration", f64),
-            ("width", i32),
-            ("height", i32),
-            ("codec", s),
-            ("fps", f64),
-            ("every", f64),
-            ("step", f64),
-            ("start", f64),
-            ("end", f64),
-            ("k", i32),
-            ("order", s),
-            ("mode", s),
-            ("seek", s),
-            ("strips", i32),
-            ("slots", i32),
-            ("segments", i32),
-            ("partial", pa.bool_()),
-        ],
-        metadata=_metadata("films"),
-    )
+    """The films table's Arrow schema (units and meanings in the field metadata)."""
+    return _schema(FILM_COLUMNS, "films")
 
 
 def _colour_batch(rows: dict[str, NDArray[Any]]) -> pa.RecordBatch:
@@ -364,6 +466,8 @@ class CorpusResult:
     strips: int = 0
     colours: int = 0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    # Spectra of a film already in the corpus with the same settings: (this, the first).
+    duplicates: list[tuple[Path, Path]] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -420,11 +524,22 @@ def build_corpus(
         [("output", out, "-o"), ("output films table", films_out, "-o")],
     )
     result = CorpusResult(out, films_out)
+    # A first unreadable file is reported once a film is read or another is skipped:
+    # if it is the only input, its reason is the one error line.
+    held: list[tuple[Path, str]] = []
+    keys: dict[int, Path] = {}
+
+    def flush() -> None:
+        for q, r in held:
+            if on_skip is not None:
+                on_skip(q, r)
+        held.clear()
 
     def skip(p: Path, reason: str) -> None:
         result.skipped.append((p, reason))
-        if on_skip is not None:
-            on_skip(p, reason)
+        held.append((p, reason))
+        if keys or len(result.skipped) > 1:
+            flush()
 
     def write(fh: Any) -> None:
         film_rows: list[dict[str, Any]] = []
@@ -432,7 +547,12 @@ def build_corpus(
         pending_rows = 0
         with pq.ParquetWriter(fh, colours_schema(), compression="zstd") as writer:
             for p, spec in _iter_spectra(paths, skip):
-                film = len(film_rows)
+                film, _ = film_key(spec)
+                if film in keys:  # the same film with the same settings, again
+                    result.duplicates.append((p, keys[film]))
+                    continue
+                flush()
+                keys[film] = p
                 rows = colour_rows(spec, film)
                 film_rows.append(film_row(spec, film, p))
                 result.strips += len(spec)
@@ -440,14 +560,15 @@ def build_corpus(
                 pending.append(_colour_batch(rows))
                 pending_rows += len(rows["film"])
                 if on_film is not None:
-                    on_film(film, p)
+                    on_film(len(film_rows) - 1, p)
                 if pending_rows >= ROW_GROUP_ROWS:
                     writer.write_table(pa.Table.from_batches(pending), ROW_GROUP_ROWS)
                     pending, pending_rows = [], 0
             if not film_rows:
+                if len(result.skipped) == 1:  # one error, one line
+                    raise InputError(f"{result.skipped[0][1]}; nothing written")
                 raise InputError(
-                    f"none of the {len(paths):,} .json files is a readable spectrum; "
-                    "nothing written"
+                    f"none of the {len(paths):,} files is a readable spectrum; nothing written"
                 )
             if pending:
                 writer.write_table(pa.Table.from_batches(pending), ROW_GROUP_ROWS)
@@ -568,7 +689,10 @@ class Corpus:
                 raise InputError(f"{str(p)!r} is not a Parquet file") from None
             if meta.get(b"format") != FORMAT.encode() or meta.get(b"table") != table.encode():
                 raise InputError(f"{str(p)!r} is not a streamspec corpus {table} table")
-            version = int(meta.get(b"format_version", b"0") or 0)
+            try:
+                version = int(meta.get(b"format_version", b"0") or 0)
+            except ValueError:
+                raise InputError(f"{str(p)!r} is a damaged streamspec corpus file") from None
             if version > FORMAT_VERSION:
                 raise InputError(f"{str(p)!r} was written by a newer streamspec (format {version})")
         self._path = path
@@ -584,8 +708,12 @@ class Corpus:
             self.skipped.append((p, reason))
             warnings.warn(f"skipped {reason}", stacklevel=4)
 
+        keys: set[int] = set()
         for p, spec in _iter_spectra(paths, skip):
-            film = len(rows)
+            film, _ = film_key(spec)
+            if film in keys:  # the same film with the same settings, again
+                continue
+            keys.add(film)
             batches.append(_colour_batch(colour_rows(spec, film)))
             rows.append(film_row(spec, film, p))
         if not rows:
@@ -716,7 +844,9 @@ class Corpus:
         target = oklab(parse_rgb(rgb)[None])[0]
         if not tolerance > 0:
             raise InputError(f"tolerance must be greater than 0, got {tolerance}")
-        n = int(self.films["film"].max()) + 1 if len(self.films) else 0
+        # Films by position in the sorted keys (keys are 63-bit numbers, not counts).
+        keys = np.sort(self.films["film"].to_numpy().astype(np.int64))
+        n = len(keys)
         near = np.zeros(n)
         # Which colours are near: past ~30M rows (150 two-hour films), a table of all
         # 2^24 colours (16 MB, ~4 s to make) beats converting each batch's distinct ones.
@@ -731,12 +861,12 @@ class Corpus:
             else:
                 uniq, inv = np.unique(packed, return_inverse=True)
                 hit = _near(_unpack(uniq), target, tolerance)[inv]
-            near += np.bincount(
-                cols["film"][hit], weights=cols["share"][hit].astype(np.float64), minlength=n
-            )
+            at = np.searchsorted(keys, cols["film"][hit].astype(np.int64))
+            near += np.bincount(at, weights=cols["share"][hit].astype(np.float64), minlength=n)
         films = self.films
         strips = films["strips"].to_numpy().astype(np.float64)
-        share = near[films["film"].to_numpy()] / np.maximum(strips, 1.0)
+        at = np.searchsorted(keys, films["film"].to_numpy().astype(np.int64))
+        share = near[at] / np.maximum(strips, 1.0)
         out = pd.DataFrame(
             {"film": films["film"].to_numpy(), "title": films["title"].to_numpy(), "share": share}
         )

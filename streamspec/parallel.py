@@ -555,11 +555,12 @@ def _connect(address: str, verbose: bool) -> contextlib.AbstractContextManager[A
         ) from None
     if verbose:
         threads = client.nthreads()
+        n, t = len(threads), sum(threads.values())
         print(
-            f"dask: {address}: {len(threads)} workers, {sum(threads.values())} threads",
+            f"dask: {address}: {n} worker{'s' * (n != 1)}, {t} thread{'s' * (t != 1)}",
             file=sys.stderr,
         )
-    return client  # type: ignore[no-any-return]
+    return client
 
 
 @contextlib.contextmanager

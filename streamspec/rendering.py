@@ -183,7 +183,7 @@ class Renderer:
                 "segments": "auto" if look.segments else None,
                 "min_segment": look.min_segment,
             },
-            source=info.as_dict(),
+            source=_source_record(info),
             slots=self.grid.slots,
             chapters=(
                 list(chapters)
@@ -408,6 +408,17 @@ def default_output(spec: str | os.PathLike[str] | FrameSource | None) -> Path:
     else:
         stem = Path(str(spec)).stem or "spectrum"
     return unique_path(Path(f"{stem}-spectrum.png"))
+
+
+def _source_record(info: Any) -> dict[str, Any]:
+    """The source as the spectrum records it; a file with its content fingerprint (what
+    a corpus keys the film by, wherever the file is found)."""
+    record: dict[str, Any] = info.as_dict()
+    if info.kind == "file":
+        from ._io import file_fingerprint
+
+        record["fingerprint"] = file_fingerprint(info.name.removeprefix("file://"))
+    return record
 
 
 def source_file(spec: str | os.PathLike[str] | FrameSource | None) -> Path | None:

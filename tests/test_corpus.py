@@ -24,6 +24,7 @@ from streamspec.corpus import (  # noqa: E402
     Corpus,
     MissingDependencyError,
     build_corpus,
+    film_key,
     linear_to_srgb,
     oklab,
     srgb_to_linear,
@@ -155,15 +156,19 @@ def test_colours_table_is_every_strip_colour(library, tmp_path, capsys):
         "share",
         "segment",
     ]
-    # Films are numbered in path order: half, red, sub/green.
+    # Films come in path order: half, red, sub/green, each under its key.
     assert films["title"].tolist() == ["half.mov", "red.mp4", "green.mkv"]
-    specs = [
+    loaded = [
         Spectrum.load(library / "half-spectrum.json"),
         Spectrum.load(library / "red-spectrum.json"),
         Spectrum.load(library / "sub" / "green-spectrum.json"),
     ]
+    specs = dict(zip(films["film"].tolist(), loaded, strict=True))
+    assert list(specs) == [film_key(spec)[0] for spec in loaded]
+    assert colours["film"].drop_duplicates().tolist() == list(specs)
+    specs_list = loaded
     # One row per palette colour of every strip.
-    assert len(colours) == sum(len(s.counts) for spec in specs for s in spec.strips)
+    assert len(colours) == sum(len(s.counts) for spec in specs_list for s in spec.strips)
     # A strip's shares sum to 1, and rank 0 is its largest colour.
     sums = colours.groupby(["film", "slot"])["share"].sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-5)
@@ -182,10 +187,11 @@ def test_colours_table_is_every_strip_colour(library, tmp_path, capsys):
         }
         assert (rows["time"] == strip.time).all()
     # Segments: the red film has two, the others none (null).
-    red = colours[colours["film"] == 1]
+    red_key = films.loc[films["title"] == "red.mp4", "film"].item()
+    red = colours[colours["film"] == red_key]
     assert set(red.loc[red["slot"] <= 5, "segment"]) == {0}
     assert set(red.loc[red["slot"] >= 6, "segment"]) == {1}
-    assert colours.loc[colours["film"] != 1, "segment"].isna().all()
+    assert colours.loc[colours["film"] != red_key, "segment"].isna().all()
     assert not list(tmp_path.glob(".*part"))
 
 
@@ -194,7 +200,8 @@ def test_films_table(library, tmp_path):
     assert (result.films, result.strips) == (3, 40) and result.skipped == []
     films = pd.read_parquet(tmp_path / "c-films.parquet").set_index("title")
     red = films.loc["red.mp4"]
-    assert red["film"] == 1
+    assert red["film"] == film_key(Spectrum.load(library / "red-spectrum.json"))[0]
+    assert red["key_basis"] == "data" and pd.isna(red["fingerprint"])  # made by hand
     assert red["path"] == str((library / "red-spectrum.json").resolve())
     assert red["source"] == "/films/red.mp4" and red["kind"] == "file"
     assert (red["width"], red["height"], red["codec"], red["fps"]) == (640, 360, "h264", 24.0)
@@ -213,24 +220,17 @@ def test_readable_by_pyarrow_polars_and_duckdb(library, tmp_path):
     assert table.schema.metadata[b"format"] == b"streamspec-corpus"
     n = table.num_rows
     films = tmp_path / "c-films.parquet"
-    try:
-        import polars as pl
-    except ImportError:
-        pass
-    else:
-        assert pl.read_parquet(out).height == n
-        assert pl.read_parquet(films).height == 3
-    try:
-        import duckdb
-    except ImportError:
-        pass
-    else:
-        rows = duckdb.sql(
-            f"select f.title, sum(c.share) as s from '{out}' c join '{films}' f using (film) "
-            "group by f.title order by f.title"
-        ).fetchall()
-        assert [t for t, _ in rows] == ["green.mkv", "half.mov", "red.mp4"]
-        assert [round(s) for _, s in rows] == [20, 8, 12]  # one per strip
+    import duckdb
+    import polars as pl
+
+    assert pl.read_parquet(out).height == n
+    assert pl.read_parquet(films).height == 3
+    rows = duckdb.sql(
+        f"select f.title, sum(c.share) as s from '{out}' c join '{films}' f using (film) "
+        "group by f.title order by f.title"
+    ).fetchall()
+    assert [t for t, _ in rows] == ["green.mkv", "half.mov", "red.mp4"]
+    assert [round(s) for _, s in rows] == [20, 8, 12]  # one per strip
 
 
 def test_explicit_files_and_images(library, tmp_path):
@@ -251,8 +251,9 @@ def test_streams_film_by_film_in_row_groups(library, tmp_path, monkeypatch):
     meta = pq.ParquetFile(out).metadata
     assert meta.num_row_groups > 3
     # Row-group statistics on film let a reader skip other films' rows.
-    one = pq.read_table(out, filters=[("film", "=", 2)])
-    assert set(one["film"].to_pylist()) == {2}
+    key = pq.read_table(tmp_path / "c-films.parquet")["film"][2].as_py()
+    one = pq.read_table(out, filters=[("film", "=", key)])
+    assert set(one["film"].to_pylist()) == {key} and one.num_rows == 20 * 10
     # Same rows as one big row group.
     monkeypatch.setattr(corpus_mod, "ROW_GROUP_ROWS", 1 << 20)
     build_corpus([library], tmp_path / "d.parquet")
@@ -283,8 +284,14 @@ def test_no_spectra(tmp_path, capsys):
     (empty / "bad.json").write_text("not json")
     code, _, err = run(["corpus", empty, "-o", tmp_path / "c.parquet"], capsys)
     assert code == 2
-    assert "none of the 1 .json files is a readable spectrum" in err
-    assert "warning: skipped" in err and "bad.json" in err
+    # One error, one line.
+    assert err.count("\n") == 1 and "bad.json" in err and "nothing written" in err
+    (empty / "bad2.json").write_text("[]")
+    code, _, err = run(["corpus", empty, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 3 and "bad.json" in lines[0] and "bad2.json" in lines[1]
+    assert "none of the 2 files is a readable spectrum" in lines[2]
     code, _, err = run(["corpus", tmp_path / "missing", "-o", tmp_path / "c.parquet"], capsys)
     assert code == 2 and "no such file or folder" in err
     assert not list(tmp_path.glob("*.parquet")) and not list(tmp_path.glob(".*"))
@@ -359,8 +366,9 @@ def test_corpus_from_folder_or_parquet(library, tmp_path):
     )
     assert str(on_disk.strips["segment"].dtype) == "Int32"
     assert len(Corpus(tmp_path / "c-films.parquet").films) == 3  # named by its films table
-    assert on_disk.film_id("red.mp4") == 1 and on_disk.film_id(2) == 2
-    assert on_disk.film_id(str(library / "red-spectrum.json")) == 1
+    keys = on_disk.films["film"].tolist()
+    assert on_disk.film_id("red.mp4") == keys[1] and on_disk.film_id(keys[2]) == keys[2]
+    assert on_disk.film_id(str(library / "red-spectrum.json")) == keys[1]
     with pytest.raises(streamspec.InputError, match="no film 'nope'"):
         on_disk.film_id("nope")
     with pytest.raises(streamspec.InputError, match="no film 7"):
@@ -398,7 +406,7 @@ def test_palette_merges_near_duplicates(library, tmp_path):
     assert top.share > 0.8 and red["share"].sum() == pytest.approx(1.0)
     assert red.iloc[1]["hex"] == "#1e28dc"  # BLUE, exactly
     everyone = c.palette(k=3)
-    assert everyone.columns[0] == "film" and set(everyone["film"]) == {0, 1, 2}
+    assert everyone.columns[0] == "film" and set(everyone["film"]) == set(c.films["film"])
 
 
 def test_palette_averages_in_linear_light(tmp_path):
@@ -406,9 +414,9 @@ def test_palette_averages_in_linear_light(tmp_path):
     # (0.5 -> sRGB 188), not on the sRGB numbers (128).
     spec = make_spectrum(lambda i: [((0, 0, 0), 1), ((255, 255, 255), 1)], 4, name="bw.mp4")
     c = Corpus(save(spec, tmp_path / "bw.json"))
-    two = c.palette(0)
+    two = c.palette("bw.mp4")
     assert sorted(two["hex"]) == ["#000000", "#ffffff"]
-    one = c.palette(0, k=1, merge=1.0)
+    one = c.palette("bw.mp4", k=1, merge=1.0)
     assert one["hex"].tolist() == ["#bcbcbc"] and one["share"].tolist() == [1.0]
     black_white = srgb_to_linear(np.array([[0, 0, 0], [255, 255, 255]], np.uint8))
     assert linear_to_srgb(black_white.mean(axis=0)).tolist() == [188, 188, 188]
@@ -484,3 +492,177 @@ def test_rendered_clips(tmp_path, capsys):
     assert c.rank_by_colour([200, 30, 40])["title"].iloc[0] == "reds.mp4"
     top = c.palette("reds.mp4", k=2)
     assert np.abs(top.iloc[0][["r", "g", "b"]].to_numpy(int) - [200, 30, 40]).max() < 25
+
+
+# -- other engines, keys across corpora, units, format 1 ---------------------------------
+def _two_corpora(tmp_path: Path, library: Path) -> Path:
+    """Two corpora of different films, as two batches would leave them."""
+    rng = np.random.default_rng(8)
+    other = tmp_path / "other-spectra"
+    for name in ("sea.mp4", "dusk.mp4"):
+        colour = (214, 153, 20) if name == "dusk.mp4" else (20, 120, 200)
+        save(make_spectrum(lambda i, c=colour: [*shades(c, rng, spread=0)], 10, name=name),
+             other / f"{name}.json")  # fmt: skip
+    for name in ("one", "two"):
+        (tmp_path / "libs" / name).mkdir(parents=True)
+    build_corpus([library], tmp_path / "libs" / "one" / "corpus.parquet")
+    build_corpus([other], tmp_path / "libs" / "two" / "corpus.parquet")
+    return tmp_path / "libs"
+
+
+def test_duckdb_does_arithmetic_on_colours_and_joins_corpora_by_key(library, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    libs = _two_corpora(tmp_path, library)
+    colours, films = f"{libs}/*/corpus.parquet", f"{libs}/*/corpus-films.parquet"
+    # r + g past 255: no overflow error, no wrap-around.
+    assert duckdb.sql(f"SELECT max(r + g) FROM '{colours}'").fetchall() == [(367,)]
+    assert duckdb.sql(f"SELECT max(r + g + b) FROM '{colours}'").fetchall()[0][0] >= 387
+    top = duckdb.sql(f"SELECT max(r) FROM '{colours}'").fetchall()[0][0]
+    assert duckdb.sql(f"SELECT max(r * r * r) FROM '{colours}'").fetchall() == [(top**3,)]
+    # A glob join of both corpora's colours and films keeps every colour row once.
+    rows = duckdb.sql(f"SELECT count(*) FROM '{colours}'").fetchall()[0][0]
+    joined = duckdb.sql(
+        f"SELECT count(*) FROM '{colours}' c JOIN '{films}' f USING (film)"
+    ).fetchall()[0][0]
+    each = [pq.read_metadata(libs / n / "corpus.parquet").num_rows for n in ("one", "two")]
+    assert joined == rows == sum(each)  # every colour once
+    per_film = duckdb.sql(
+        f"SELECT f.title, count(*) / any_value(f.strips) FROM '{colours}' c "
+        f"JOIN '{films}' f USING (film) GROUP BY f.title ORDER BY f.title"
+    ).fetchall()
+    assert [t for t, _ in per_film] == ["dusk.mp4", "green.mkv", "half.mov", "red.mp4", "sea.mp4"]
+    assert duckdb.sql(f"SELECT count(DISTINCT film) FROM '{films}'").fetchall() == [(5,)]
+
+
+def test_polars_adds_colours_without_wrapping(library, tmp_path):
+    pl = pytest.importorskip("polars")
+    libs = _two_corpora(tmp_path, library)
+    dusk = pl.read_parquet(libs / "two" / "corpus.parquet").filter(
+        (pl.col("r") == 214) & (pl.col("g") == 153)
+    )
+    assert dusk.height > 0
+    assert (dusk["r"] + dusk["g"]).max() == 367  # 214 + 153, not 111
+    assert (dusk["r"] * dusk["r"]).max() == 214 * 214  # products too
+    assert dusk.select((pl.col("r") + pl.col("g")).alias("s"))["s"].unique().to_list() == [367]
+    colours = pl.read_parquet(libs / "*" / "corpus.parquet")
+    films = pl.read_parquet(libs / "*" / "corpus-films.parquet")
+    assert colours.join(films, on="film").height == colours.height
+    assert films["film"].n_unique() == films.height == 5
+
+
+def test_every_column_has_its_unit_and_meaning_in_the_field_metadata(library, tmp_path):
+    out = tmp_path / "c.parquet"
+    build_corpus([library], out)
+    for path, columns in ((out, corpus_mod.COLOUR_COLUMNS), (tmp_path / "c-films.parquet",
+                                                             corpus_mod.FILM_COLUMNS)):
+        schema = pq.read_schema(path)
+        assert schema.names == list(columns)
+        assert schema.metadata[b"format"] == b"streamspec-corpus"
+        assert schema.metadata[b"format_version"] == b"2"
+        for f in schema:
+            meta = f.metadata or {}
+            assert meta.get(b"description"), f.name
+            if pa.types.is_floating(f.type) or f.name in ("r", "g", "b", "time"):
+                assert meta.get(b"unit"), f.name
+    assert pq.read_schema(out).field("time").metadata[b"unit"] == b"s"
+    assert pq.read_schema(out).field("r").metadata[b"unit"] == b"sRGB code value 0-255"
+    assert str(pq.read_schema(out).field("r").type) == "int32"
+
+
+def test_the_docs_give_every_columns_unit_and_meaning():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    docs = Path(__file__).parent.parent / "docs"
+    text = readme + "".join(p.read_text() for p in docs.rglob("*.md"))
+    for columns in (corpus_mod.COLOUR_COLUMNS, corpus_mod.FILM_COLUMNS):
+        for name, (kind, unit, meaning) in columns.items():
+            row = f"| `{name}` | {kind} | {unit or '-'} | {meaning} |"
+            assert row in text, row
+
+
+def test_format_1_corpora_still_read(library, tmp_path):
+    """Format 1: film ids from 0 in each file, colours in uint8."""
+    build_corpus([library], tmp_path / "new.parquet")
+    new = pq.read_table(tmp_path / "new.parquet")
+    new_films = pq.read_table(tmp_path / "new-films.parquet")
+    ids = {k: i for i, k in enumerate(new_films["film"].to_pylist())}
+    meta = {b"format": b"streamspec-corpus", b"format_version": b"1", b"streamspec": b"0.9"}
+    old = pa.table(
+        {
+            "film": pa.array([ids[k] for k in new["film"].to_pylist()], pa.int32()),
+            **{c: new[c] for c in ("slot", "time", "rank")},
+            **{c: new[c].cast(pa.uint8()) for c in ("r", "g", "b")},
+            **{c: new[c] for c in ("share", "segment")},
+        }
+    ).replace_schema_metadata({**meta, b"table": b"colours"})
+    old_films = (
+        new_films.drop_columns(["key_basis", "fingerprint"])
+        .set_column(0, "film", pa.array(range(3), pa.int32()))
+        .replace_schema_metadata({**meta, b"table": b"films"})
+    )
+    pq.write_table(old, tmp_path / "old.parquet")
+    pq.write_table(old_films, tmp_path / "old-films.parquet")
+    was, now = Corpus(tmp_path / "old.parquet"), Corpus(tmp_path / "new.parquet")
+    assert was.film_id("red.mp4") == 1
+    pd.testing.assert_frame_equal(was.palette("red.mp4"), now.palette("red.mp4"))
+    pd.testing.assert_frame_equal(
+        was.rank_by_colour(RED).drop(columns="film"), now.rank_by_colour(RED).drop(columns="film")
+    )
+
+
+def test_a_films_key_is_stable_across_renders_and_places_and_differs_by_settings(
+    tmp_path, capsys
+):
+    from videos import make_video, noisy
+
+    (tmp_path / "a").mkdir()
+    film = make_video(tmp_path / "a" / "film.mp4", noisy([(200, 30, 40), (90, 90, 90)], 2.0),
+                      seconds=3, gop=10)  # fmt: skip
+    moved = tmp_path / "b" / "renamed.mp4"
+    moved.parent.mkdir()
+    moved.write_bytes(film.read_bytes())
+    other = make_video(tmp_path / "a" / "other.mp4", noisy([(30, 40, 200)], 2.0), seconds=3,
+                       gop=10)  # fmt: skip
+
+    (tmp_path / "out").mkdir()
+
+    def key(source: Path, name: str, *flags: str) -> tuple[int, str]:
+        out = tmp_path / "out" / f"{name}.png"
+        assert main(["render", str(source), "-o", str(out), "-q", "--every", "0.5", *flags]) == 0
+        return film_key(Spectrum.load(out.with_suffix(".json")))
+
+    first = key(film, "first", "-k", "6")
+    assert first[1] == "file"
+    assert key(film, "again", "-k", "6") == first  # rendered again
+    assert key(moved, "moved", "-k", "6") == first  # moved, renamed, copied
+    assert key(film, "look", "-k", "6", "--height", "50", "--order", "luma") == first
+    assert key(film, "k8", "-k", "8") != first  # other colour settings
+    assert key(other, "other", "-k", "6") != first  # another film
+    capsys.readouterr()
+    # In one corpus the same film with the same settings is kept once, with a note.
+    code, out, err = run(["corpus", tmp_path / "out", "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 0
+    assert err.count("note: ") == 3 and "kept once" in err
+    assert "(3 films)" in out
+
+
+def test_corpus_of_a_batch_folder_passes_over_batch_json(tmp_path, capsys):
+    from videos import make_video, noisy
+
+    (tmp_path / "films").mkdir()
+    make_video(tmp_path / "films" / "f.mp4", noisy([(200, 30, 40)], 2.0), seconds=2)
+    out = tmp_path / "out"
+    code, _, err = run(["batch", tmp_path / "films", "-o", out, "-q", "--jobs", "1",
+                        "--no-corpus"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert json.loads((out / "batch.json").read_text())["format"] == "streamspec-batch"
+    code, stdout, err = run(["corpus", out, "-o", tmp_path / "c.parquet"], capsys)
+    assert (code, err) == (0, "")
+    assert "(1 films)" in stdout
+
+
+def test_a_file_that_is_no_spectrum_is_one_line(tmp_path, capsys):
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(bytes(range(256)) * 8)
+    code, stdout, err = run(["corpus", junk, "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2 and stdout == ""
+    assert err.count("\n") == 1 and "junk.parquet" in err and "Traceback" not in err
