@@ -743,7 +743,8 @@ class Corpus:
         return {c: t[c].to_numpy(zero_copy_only=False) for c in columns}
 
     def film_id(self, film: int | str) -> int:
-        """The id of ``film``: an id, or a title, source name or JSON path (unique)."""
+        """The key of ``film``: a key (the ``film`` column), or a title, source name or
+        JSON path (unique)."""
         if isinstance(film, (int, np.integer)) and not isinstance(film, bool):
             if int(film) not in self._by_id:
                 raise InputError(f"no film {int(film)} in the corpus")

@@ -168,6 +168,10 @@ def dask_address(text: str) -> str:
         raise InputError(f"{value!r}: the port must be a number from 1 to 65535")
     if scheme in ("tls", "wss"):
         _check_tls(value)
+    if scheme == "ucx" and not any(
+        importlib.util.find_spec(m) for m in ("distributed_ucxx", "ucp")
+    ):
+        raise InputError(f"{value!r}: ucx:// needs Dask's UCX support (distributed-ucxx)")
     return f"{scheme}://{host}:{int(port_text)}"
 
 
@@ -596,6 +600,7 @@ def executor(
         if address == "local":  # imports Dask itself, once its workers' server is starting
             client = stack.enter_context(local_cluster(jobs, verbose=verbose))
         else:
+            _require_dask()  # imported first: its import sets its loggers' levels
             stack.enter_context(_dask_quiet(verbose))
             client = stack.enter_context(_connect(address, verbose))
         yield client.get_executor(retries=2, pure=False)

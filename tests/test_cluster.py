@@ -22,6 +22,7 @@ import pytest
 from conftest import subprocess_env
 from videos import make_video, noisy
 
+from streamspec.cli import main
 from streamspec.errors import InputError
 from streamspec.parallel import dask_address
 from streamspec.spectrum import Spectrum
@@ -243,15 +244,33 @@ def test_batch_splits_a_long_film_by_the_clusters_threads(cluster: Cluster) -> N
         ("tcp://a b:8786", "not a host name"),
     ],
 )
-def test_a_bad_dask_address_is_one_line_and_exit_2(value: str, says: str, tmp_path: Path) -> None:
+def test_a_bad_dask_address_is_one_line_and_exit_2(
+    value: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(InputError, match=says):
         dask_address(value)
-    for command in (["render", "missing.mp4", "-o", "x.png"], ["batch", ".", "-o", "out"]):
-        done = _streamspec(*command, "--dask", value, cwd=tmp_path, timeout=60)
-        assert done.returncode == 2
-        assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
-        assert "Traceback" not in done.stderr
+    render = ["render", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "x.png")]
+    for command in (render, ["batch", str(tmp_path), "-o", str(tmp_path / "out")]):
+        assert main([*command, "--dask", value]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err and "argument --dask" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_addresses_from_the_command_line_print_no_traceback(tmp_path: Path) -> None:
+    for value in ("127.0.0.1", "udp://h:8786", "tcp://[::1:8786"):
+        done = _streamspec("batch", ".", "-o", "out", "--dask", value, cwd=tmp_path, timeout=60)
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_ucx_without_dasks_ucx_support_is_one_line() -> None:
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) for m in ("distributed_ucxx", "ucp")):
+        pytest.skip("UCX support is installed here")
+    with pytest.raises(InputError, match=r"needs Dask's UCX support \(distributed-ucxx\)"):
+        dask_address("ucx://h:8786")
 
 
 def test_tls_without_dasks_tls_settings_is_one_line(tmp_path: Path) -> None:
