@@ -3,13 +3,9 @@
     python docs/make_pictures.py                              # headless (SDL dummy driver)
     DISPLAY=:99 python docs/make_pictures.py --real-window    # in a real window (Xvfb)
 
-The GIF frames are the window's own surface, saved from inside the loop. The documentation's
-``window.png`` is a screenshot of a real window under Xvfb::
-
-    Xvfb :99 -screen 0 1400x800x24 &
-    DISPLAY=:99 streamspec play &            # wait ~100 s, point at the spectrum
-    DISPLAY=:99 xdotool mousemove 309 520
-    DISPLAY=:99 import -window root -crop 1280x720+60+40 docs/window.png
+The GIF frames are the window's own surface, saved from inside the loop. The
+screenshots of a real window (``window.png``, ``play-provisional.png``) are made by
+``docs/make_window_pictures.py``.
 """
 
 from __future__ import annotations
@@ -35,7 +31,8 @@ def main() -> None:
     import streamspec
     from streamspec.live.app import play
 
-    spec = streamspec.render(None, axis=True, chapters="auto", segments=True)
+    # = streamspec render --strip-width 3 --axis --chapters auto --segments auto
+    spec = streamspec.render(None, strip_width=3, axis=True, chapters="auto", segments=True)
     spec.image.save(HERE / "demo-spectrum.png")
     print("demo-spectrum.png", spec.image.size)
 
