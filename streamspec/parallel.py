@@ -558,13 +558,15 @@ def _connect(address: str, verbose: bool) -> contextlib.AbstractContextManager[A
             f"start some with: dask worker {address}"
         ) from None
     if verbose:
-        threads = client.nthreads()
-        n, t = len(threads), sum(threads.values())
-        print(
-            f"dask: {address}: {n} worker{'s' * (n != 1)}, {t} thread{'s' * (t != 1)}",
-            file=sys.stderr,
-        )
+        _say_size(client, address)
     return client
+
+
+def _say_size(client: Any, where: str) -> None:
+    """One line on stderr: the cluster's workers and threads (what a film is split by)."""
+    threads = client.nthreads()
+    n, t = len(threads), sum(threads.values())
+    print(f"dask: {where}: {n} worker{'s' * (n != 1)}, {t} thread{'s' * (t != 1)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -599,6 +601,8 @@ def executor(
     with contextlib.ExitStack() as stack:
         if address == "local":  # imports Dask itself, once its workers' server is starting
             client = stack.enter_context(local_cluster(jobs, verbose=verbose))
+            if verbose:
+                _say_size(client, f"a local cluster at {client.scheduler.address}")
         else:
             _require_dask()  # imported first: its import sets its loggers' levels
             stack.enter_context(_dask_quiet(verbose))
