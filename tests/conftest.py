@@ -18,6 +18,14 @@ if "STREAMSPEC_CACHE" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["STREAMSPEC_CACHE"], True)
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The suite runs on loaded machines (CI shares two cores): Hypothesis's per-example
+# deadline and its too-slow health check measure the machine, not the code.
+settings.register_profile(
+    "streamspec", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("streamspec")
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT.parent / "shared" / "media"
