@@ -32,7 +32,7 @@ from typing import Any
 from ._io import atomic_write, check_writable
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
-from .options import Crop, RenderOptions
+from .options import DEFAULT_SAMPLING_TEXT, Crop, RenderOptions
 from .parallel import (
     NotStartedError,
     merge_parts,
@@ -444,6 +444,9 @@ def run_batch(
             f"{len(todo)} films to render ({progress.hours_total:.2f} h known), "
             f"{skipped} already done, {len(bad)} bad inputs"
         )
+        sampling = options.sampling
+        if todo and sampling.every is None and sampling.strips is None:
+            log(f"{DEFAULT_SAMPLING_TEXT}; --every or --strips to choose")
     with contextlib.ExitStack() as stack:
         if todo and pool is None:
             # Before OUTDIR is made: an unreachable scheduler leaves nothing behind.

@@ -53,14 +53,9 @@ def _add_quantize(sub: argparse._SubParsersAction) -> None:
         "extension) and print the error and size. Never overwrites IMAGE.",
     )
     p.add_argument("image", metavar="IMAGE", help="input image (PNG, JPEG, TIFF, WebP, ...)")
-    p.add_argument(
-        "-k",
-        "--colors",
-        dest="k",
-        type=_positive_int,
-        default=16,
-        help="number of colours, 1..65536 (default 16)",
-    )
+    from .options import QuantizerOptions
+
+    _add_options(p, QuantizerOptions, command="quantize", only=("k",))
     p.add_argument(
         "-o",
         "--output",
@@ -75,14 +70,18 @@ def _add_quantize(sub: argparse._SubParsersAction) -> None:
         help="also write original | quantized side by side (default OUT with -compare "
         "before the extension)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _add_options(p, QuantizerOptions, command="quantize", only=("seed",))
     p.set_defaults(run=_run_quantize)
 
 
 def _run_quantize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .options import QuantizerOptions, check_option
     from .quantize import quantize_file
+
+    for name in ("k", "seed"):  # this command takes them without the rest of the group
+        setattr(args, name, check_option(QuantizerOptions, name, getattr(args, name), "quantize"))
 
     src = Path(args.image)
     out = Path(args.output) if args.output else src.with_name(f"{src.stem}-k{args.k}.png")
@@ -103,12 +102,13 @@ _FLAGS: dict[str, str] = {}
 
 def _text_parser(parse: Callable[[str], object]) -> Callable[[str], object]:
     """An argparse ``type`` from a library parser: its ValueError becomes a usage error."""
+    what = "a whole number" if parse is int else "a number"
 
     def convert(text: str) -> object:
         try:
             return parse(text)
         except ValueError as exc:
-            message = str(exc) if "got" in str(exc) else f"expected a number, got {text!r}"
+            message = str(exc) if "got" in str(exc) else f"expected {what}, got {text!r}"
             raise argparse.ArgumentTypeError(message) from None
 
     return convert
@@ -118,43 +118,140 @@ _int = _text_parser(int)
 _number = _text_parser(float)
 
 
+class _Given:
+    """Mixed into the actions of option flags: records the flag the user typed, so an
+    error about the value names that flag (``-k`` or ``--colours``)."""
+
+    dest: str
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is not None:
+            given = dict(getattr(namespace, "_flags_given", {}))
+            given[self.dest] = option_string
+            namespace._flags_given = given
+        super().__call__(parser, namespace, values, option_string)  # type: ignore[misc]
+
+
+class _Store(_Given, argparse._StoreAction):
+    pass
+
+
+class _Switch(_Given, argparse.BooleanOptionalAction):
+    pass
+
+
+class _OldName(_Given, argparse._StoreAction):
+    """A flag's old name: still taken, with a warning naming the new one."""
+
+    def __init__(self, *args: Any, new: str = "", command: str = "", **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.new, self.command = new, command
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"{PROG} {self.command}: warning: {option_string} is an old name; use {self.new}",
+            file=sys.stderr,
+        )
+        super().__call__(parser, namespace, values, option_string)
+
+
+# Commands that draw saved data again: an option not given keeps the data's own (its
+# flag's default is None there).
+REDRAWING = ("redraw", "compare")
+# Flags outside the option groups whose default is deliberately a command's own.
+_OWN_DEFAULTS = {
+    ("play", "preview"): "on (render: off, a second pass costs time; play fills while playing)",
+}
+
+
+def per_command_defaults() -> dict[tuple[str, str], str]:
+    """(command, option) pairs whose default is the command's own, and why: each a
+    deliberate part of the option's one definition."""
+    import dataclasses
+
+    from .options import RenderOptions, VideoOptions, ViewOptions
+
+    out = dict(_OWN_DEFAULTS)
+    for group in (*RenderOptions.GROUPS, ViewOptions, VideoOptions):
+        for f in dataclasses.fields(group):
+            for command, changes in f.metadata["per_command"].items():
+                if "default" in changes:
+                    out[(command, f.name)] = f"{changes['default']!r}: {changes.get('help', '')}"
+            for command in REDRAWING:
+                out.setdefault((command, f.name), "not given: the saved data's own")
+    return out
+
+
 def _add_options(
     p: argparse.ArgumentParser | argparse._ArgumentGroup,
     group: type,
     *,
-    defaults: bool = True,
+    command: str,
     only: tuple[str, ...] | None = None,
 ) -> None:
-    """Add a flag for every field of an option group (``only``: those fields).
+    """Add a flag for every field of an option group (``only``: those fields), as
+    ``command`` takes it.
 
-    Type, choices, default and help come from the field. ``defaults=False`` leaves every
-    flag at None, so a command (redraw) can tell "not given" from a default.
+    Name, type, choices, default and help come from the field's one definition
+    (:func:`streamspec.options.metadata_for`). In a command that redraws saved data
+    (:data:`REDRAWING`) every flag is None unless given (or the command has a default of
+    its own), to tell "not given" from a default.
     """
     import dataclasses
 
+    from .options import metadata_for
+
     for f in dataclasses.fields(group):
-        meta = f.metadata
-        if not meta.get("cli", True) or (only is not None and f.name not in only):
+        if not f.metadata.get("cli", True) or (only is not None and f.name not in only):
             continue
+        meta = metadata_for(group, f.name, command)
         flag = meta["flag"] or "--" + f.name.replace("_", "-")
         names = [meta["short"], flag] if meta["short"] else [flag]
         _FLAGS[f.name] = flag
         # add_argument's keywords, each with its own type (the metadata's values are Any)
         kw: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
-        default = f.default if defaults else None
+        own = "default" in meta["per_command"].get(command, {})
+        default = meta["default"] if command not in REDRAWING or own else None
         kind, parse, choices = meta["kind"], meta["parse"], meta["choices"]
         if kind is bool and not choices:
-            kw["action"] = argparse.BooleanOptionalAction
-        elif choices:
-            kw["choices"] = choices
-            if parse is not None and default is not None:
-                default = next((c for c in choices if parse(c) == default), default)
+            kw["action"] = _Switch
         else:
-            kw["type"] = _text_parser(parse or kind or str)
+            kw["action"] = _Store
+            if choices:
+                kw["choices"] = choices
+                if parse is not None and default is not None:
+                    default = next((c for c in choices if parse(c) == default), default)
+            else:
+                kw["type"] = _text_parser(parse or kind or str)
+            if meta["const"] is not None:
+                kw["nargs"], kw["const"] = "?", meta["const"]
         if meta["metavar"]:
             kw["metavar"] = meta["metavar"]
         kw["default"] = default
         p.add_argument(*names, **kw)
+        for old in meta["aliases"]:
+            alias = {k: v for k, v in kw.items() if k not in ("action", "default", "help")}
+            p.add_argument(
+                old,
+                **alias,
+                action=_OldName,
+                new=flag,
+                command=command,
+                default=argparse.SUPPRESS,
+                help=argparse.SUPPRESS,
+            )
 
 
 def _collect(args: argparse.Namespace, group: type) -> dict[str, Any]:
@@ -182,7 +279,7 @@ def _render_options(args: argparse.Namespace) -> options.RenderOptions:
     return RenderOptions.from_kwargs(**values)
 
 
-def _add_source_args(p: argparse.ArgumentParser) -> None:
+def _add_source_args(p: argparse.ArgumentParser, command: str) -> None:
     from .options import SourceOptions
 
     p.add_argument(
@@ -192,13 +289,13 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="a video file or URL, webcam:N, or lavfi:GRAPH (default: the built-in demo film)",
     )
     p.add_argument("--webcam", metavar="N", help="read webcam N (same as VIDEO webcam:N)")
-    _add_options(p, SourceOptions, only=("webcam_fps", "webcam_size"))
+    _add_options(p, SourceOptions, command=command, only=("webcam_fps", "webcam_size"))
 
 
-def _add_look_args(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+def _add_look_args(p: argparse.ArgumentParser, command: str) -> None:
     from .options import LookOptions
 
-    _add_options(p.add_argument_group("look"), LookOptions, defaults=defaults)
+    _add_options(p.add_argument_group("look"), LookOptions, command=command)
 
 
 # -- render ----------------------------------------------------------------------------
@@ -217,7 +314,7 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
         description="Sample a frame every few seconds, quantize it to K colours and draw the "
         "hue-sorted strips side by side. Without VIDEO, renders the built-in demo film.",
     )
-    _add_source_args(p)
+    _add_source_args(p, "render")
     p.add_argument(
         "-o",
         "--output",
@@ -228,11 +325,11 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     from .options import QuantizerOptions, SamplingOptions, SourceOptions
 
     when = p.add_mutually_exclusive_group()
-    _add_options(when, SamplingOptions, only=("every", "strips"))
-    _add_options(p, SamplingOptions, only=("start", "end"))
-    _add_options(p, QuantizerOptions)
-    _add_options(p, SourceOptions, only=("seek", "crop", "tonemap"))
-    _add_look_args(p)
+    _add_options(when, SamplingOptions, command="render", only=("every", "strips"))
+    _add_options(p, SamplingOptions, command="render", only=("start", "end"))
+    _add_options(p, QuantizerOptions, command="render")
+    _add_options(p, SourceOptions, command="render", only=("seek", "crop", "tonemap"))
+    _add_look_args(p, "render")
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -250,7 +347,8 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--preview",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=False,
         help="two passes: a quick keyframes pass writes a provisional picture (and data) "
         "first, replaced when the --seek pass ends; Ctrl-C in between keeps a complete "
         "picture",
@@ -325,6 +423,8 @@ def _run_render(args: argparse.Namespace) -> int:
         except BaseException:
             renderer.close()
             raise
+    if not args.quiet:
+        _say_sampling("render", renderer.sampling_note)
     info = renderer.source.info
     show = False if args.quiet else args.progress  # None: tqdm decides (a terminal or not)
     bar = tqdm(
@@ -364,6 +464,12 @@ def _run_render(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     return _save_and_report(spectrum, out, info.name, t0, renderer.interrupted, html=args.html)
+
+
+def _say_sampling(command: str, note: str | None) -> None:
+    """The one line saying what the default sampling chose (nothing if the user chose)."""
+    if note:
+        print(f"{PROG} {command}: {note}", file=sys.stderr, flush=True)
 
 
 def _check_html(html: str | None, spec: str | None, out: Path) -> Path | None:
@@ -452,7 +558,14 @@ def _render_parallel(
         parts = args.jobs or pool_threads(pool)
         try:
             threads = _local_decoder_threads(parts, args.dask)
-            spectrum = render_parallel(spec, options, pool, parts, threads=threads)
+            spectrum = render_parallel(
+                spec,
+                options,
+                pool,
+                parts,
+                threads=threads,
+                on_plan=lambda plan: None if args.quiet else _say_sampling("render", plan.note),
+            )
         except KeyboardInterrupt:
             print(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
@@ -483,11 +596,11 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     from .options import LookOptions, QuantizerOptions, SamplingOptions, SourceOptions
 
     when = p.add_mutually_exclusive_group()
-    _add_options(when, SamplingOptions, only=("every", "strips"))
-    _add_options(p, SamplingOptions, only=("start", "end"))
-    _add_options(p, QuantizerOptions)
-    _add_options(p, SourceOptions, only=("seek", "crop", "tonemap"))
-    _add_options(p.add_argument_group("look"), LookOptions)
+    _add_options(when, SamplingOptions, command="batch", only=("every", "strips"))
+    _add_options(p, SamplingOptions, command="batch", only=("start", "end"))
+    _add_options(p, QuantizerOptions, command="batch")
+    _add_options(p, SourceOptions, command="batch", only=("seek", "crop", "tonemap"))
+    _add_options(p.add_argument_group("look"), LookOptions, command="batch")
     _add_parallel_args(p, what="films", default="the machine's cores")
     p.add_argument(
         "--timeout",
@@ -552,7 +665,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
         "Keys: Space pause, Left/Right seek, S snapshot, F fullscreen, H help, Q/Esc quit. "
         "The spectrum is saved on every way out. Without VIDEO, plays the demo film.",
     )
-    _add_source_args(p)
+    _add_source_args(p, "play")
     p.add_argument(
         "-o",
         "--output",
@@ -568,11 +681,16 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
         ViewOptions,
     )
 
-    _add_options(p, SamplingOptions, only=("every", "start", "end"))
-    _add_options(p, QuantizerOptions)
-    _add_options(p, LookOptions, only=("order", "mode", "chapters", "segments", "min_segment"))
-    _add_options(p, SourceOptions, only=("crop", "tonemap"))
-    _add_options(p, ViewOptions)
+    _add_options(p, SamplingOptions, command="play", only=("every", "start", "end"))
+    _add_options(p, QuantizerOptions, command="play")
+    _add_options(
+        p,
+        LookOptions,
+        command="play",
+        only=("order", "mode", "chapters", "segments", "min_segment"),
+    )
+    _add_options(p, SourceOptions, command="play", only=("crop", "tonemap"))
+    _add_options(p, ViewOptions, command="play")
     p.set_defaults(run=_run_play)
 
 
@@ -615,12 +733,12 @@ def _add_video(sub: argparse._SubParsersAction) -> None:
     )
 
     when = p.add_mutually_exclusive_group()
-    _add_options(when, SamplingOptions, only=("every", "strips"))
-    _add_options(p, SamplingOptions, only=("start", "end"))
-    _add_options(p, QuantizerOptions)
-    _add_options(p, SourceOptions, only=("crop",))
-    _add_options(p, LookOptions, only=("order", "mode"))
-    _add_options(p.add_argument_group("movie"), VideoOptions)
+    _add_options(when, SamplingOptions, command="video", only=("every", "strips"))
+    _add_options(p, SamplingOptions, command="video", only=("start", "end"))
+    _add_options(p, QuantizerOptions, command="video")
+    _add_options(p, SourceOptions, command="video", only=("crop",))
+    _add_options(p, LookOptions, command="video", only=("order", "mode"))
+    _add_options(p.add_argument_group("movie"), VideoOptions, command="video")
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -658,7 +776,14 @@ def _run_video(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        result = make_video(args.video, args.output, options, movie, on_frame=progress)
+        result = make_video(
+            args.video,
+            args.output,
+            options,
+            movie,
+            on_frame=progress,
+            on_note=None if args.quiet else lambda note: _say_sampling("video", note),
+        )
     finally:
         bar.close()
     took = time.perf_counter() - t0
@@ -693,7 +818,7 @@ def _add_redraw(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="the new image: .png, .jpg, .webp or .tif (its .json goes beside it)",
     )
-    _add_look_args(p, defaults=False)
+    _add_look_args(p, "redraw")
     p.set_defaults(run=_run_redraw)
 
 
@@ -877,7 +1002,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="the comparison: .png, .jpg, .webp or .tif",
     )
-    p.add_argument("--height", type=_int, default=100, help="band height per film in px (100)")
+    from .options import LookOptions
+
+    _add_options(p, LookOptions, command="compare", only=("height",))
     p.add_argument(
         "--width",
         type=_int,
@@ -889,40 +1016,33 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="stretch each film to the full width (0-100 %% of its running time)",
     )
-    p.add_argument(
-        "--segments",
-        action="store_true",
-        help="draw each film's colour segments (found now if its data has none)",
-    )
-    p.add_argument("--chapters", action="store_true", help="draw each film's chapters")
+    _add_options(p, LookOptions, command="compare", only=("segments", "chapters"))
     p.add_argument(
         "--diff",
         action="store_true",
         help="two films: add the palette distance curve and print its mean, max and peaks",
     )
-    p.add_argument(
-        "--order", choices=["hls", "luma", "step", "count"], default=None, help="colour order"
-    )
-    p.add_argument(
-        "--mode",
-        choices=["sorted", "average", "dominant", "slitscan"],
-        default=None,
-        help="strip mode",
-    )
+    # Not given: each film's own order and mode, as its data says.
+    _add_options(p, LookOptions, command="compare", only=("order", "mode"))
     p.set_defaults(run=_run_compare)
 
 
 def _run_compare(args: argparse.Namespace) -> int:
     from .compare import _clock, compare_files
+    from .options import LookOptions, OptionError, check_option
 
+    if args.chapters not in (None, "auto", "none"):
+        raise OptionError(
+            "chapters", f"draws each film's own chapters: auto or none, got {args.chapters!r}"
+        )
     cmp = compare_files(
         args.inputs,
         args.output,
-        height=args.height,
+        height=check_option(LookOptions, "height", args.height, "compare"),
         width=args.width,
         normalize=args.normalize,
-        segments=args.segments,
-        chapters=args.chapters,
+        segments=args.segments == "auto",
+        chapters=args.chapters == "auto",
         diff=args.diff,
         order=args.order,
         mode=args.mode,
@@ -969,26 +1089,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _in_flag_words(exc: StreamspecError) -> str:
-    """The error, naming the flag a user types instead of the library's option name."""
+def _in_flag_words(exc: StreamspecError, given: dict[str, str] | None = None) -> str:
+    """The error, naming the flag the user typed (``given``: option name -> flag), or
+    the option's flag, instead of the library's option name."""
     import re
 
     from .options import OptionError
 
     if not isinstance(exc, OptionError) or exc.option not in _FLAGS:
         return str(exc)
+    given = given or {}
+
+    def flag(name: str) -> str:
+        return given.get(name, _FLAGS[name])
+
     problem = exc.problem
     for name in exc.related:
         if name in _FLAGS:
-            problem = re.sub(rf"\b{name}\b", _FLAGS[name], problem)
-    return f"{_FLAGS[exc.option]} {problem}"
+            problem = re.sub(rf"\b{name}\b", flag(name), problem)
+    return f"{flag(exc.option)} {problem}"
+
+
+def _unrecognized(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]
+) -> str:
+    """The usage error for arguments no command takes, with a hint when one of them
+    looks like an output file given without ``-o`` (``render film.mp4 out.png``)."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    if args.command is None:
+        return f"{PROG}: error: {message} (see '{PROG} --help')"
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    takes_o = "-o" in sub.choices[args.command]._option_string_actions
+    stray = next((e for e in extra if not e.startswith("-")), None)
+    if takes_o and stray is not None and getattr(args, "output", None) is None:
+        message += f"; did you mean -o {stray}?"
+    return f"{PROG} {args.command}: error: {message} (see '{PROG} {args.command} --help')"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            print(_unrecognized(parser, args, extra), file=sys.stderr)
+            return 2
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
@@ -999,7 +1144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StreamspecError as exc:
         if os.environ.get("STREAMSPEC_DEBUG"):
             raise
-        print(f"{PROG} {args.command}: error: {_in_flag_words(exc)}", file=sys.stderr)
+        given = getattr(args, "_flags_given", None)
+        print(f"{PROG} {args.command}: error: {_in_flag_words(exc, given)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)

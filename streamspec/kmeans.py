@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .limits import MAX_IMAGE_COLOURS as MAX_COLORS
+
 __all__ = ["ColorKMeans", "as_pixels", "sample_palette", "warm_up"]
 
-MAX_COLORS = 65536
 SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
 
 # sample_palette: pixels whose labels give the shares; the size of the interleaved parts

@@ -22,6 +22,7 @@ from .errors import InputError
 __all__ = [
     "MAX_COLOURS",
     "MAX_HEIGHT",
+    "MAX_IMAGE_COLOURS",
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
     "MAX_JSON_BYTES",
@@ -34,7 +35,8 @@ MAX_HEIGHT = 16_383
 MAX_STRIP_WIDTH = 256
 MAX_IMAGE_PIXELS = 89_478_485  # PIL.Image.MAX_IMAGE_PIXELS's default
 MAX_IMAGE_SIDE = 65_500
-MAX_COLOURS = 256
+MAX_COLOURS = 256  # per strip
+MAX_IMAGE_COLOURS = 65_536  # quantize: an image's palette
 MAX_SLOTS = 10_000_000
 # A spectrum JSON is about 2.5 kB a strip: 2 GiB is 800,000 strips (18 days at 2 s).
 MAX_JSON_BYTES = 2 * 2**30

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import InputError
-from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH
+from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_IMAGE_COLOURS, MAX_SLOTS, MAX_STRIP_WIDTH
 from .strip import MODES, ORDERS
 from .timefmt import describe_time
 
@@ -35,6 +35,9 @@ __all__ = [
     "SourceOptions",
     "VideoOptions",
     "ViewOptions",
+    "check_option",
+    "default_every",
+    "metadata_for",
     "parse_crop",
     "parse_time",
 ]
@@ -43,9 +46,10 @@ SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
 # --tonemap: what each does is in sources/colourspace.py.
 TONEMAPS: tuple[str, ...] = ("auto", "off", "clip", "perceptual")
 MAX_AUDIO_TRACK = 64  # FFmpeg's containers hold at most a few dozen streams
-# The demo film is three minutes long: a sample every 0.5 s gives a 360-strip picture.
-DEMO_EVERY = 0.5
+# The default sampling (see SamplingOptions.default_every): a sample every 2 s for a
+# film; a shorter clip gets about DEFAULT_STRIPS samples, never more than one a frame.
 DEFAULT_EVERY = 2.0
+DEFAULT_STRIPS = 360
 
 
 class OptionError(InputError):
@@ -120,11 +124,18 @@ def option(
     metavar: str | None = None,
     parse: Callable[[str], Any] | None = None,
     cli: bool = True,
+    aliases: tuple[str, ...] = (),
+    per_command: Mapping[str, Mapping[str, Any]] | None = None,
+    const: str | None = None,
 ) -> Any:
     """A dataclass field carrying what validation and the command line need.
 
     ``kind`` is int, float, str or bool (None: anything, checked by the class);
-    ``parse`` turns command-line text into the value (default: ``kind``).
+    ``parse`` turns command-line text into the value (default: ``kind``). ``aliases``
+    are old flag names, still taken (with a warning) but not shown. ``per_command``
+    holds the deliberate differences of one command (``{"quantize": {"default": 16,
+    "maximum": 65536, "help": ...}}``): part of this one definition, never a second
+    one. ``const`` is the value of the bare flag (``--segments`` = ``--segments auto``).
     """
     meta = {
         "help": help,
@@ -138,8 +149,26 @@ def option(
         "metavar": metavar,
         "parse": parse,
         "cli": cli,
+        "aliases": aliases,
+        "per_command": dict(per_command or {}),
+        "const": const,
     }
     return field(default=default, metadata=meta)
+
+
+def metadata_for(group: type, name: str, command: str | None = None) -> dict[str, Any]:
+    """An option's metadata as ``command`` sees it (its ``per_command`` entries applied),
+    with ``default`` added."""
+    f = next(f for f in dataclasses.fields(group) if f.name == name)
+    meta = {**f.metadata, "default": f.default}
+    meta.update(f.metadata["per_command"].get(command, {}))
+    return meta
+
+
+def check_option(group: type, name: str, value: Any, command: str | None = None) -> Any:
+    """``value`` validated as option ``name`` of ``group`` in ``command`` (for a command
+    that takes an option without its whole group); raises :class:`OptionError`."""
+    return _check(name, value, metadata_for(group, name, command))
 
 
 def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
@@ -262,7 +291,8 @@ class SamplingOptions(_Options):
 
     every: float | None = option(
         None,
-        "seconds between samples (default 2; 0.5 for the demo film)",
+        "seconds between samples (default: 2 for a film of 12 minutes or more; a shorter "
+        "clip gets 360 samples, at most one per frame)",
         kind=float,
         positive=True,
         metavar="SECONDS",
@@ -297,11 +327,37 @@ class SamplingOptions(_Options):
                 related=("end",),
             )
 
-    def step_for(self, demo: bool) -> float:
-        """Seconds between samples when ``every`` was not given."""
+    def step_for(self, span: float | None, frame: float) -> float:
+        """Seconds between samples: ``every`` if given, else :func:`default_every`."""
         if self.every is not None:
             return self.every
-        return DEMO_EVERY if demo else DEFAULT_EVERY
+        return default_every(span, frame)
+
+
+def default_every(span: float | None, frame: float) -> float:
+    """The default step for ``span`` seconds of film whose frames are ``frame`` s apart.
+
+    ``min(2 s, span / 360)``, rounded down to two significant digits, and never less
+    than one frame: a film of 12 minutes or more gets a sample every 2 s; a shorter
+    clip about 360 samples (the 3-minute demo film one every 0.5 s), a clip of 360
+    frames or fewer one per frame. A source of unknown length (a webcam): 2 s.
+    """
+    if span is None or not math.isfinite(span) or span <= 0:
+        return DEFAULT_EVERY
+    step = span / DEFAULT_STRIPS
+    if step >= DEFAULT_EVERY:
+        return DEFAULT_EVERY
+    digits = 10.0 ** (math.floor(math.log10(step)) - 1)
+    step = math.floor(step / digits * (1 + 1e-9)) * digits  # 0.5 stays 0.5
+    step = float(f"{step:.2g}")  # no 0.30000000000000004 in the data
+    return max(step, frame)
+
+
+# default_every in words, for where films of many lengths share it (batch).
+DEFAULT_SAMPLING_TEXT = (
+    f"sampling every {DEFAULT_EVERY:g} s for films of {DEFAULT_EVERY * DEFAULT_STRIPS / 60:g} "
+    f"minutes or more, {DEFAULT_STRIPS} samples (at most one per frame) for shorter ones"
+)
 
 
 @dataclass(frozen=True)
@@ -315,7 +371,16 @@ class QuantizerOptions(_Options):
         minimum=1,
         maximum=MAX_COLOURS,
         short="-k",
-        flag="--k",
+        flag="--colours",
+        metavar="K",
+        aliases=("--k", "--colors"),  # the names of 0.1: render's and quantize's
+        per_command={
+            "quantize": {
+                "default": 16,
+                "maximum": MAX_IMAGE_COLOURS,
+                "help": f"number of colours, 1..{MAX_IMAGE_COLOURS:,} (16)",
+            }
+        },
     )
     seed: int = option(
         0, "random seed of the quantizer (0)", kind=int, minimum=0, maximum=2**63 - 1
@@ -333,7 +398,12 @@ class LookOptions(_Options):
     """How strips are drawn: the image can be redrawn in any look from the JSON."""
 
     height: int = option(
-        400, "image height in pixels (400)", kind=int, minimum=1, maximum=MAX_HEIGHT
+        400,
+        "image height in pixels (400)",
+        kind=int,
+        minimum=1,
+        maximum=MAX_HEIGHT,
+        per_command={"compare": {"default": 100, "help": "band height per film in px (100)"}},
     )
     order: str = option(
         "hls",
@@ -351,16 +421,24 @@ class LookOptions(_Options):
     chapters: Any = option(
         None,
         "draw chapter brackets: a file of 'HH:MM:SS Title' lines (or CSV start,title), "
-        "auto for the video's own chapters, or none",
+        "auto (or the bare flag) for the video's own chapters, or none",
         metavar="FILE|auto|none",
         parse=str,
+        const="auto",
+        per_command={
+            "compare": {
+                "help": "draw each film's own chapters: auto (or the bare flag) or none",
+                "metavar": "auto|none",
+            }
+        },
     )
     segments: bool = option(
         False,
-        "auto: find where the palette changes and draw those colour segments",
+        "auto (or the bare flag): find where the palette changes and draw those colour segments",
         kind=bool,
         choices=("auto", "none"),
         parse=lambda text: text == "auto",
+        const="auto",
     )
     min_segment: float | None = option(
         None,
@@ -517,14 +595,12 @@ class VideoOptions(_Options):
         metavar="WxH",
         parse=parse_size,
     )
-    zoom: int | None = option(
-        None,
-        "pixels per strip, up to 32, following the playhead (default: fit, the whole "
-        "range across the panel; never less than fit)",
-        kind=int,
-        minimum=1,
-        maximum=MAX_ZOOM,
-        metavar="PX",
+    zoom: Any = option(
+        "fit",
+        "the spectrum's zoom: fit (the whole range across the panel; default) or pixels "
+        "per strip, 1 to 32, following the playhead (never less than fit)",
+        metavar="fit|PX",
+        parse=str,
     )
     fps: float | None = option(
         None,
@@ -544,6 +620,19 @@ class VideoOptions(_Options):
     )
 
     def _validate(self) -> None:
+        zoom = "fit" if self.zoom is None else self.zoom  # None: 0.1's name for fit
+        if zoom != "fit":
+            try:
+                zoom = int(zoom)
+            except (TypeError, ValueError):
+                raise OptionError(
+                    "zoom", f"must be fit or a whole number, got {self.zoom!r}"
+                ) from None
+            if isinstance(self.zoom, bool) or not 1 <= zoom <= MAX_ZOOM or zoom != float(self.zoom):
+                raise OptionError(
+                    "zoom", f"must be fit or a whole number from 1 to {MAX_ZOOM}, got {self.zoom!r}"
+                )
+        object.__setattr__(self, "zoom", zoom)
         size = self.size
         try:
             w, h = parse_size(size) if isinstance(size, str) else (int(v) for v in size)

@@ -630,6 +630,7 @@ class RangePlan:
     slots: int
     ranges: list[tuple[int, int]]
     crop_mode: str
+    note: str | None = None  # what the default sampling chose (Renderer.sampling_note)
 
 
 def plan_ranges(source: str, options: RenderOptions, parts: int) -> RangePlan:
@@ -646,7 +647,8 @@ def plan_ranges(source: str, options: RenderOptions, parts: int) -> RangePlan:
         settled = options.override(crop=crop if isinstance(crop, Crop) else None)
         mode = renderer.spectrum.settings.get("crop_mode", "manual")
         slots = renderer.grid.slots
-        return RangePlan(settled, slots, split_slots(slots, parts), mode)
+        ranges = split_slots(slots, parts)
+        return RangePlan(settled, slots, ranges, mode, renderer.sampling_note)
     finally:
         renderer.close()
 
@@ -702,6 +704,7 @@ def render_parallel(
     parts: int,
     *,
     on_part: Any = None,
+    on_plan: Callable[[RangePlan], object] | None = None,
     threads: int | None = None,
 ) -> Spectrum:
     """Render ``source`` as ``parts`` slot ranges on ``pool`` and merge them (``threads``:
@@ -713,6 +716,8 @@ def render_parallel(
     """
     plan = plan_ranges(source, options, parts)
     there = worker_source(source)
+    if on_plan is not None:
+        on_plan(plan)
     futures: list[Future[dict[str, Any]]] = [
         pool.submit(render_task, there, plan.options, r, None, threads) for r in plan.ranges
     ]

@@ -27,7 +27,7 @@ from .annotate import read_chapters
 from .errors import InputError
 from .grid import SlotGrid
 from .limits import check_image_size
-from .options import DEMO_EVERY, Crop, OptionError, RenderOptions
+from .options import Crop, OptionError, RenderOptions
 from .sampling import Sampler, StripMaker, fit_to_frames
 from .segments import segment_spectrum
 from .sources import FrameSource, analysis_size, detect_crop, frame_step, open_source
@@ -35,7 +35,6 @@ from .spectrum import Spectrum, Strip, json_path_for
 from .timefmt import describe_time
 
 __all__ = [
-    "DEMO_EVERY",
     "Renderer",
     "check_spectrum_output",
     "default_output",
@@ -146,8 +145,9 @@ class Renderer:
                 "strips", f"needs a known duration, and {what}; use every", related=("every",)
             )
         self.stop = end
+        span = None if end is None else end - sampling.start
         self.every: float | None = (
-            None if sampling.strips is not None else sampling.step_for(info.kind == "demo")
+            None if sampling.strips is not None else sampling.step_for(span, frame_step(info))
         )
         self.count: int | None = sampling.strips
         notes = self._fit_to_frames(end)
@@ -159,6 +159,10 @@ class Renderer:
             self.grid = SlotGrid.every(sampling.start, self.every, end)
         if self.grid.slots is not None:
             check_image_size(self.grid.slots, self.strip_width, self.height)
+        # What the default chose, for the CLI to say (None when the user chose).
+        self.sampling_note: str | None = None
+        if sampling.every is None and sampling.strips is None:
+            self.sampling_note = _sampling_note(self.every, self.grid.slots, span, info)
         look = opts.look
         chapters = self.chapters
         self.spectrum = Spectrum(
@@ -385,6 +389,22 @@ class Renderer:
 
     def close(self) -> None:
         self.source.close()
+
+
+def _sampling_note(every: float | None, slots: int | None, span: float | None, info: Any) -> str:
+    """One line saying what the default sampling chose, and how to choose otherwise."""
+    assert every is not None
+    frame = frame_step(info)
+    per_frame = info.fps is not None and math.isclose(every, frame)
+    step = f"{every:.3g} s"
+    if slots is None:
+        return f"sampling every {step}; --every to choose"
+    strips = f"{slots:,} strip{'s' if slots != 1 else ''}"
+    what = f"{strips}, one per frame" if per_frame else strips
+    length = (
+        f"{span:.3g}-s clip" if span is not None and span < 60 else (f"{describe_time(span)} film")
+    )
+    return f"sampling every {step} ({what}) for a {length}; --every or --strips to choose"
 
 
 def _chapters_option(value: str | list[dict[str, Any]] | None) -> str | list[dict[str, Any]] | None:

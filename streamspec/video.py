@@ -98,6 +98,7 @@ def make_video(
     video: VideoOptions | None = None,
     *,
     on_frame: Callable[[int, int], object] | None = None,
+    on_note: Callable[[str], object] | None = None,
 ) -> VideoResult:
     """Render ``source``'s spectrum building beside it into the movie ``output``.
 
@@ -105,8 +106,9 @@ def make_video(
     ``video`` the movie's (layout, size, zoom, fps, x264 quality). ``on_frame(done,
     total)`` is called after each movie frame. Ctrl-C or SIGTERM stop it and keep a
     playable movie of what is done (``interrupted``); nothing is left if no frame was
-    made. Raises :class:`~streamspec.errors.InputError` / ``OutputError`` before any
-    work for a source, option or output that cannot be used.
+    made. ``on_note`` is told what the default sampling chose, if it was used. Raises
+    :class:`~streamspec.errors.InputError` / ``OutputError`` before any work for a
+    source, option or output that cannot be used.
     """
     video = video or VideoOptions()
     out = check_movie_output(output)
@@ -129,6 +131,8 @@ def make_video(
             raise InputError(
                 f"{info.name!r}: a movie needs a film of known length, not a live source"
             )
+        if on_note is not None and renderer.sampling_note:
+            on_note(renderer.sampling_note)
         sampler, maker = renderer.sampler(), renderer.strip_maker()
         fps = Fraction(video.fps or info.fps or 25.0).limit_denominator(1001)
         start, stop = renderer.grid.start, renderer.stop
@@ -139,7 +143,7 @@ def make_video(
             duration=stop,
             aspect=info.width / info.height,
             layout=video.layout,
-            pixels_per_strip=video.zoom or "fit",  # fit: the whole range across the panel
+            pixels_per_strip=video.zoom,  # fit: the whole range across the panel
         )
         model.name = _short(info.name)
         layout = model.resize(w, h)

@@ -145,7 +145,7 @@ def _truncated(tmp_path: Path) -> Path:
         ("k0", "must be at least 1"),
         ("kneg", "must be at least 1"),
         ("kword", "whole number"),
-        ("kbig", "between 1 and 65536"),
+        ("kbig", "-k must be at most 65,536"),
         ("out_missing_dir", "does not exist"),
         ("out_is_file_dir", "not a directory"),
         ("out_is_dir", "is a directory"),

@@ -94,6 +94,8 @@ def play(
             check_format_size((renderer.total, renderer.height), out)
         sampler = renderer.sampler()
         track = _sound_track(src, view)  # a missing --audio-track: an error now
+        if renderer.sampling_note:
+            announce(renderer.sampling_note)
     except BaseException:
         src.close()
         raise

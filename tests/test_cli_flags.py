@@ -1,0 +1,153 @@
+"""One option, one flag: every command's parser agrees on an option's name, choices and
+default, and the command line speaks in the user's own flags."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from streamspec.cli import build_parser, main, per_command_defaults
+
+COMMANDS_WITH_A_DEMO = {"render", "play"}  # the others have no built-in film
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def _shown_options(p: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in p._actions if a.option_strings and a.help != argparse.SUPPRESS]
+
+
+def test_every_option_has_one_name_one_set_of_choices_one_default():
+    allowed = per_command_defaults()
+    seen: dict[str, list[tuple[str, argparse.Action]]] = {}
+    for command, p in _subparsers().items():
+        for action in _shown_options(p):
+            seen.setdefault(action.dest, []).append((command, action))
+    problems = []
+    for dest, uses in seen.items():
+        names = {tuple(a.option_strings) for _, a in uses}
+        if len(names) > 1:
+            problems.append(f"{dest}: several names {sorted(names)}")
+        choices = {tuple(a.choices) if a.choices else None for _, a in uses}
+        if len(choices) > 1:
+            problems.append(f"{dest}: several sets of choices {choices}")
+        plain = {repr(a.default) for c, a in uses if (c, dest) not in allowed}
+        if len(plain) > 1:
+            where = {c: a.default for c, a in uses if (c, dest) not in allowed}
+            problems.append(f"{dest}: several defaults {where}")
+        consts = {a.const for _, a in uses if a.nargs == "?"}
+        if len(consts) > 1:
+            problems.append(f"{dest}: several bare-flag values {consts}")
+    assert not problems, "\n".join(problems)
+    # The walk saw what it is meant to: the options shared by several commands.
+    assert {"k", "order", "mode", "height", "every", "segments", "chapters"} <= set(seen)
+
+
+def test_the_declared_exceptions_are_real_and_few():
+    allowed = per_command_defaults()
+    subs = _subparsers()
+    for (command, dest), why in allowed.items():
+        assert why
+        if command in subs:
+            dests = {a.dest for a in _shown_options(subs[command])}
+            # the redrawing commands are declared for every look option, shown or not
+            assert dest in dests or command in ("redraw", "compare"), (command, dest)
+    own = {k for k in allowed if k[0] not in ("redraw", "compare")}
+    assert own == {("quantize", "k"), ("batch", "jobs"), ("play", "preview")}
+
+
+@pytest.mark.parametrize("command", ["render", "redraw", "compare", "play", "video", "batch"])
+def test_order_choices_are_the_same_everywhere(command):
+    from streamspec.strip import ORDERS
+
+    p = _subparsers()[command]
+    order = next(a for a in p._actions if a.dest == "order")
+    assert tuple(order.choices) == ORDERS and "oklch" in ORDERS
+
+
+def test_compare_takes_order_oklch(tmp_path, capsys):
+    # Refused by the parser before: now it gets as far as reading the (missing) input.
+    code = main(
+        ["compare", str(tmp_path / "a.json"), "-o", str(tmp_path / "c.png"), "--order", "oklch"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "invalid choice" not in err and "a.json" in err
+
+
+@pytest.mark.parametrize("command", ["render", "play", "video", "batch", "quantize"])
+def test_colours_is_the_long_name_of_k(command):
+    k = next(a for a in _subparsers()[command]._actions if a.dest == "k")
+    assert k.option_strings == ["-k", "--colours"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["render", "--colours", "0"], "--colours"),
+        (["render", "-k", "0"], "-k"),
+        (["render", "--k", "0"], "--k"),
+        (["quantize", "img.png", "--colors", "0"], "--colors"),
+        (["quantize", "img.png", "-k", "0"], "-k"),
+    ],
+)
+def test_errors_name_the_flag_the_user_typed(argv, flag, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(f"error: {flag} must be at least 1, got 0"), err
+
+
+@pytest.mark.parametrize(("command", "old"), [("render", "--k"), ("quantize", "--colors")])
+def test_old_names_still_work_with_a_warning(command, old, tmp_path, capsys):
+    p = _subparsers()[command]
+    extra = ["img.png"] if command == "quantize" else []
+    args = p.parse_args([*extra, old, "7"])
+    assert args.k == 7
+    assert f"{old} is an old name; use --colours" in capsys.readouterr().err
+    assert old not in p.format_help()  # hidden from the help
+
+
+def test_quantize_keeps_its_own_default_and_limit(capsys):
+    p = _subparsers()["quantize"]
+    assert p.parse_args(["img.png"]).k == 16
+    assert main(["quantize", "img.png", "-k", "70000"]) == 2
+    assert "-k must be at most 65,536, got 70000" in capsys.readouterr().err
+
+
+def test_a_stray_output_name_points_to_o(capsys, tmp_path):
+    film = tmp_path / "film.mp4"
+    assert main(["render", str(film), "out.png"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: out.png; did you mean -o out.png?" in err
+    assert err.count("\n") == 1
+
+
+def test_a_stray_option_gets_no_output_hint(capsys):
+    assert main(["render", "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "--bogus" in err and "did you mean" not in err
+
+
+@pytest.mark.parametrize("command", sorted(set(_subparsers()) - COMMANDS_WITH_A_DEMO))
+def test_help_speaks_only_of_what_the_command_has(command):
+    text = " ".join(_subparsers()[command].format_help().split()).lower()
+    assert "demo" not in text, command
+
+
+def test_bare_segments_and_chapters_mean_auto():
+    p = _subparsers()["compare"]
+    args = p.parse_args(["a.json", "-o", "c.png", "--segments", "--chapters"])
+    assert (args.segments, args.chapters) == ("auto", "auto")
+    r = _subparsers()["render"].parse_args(["--segments", "none", "--chapters"])
+    assert (r.segments, r.chapters) == ("none", "auto")
+
+
+def test_compare_refuses_a_chapters_file(capsys, tmp_path):
+    code = main(["compare", "a.json", "-o", str(tmp_path / "c.png"), "--chapters", "ch.txt"])
+    assert code == 2
+    assert "--chapters draws each film's own chapters: auto or none" in capsys.readouterr().err
