@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ._io import input_file
 from .errors import InputError
-from .timefmt import format_hms, nice_ticks
+from .timefmt import format_hms, nice_ticks, parse_time
 
 if TYPE_CHECKING:
     from .spectrum import Spectrum
@@ -31,13 +31,6 @@ DIM = (150, 150, 160)
 
 # -- chapters -----------------------------------------------------------------------------
 _LINE = re.compile(r"^\s*(\d+(?::\d{1,2}){1,2}(?:\.\d+)?)\s+(.+?)\s*$")
-
-
-def _seconds(text: str) -> float:
-    value = 0.0
-    for part in text.strip().split(":"):
-        value = value * 60 + float(part)
-    return value
 
 
 def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
@@ -58,7 +51,7 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
                 raise InputError(f"{source}: line {n}: expected 'start,title', got {row!r}")
             start, title = row[0].strip(), ",".join(row[1:]).strip()
             try:
-                t = _seconds(start)
+                t = parse_time(start)
             except ValueError:
                 if n == 1:  # a header row
                     continue
@@ -72,7 +65,11 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
                     f"{source}: line {n}: expected 'HH:MM:SS Title' or "
                     f"'MM:SS Title', got {line.strip()!r}"
                 )
-            rows.append({"start": _seconds(m.group(1)), "title": m.group(2)})
+            try:
+                t = parse_time(m.group(1))
+            except ValueError as exc:
+                raise InputError(f"{source}: line {n}: {exc}") from None
+            rows.append({"start": t, "title": m.group(2)})
     if not rows:
         raise InputError(f"{source}: no chapters in it")
     return sorted(rows, key=lambda r: r["start"])

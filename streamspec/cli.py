@@ -487,7 +487,7 @@ def _check_html(html: str | None, spec: str | None, out: Path) -> Path | None:
 
     page = Path(html) if html else out.with_suffix(".html")
     if page.suffix.lower() not in PAGE_SUFFIXES:
-        raise OutputError(f"--html {str(page)!r}: a page is written as .html (or .htm)")
+        raise OutputError(f"--html {str(page)!r}: a page is written as .html")
     check_writable(page)
     check_outputs(
         [

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from .errors import InputError
 from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_IMAGE_COLOURS, MAX_SLOTS, MAX_STRIP_WIDTH
 from .strip import MODES, ORDERS
-from .timefmt import describe_time
+from .timefmt import describe_time, parse_time
 
 __all__ = [
     "SEEK_MODES",
@@ -91,22 +91,6 @@ def parse_crop(text: str) -> str | Crop | None:
     if w == 0 or h == 0:
         raise OptionError("crop", f"{text}: width and height must be positive")
     return Crop(w, h, x, y)
-
-
-def parse_time(text: str) -> float:
-    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (fractions allowed)."""
-    parts = str(text).strip().split(":")
-    try:
-        if len(parts) > 3 or any(p == "" for p in parts):
-            raise ValueError
-        value = 0.0
-        for p in parts:
-            value = value * 60 + float(p)
-    except ValueError:
-        raise ValueError(f"expected seconds, MM:SS or HH:MM:SS, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"time must be 0 or more, got {text!r}")
-    return value
 
 
 # -- declaring options ----------------------------------------------------------------------

@@ -71,7 +71,7 @@ __all__ = [
 MAX_PAGE_SLOTS = 100_000
 
 SHARE_SCALE = 65535  # shares are stored as uint16 fractions of this
-PAGE_SUFFIXES = (".html", ".htm")
+PAGE_SUFFIXES = (".html",)
 _ASSETS = "_page"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # a URL scheme (a Windows drive is 1 letter)
 
@@ -290,28 +290,36 @@ def _label(spectrum: Spectrum, path: Path | None, n: int) -> str:
 def _video_source(
     video: str | os.PathLike[str], output: Path
 ) -> tuple[str | None, str | None, Path | None]:
-    """``(src, note, file)``: the ``<video src>`` for ``video`` as seen from the page (or
-    None, with a ``note`` saying why), and the local file it names, if any.
+    """``(src, note, file)``: the ``<video src>`` for ``video``, kept as the user gave
+    it (or None, with a ``note`` saying why), a ``note`` for a player that will not
+    find its file, and the local file it names, if any.
 
-    A URL is used as it is; a local file is named relative to the page, so the two can
-    be moved together.
+    A URL is used as it is; an absolute path becomes a ``file:`` URL; a relative path
+    stays relative (to the page, as a browser reads it), percent-encoded.
     """
     text = os.fspath(video)
     if _URL.match(text) and not re.match(r"^[A-Za-z]:[\\/]", text):  # not C:\ or C:/
         return text, None, None
     p = Path(text)
-    if not p.is_file():
-        why = "is a directory" if p.is_dir() else "was not found"
+    beside = p if p.is_absolute() else output.parent / p  # where the page will look
+    found = beside if beside.is_file() else p if p.is_file() else None
+    if found is None:
+        why = "is a directory" if p.is_dir() or beside.is_dir() else "was not found"
         note = (
             f"The video {text!r} {why} when this page was made, so the page has no player; "
             "everything else works."
         )
         return None, note, None
-    try:
-        rel = os.path.relpath(p.resolve(), output.resolve().parent)
-    except ValueError:  # another drive on Windows: no relative path exists
-        return p.resolve().as_uri(), None, p
-    return quote(Path(rel).as_posix()), None, p
+    if p.is_absolute():
+        return p.as_uri(), None, p
+    src = quote(p.as_posix())
+    if found is not beside:  # found from here, not from the page's folder
+        note = (
+            f"The page looks for the video {text!r} relative to its own folder, where it "
+            "is not; give a path relative to the page, or an absolute one."
+        )
+        return src, note, found
+    return src, None, found
 
 
 def write_page(
@@ -339,7 +347,7 @@ def write_page(
     out = Path(output)
     if out.suffix.lower() not in PAGE_SUFFIXES:
         what = f"is a {out.suffix} name" if out.suffix else "has no extension"
-        raise OutputError(f"output {str(out)!r} {what}; a page is written as .html (or .htm)")
+        raise OutputError(f"output {str(out)!r} {what}; a page is written as .html")
     check_writable(out)
     loaded: list[tuple[Spectrum, Path | None]] = []
     inputs: list[tuple[str, Any]] = []

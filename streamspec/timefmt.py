@@ -1,10 +1,43 @@
-"""Times for people: ``m:ss`` / ``h:mm:ss`` labels and "nice" tick intervals."""
+"""Times for people: ``m:ss`` / ``h:mm:ss`` labels, the times people type, and "nice"
+tick intervals. The one home of time formats (the page's script has its own copy of
+the labels, checked against these by the tests)."""
 
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["describe_time", "format_hms", "nice_ticks"]
+__all__ = ["describe_time", "format_hms", "nice_ticks", "parse_time"]
+
+_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (seconds may have a fraction).
+
+    In ``MM:SS`` and ``HH:MM:SS`` the seconds, and the minutes after hours, are below
+    60: ``1:99`` is a mistake, not 2:39. Raises ValueError with a one-line message.
+    """
+    t = str(text).strip()
+    if ":" not in t:
+        try:
+            value = float(t)
+        except ValueError:
+            raise ValueError(f"expected seconds, MM:SS or HH:MM:SS, got {text!r}") from None
+    else:
+        m = _CLOCK.fullmatch(t)
+        if not m:
+            raise ValueError(f"expected seconds, MM:SS or HH:MM:SS, got {text!r}")
+        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+        if seconds >= 60 or (m.group(1) is not None and minutes >= 60):
+            field = "seconds" if seconds >= 60 else "minutes"
+            raise ValueError(f"{field} must be below 60 in MM:SS or HH:MM:SS, got {text!r}")
+        value = (hours * 60 + minutes) * 60 + seconds
+    if not math.isfinite(value):
+        raise ValueError(f"expected seconds, MM:SS or HH:MM:SS, got {text!r}")
+    if value < 0:
+        raise ValueError(f"time must be 0 or more, got {text!r}")
+    return value
 
 
 def describe_time(seconds: float | None) -> str:

@@ -7,6 +7,7 @@ module) and skip, saying why, when it or its driver is absent; nothing is downlo
 from __future__ import annotations
 
 import base64
+import html
 import itertools
 import json
 import re
@@ -218,15 +219,43 @@ def test_page_is_self_contained(tmp_path):
     assert text.count("<script") == 2 and text.count("</script>") == 2
 
 
-def test_video_path_is_relative_to_the_page(tmp_path):
+def test_video_src_keeps_what_the_user_gave(tmp_path, monkeypatch):
     (tmp_path / "media").mkdir()
-    clip = tmp_path / "media" / "my film.mp4"
+    clip = tmp_path / "media" / "my film #1.mp4"
     clip.write_bytes(b"not really a video")
     (tmp_path / "pages").mkdir()
+    # An absolute path: a file: URL of that path, percent-encoded (never ../../..).
     text = write_page(make_spectrum(), tmp_path / "pages" / "p.html", video=clip).read_text()
-    assert 'src="../media/my%20film.mp4"' in text
-    url = "https://example.invalid/film.mp4"
-    assert f'src="{url}"' in write_page(make_spectrum(), tmp_path / "u.html", video=url).read_text()
+    assert f'src="{clip.as_uri()}"' in text and "my%20film%20%231.mp4" in clip.as_uri()
+    assert 'src="file:///' in text and "../" not in text
+    # A relative path: relative as given, percent-encoded.
+    monkeypatch.chdir(tmp_path / "pages")
+    text = write_page(make_spectrum(), "q.html", video="../media/my film #1.mp4").read_text()
+    assert 'src="../media/my%20film%20%231.mp4"' in text and 'id="video-note"' not in text
+    # A URL as it is.
+    url = "https://example.invalid/film.mp4?t=1&x=2"
+    page = write_page(make_spectrum(), tmp_path / "u.html", video=url).read_text()
+    assert f'src="{html.escape(url)}"' in page
+
+
+def test_a_relative_video_the_page_cannot_see_is_said(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("clip.mp4").write_bytes(b"not really a video")
+    Path("pages").mkdir()
+    with pytest.warns(UserWarning, match="relative to its own folder"):
+        text = write_page(make_spectrum(), "pages/p.html", video="clip.mp4").read_text()
+    assert 'src="clip.mp4"' in text and 'id="video-note"' in text
+
+
+@pytest.mark.parametrize("name", ["p.htm", "p.HTM", "p.xhtml", "p"])
+def test_a_page_is_written_as_html_only(tmp_path, capsys, name):
+    data = save_json(make_spectrum(), tmp_path / "s.json")
+    code = main(["page", str(data), "-o", str(tmp_path / name)])
+    err = capsys.readouterr().err
+    assert code == 2 and "a page is written as .html" in err and err.count("\n") == 1
+    assert not (tmp_path / name).exists()
+    code = main(["render", "-o", str(tmp_path / "r.png"), "--html", str(tmp_path / name)])
+    assert code == 2 and "a page is written as .html" in capsys.readouterr().err
 
 
 # -- the command and its errors -----------------------------------------------------------
@@ -726,6 +755,38 @@ def test_click_seeks_the_video_and_the_playhead_follows(driver, site):
     )
     assert rgba[3] > 200 and rgba[0] > 150 and rgba[1] < 120
     assert console_errors(driver) == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_the_player_loads_the_video_named_as_given(driver, site, tmp_path, monkeypatch, how):
+    suffix = _video_page(driver, site)  # a format this Chromium plays
+    folder = tmp_path / "my films #2"
+    folder.mkdir()
+    clip = folder / f"clip #1 été{suffix}"
+    shutil.copy(site["dir"] / f"clip{suffix}", clip)
+    (tmp_path / "pages").mkdir()
+    if how == "absolute":
+        page = write_page(site["data"][0], tmp_path / "pages" / "p.html", video=clip)
+    else:
+        monkeypatch.chdir(tmp_path / "pages")
+        page = write_page(site["data"][0], "p.html", video=f"../{folder.name}/{clip.name}")
+        page = tmp_path / "pages" / page
+    load(driver, page)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "const v = document.getElementById('video'); return v.error || v.readyState >= 1"
+        )
+    )
+    state = driver.execute_script(
+        "const v = document.getElementById('video');"
+        "return [v.error && v.error.code, v.readyState, v.duration, v.currentSrc]"
+    )
+    assert state[0] is None and state[1] >= 1, state
+    assert state[2] == pytest.approx(10, abs=0.2)
+    assert state[3] == clip.as_uri()  # the very file given, whichever way it was named
 
 
 @pytest.mark.browser
