@@ -22,7 +22,7 @@ from .timefmt import format_hms, nice_ticks, parse_time
 if TYPE_CHECKING:
     from .spectrum import Spectrum
 
-__all__ = ["annotate_image", "parse_chapters", "read_chapters"]
+__all__ = ["annotate_image", "axis_ticks", "parse_chapters", "read_chapters"]
 
 BACKGROUND = (16, 16, 18)
 INK = (230, 230, 235)
@@ -146,25 +146,19 @@ def annotate_image(
     grid = spectrum.grid
 
     def x_of(t: float) -> float:
-        # Slot i covers [i, i + 1) strips; its sample time sits at its middle.
+        # Linear: slot i covers columns [i, i + 1), the times [start + i step, ... + step).
         return grid.column_of_time(t) * strip_width
 
-    end_time = grid.span(slots - 1)[1] if slots else 0.0
+    end_time = _end_time(spectrum, slots)
     y = h
     if segments:
         for seg in segments:
             x0 = max(0, round(x_of(seg["start"])))
             x1 = min(w, round(x_of(seg["end"]))) if seg.get("end") is not None else w
             x1 = max(x1, x0 + 1)
-            colours = seg.get("colours") or []
-            total = sum(c["share"] for c in colours) or 1.0
-            cx = x0
-            for c in colours:  # the segment's dominant colours, side by side
-                cw = (x1 - x0) * c["share"] / total
-                draw.rectangle(
-                    [cx, y + pad, cx + cw, y + seg_h - pad], fill=tuple(int(v) for v in c["rgb"])
-                )
-                cx += cw
+            # One segment, one block: its dominant colours stacked top to bottom (as a
+            # strip stacks its palette), so it never reads as several segments.
+            _stacked(draw, x0, x1, y + pad, y + seg_h - pad, seg.get("colours") or [])
             if x0 > 0:  # a boundary mark (the spectrum itself stays untouched)
                 draw.line([(x0, y), (x0, y + seg_h)], fill=INK, width=max(1, fs // 10))
         y += seg_h
@@ -174,8 +168,8 @@ def annotate_image(
             stop = ch.get("end")
             if stop is None:
                 stop = chapters[i + 1]["start"] if i + 1 < len(chapters) else end_time
-            left = max(0.0, x_of(start) - 0.5 * strip_width)
-            right = min(float(w), x_of(float(stop)) - 0.5 * strip_width)
+            left = max(0.0, x_of(start))
+            right = min(float(w), x_of(float(stop)))
             if right <= left or left >= w:
                 continue
             m = max(1.0, min(pad, (right - left) / 6))
@@ -191,20 +185,80 @@ def annotate_image(
                 draw.text(((left + right - tw) / 2, top + 2 * pad), title, font=font, fill=INK)
         y += chap_h
     if axis:
-        t0 = grid.span(0)[0] if slots else 0.0
         label_w = _text_w(draw, "0:00:00", small) * 2.0
-        ticks = nice_ticks(max(t0, 0.0), end_time, max(1, int(w // max(label_w, 1))))
         draw.line([(0, y + 1), (w, y + 1)], fill=DIM)
-        last_right = -1e9
-        for t in ticks:
-            x = math.floor(x_of(t))  # the pixel column of the strip sampled at t
-            if x < 0 or x >= w:
-                continue
-            draw.line([(x, y + 1), (x, y + 1 + pad)], fill=INK)
+        placed: list[tuple[int, str, float, float]] = []  # (x, label, left, width)
+        for x, t in axis_ticks(spectrum, w, strip_width, max(1, int(w // max(label_w, 1)))):
             label = format_hms(t)
             tw = _text_w(draw, label, small)
             lx = min(max(x - tw / 2, 0), w - tw)
-            if lx > last_right + pad:
-                draw.text((lx, y + 2 + pad), label, font=small, fill=DIM)
-                last_right = lx + tw
+            placed.append((x, label, lx, tw))
+        shown: list[tuple[int, str, float, float]] = []
+
+        def overlaps(tick: tuple[int, str, float, float]) -> bool:
+            return bool(shown) and tick[2] <= shown[-1][2] + shown[-1][3] + pad
+
+        for i, tick in enumerate(placed):
+            # Labels never overlap; the end's label wins over those before it.
+            if overlaps(tick) and i < len(placed) - 1:
+                continue
+            while overlaps(tick):
+                shown.pop()
+            shown.append(tick)
+        for x, _, _, _ in placed:
+            draw.line([(x, y + 1), (x, y + 1 + pad)], fill=INK)
+        for _, label, lx, _ in shown:
+            draw.text((lx, y + 2 + pad), label, font=small, fill=DIM)
     return out
+
+
+def axis_ticks(
+    spectrum: Spectrum, width: int, strip_width: int = 1, max_ticks: int = 8
+) -> list[tuple[int, float]]:
+    """``(pixel column, time)`` of the time axis's ticks under a spectrum ``width`` px
+    wide: at a nice step (:func:`~streamspec.timefmt.nice_ticks`), each in the column
+    of the strip standing for its time, and the film's end in the last column."""
+    slots = spectrum.width_slots
+    grid = spectrum.grid
+    end = _end_time(spectrum, slots)
+    ticks = nice_ticks(max(grid.start, 0.0), end, max_ticks)
+    if not ticks or end - ticks[-1] > 1e-6:
+        ticks.append(end)  # the axis reaches the film's end
+    out = []
+    for t in ticks:
+        x = min(math.floor(grid.column_of_time(t) * strip_width + 1e-6), width - 1)
+        if x >= 0:
+            out.append((x, t))
+    return out
+
+
+def _end_time(spectrum: Spectrum, slots: int) -> float:
+    """Where the picture ends in time: the last slot's end, or the film's end if that
+    is sooner (the last slot of a 10.5-s film sampled every 2 s stands for 10-10.5 s)."""
+    grid = spectrum.grid
+    end = grid.span(slots - 1)[1] if slots else grid.start
+    film_end = spectrum.settings.get("end")
+    if isinstance(film_end, (int, float)) and slots and grid.span(slots - 1)[0] < film_end < end:
+        end = float(film_end)  # (a NaN fails the comparison)
+    return end
+
+
+def _stacked(
+    draw: ImageDraw.ImageDraw,
+    x0: float,
+    x1: float,
+    top: int,
+    bottom: int,
+    colours: Sequence[dict[str, Any]],
+) -> None:
+    """Colours stacked top to bottom in one block, each as tall as its share."""
+    total = sum(c["share"] for c in colours) or 1.0
+    rows = bottom - top
+    done = 0.0
+    y0 = top
+    for c in colours:
+        done += c["share"] / total
+        y1 = top + round(done * rows)
+        if y1 > y0:
+            draw.rectangle([x0, y0, x1 - 1, y1 - 1], fill=tuple(int(v) for v in c["rgb"]))
+        y0 = y1

@@ -33,7 +33,7 @@ from .corpus import film_title, oklab
 from .errors import InputError
 from .limits import ANNOTATION_ROWS, MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from .spectrum import Spectrum, Strip
-from .timefmt import format_hms, nice_ticks
+from .timefmt import clock, format_hms, nice_ticks
 
 __all__ = [
     "DIRECTIONS",
@@ -220,16 +220,14 @@ class Comparison:
 
 def _span(spec: Spectrum) -> tuple[float, float]:
     """The time a spectrum covers: from its first slot's start to its last slot's end."""
-    n = spec.width_slots
-    return spec.slot_time(-0.5), spec.slot_time(n - 0.5)
+    grid = spec.grid
+    return grid.time_of_column(0), grid.time_of_column(spec.width_slots)
 
 
 def _slot_at(spec: Spectrum, t: NDArray[np.floating[Any]]) -> NDArray[np.int64]:
-    """The slot whose span [slot_time(i - 1/2), slot_time(i + 1/2)) holds each time."""
-    s = spec.settings
-    step = float(s.get("step", 1.0)) or 1.0
-    frac = (t - float(s.get("start", 0.0))) / step - float(s.get("offset", 0.0))
-    return np.floor(frac + 0.5).astype(np.int64)
+    """The slot whose span (:meth:`~streamspec.grid.SlotGrid.span`) holds each time."""
+    grid = spec.grid
+    return np.floor((t - grid.start) / grid.step + 1e-9).astype(np.int64)
 
 
 def _font(size: int) -> Any:
@@ -248,12 +246,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
 
 def _clock(t: float) -> str:
     """``m:ss.s`` (``h:mm:ss.s`` past an hour): strip times need tenths on short clips."""
-    t = max(0.0, t)
-    h, rem = divmod(t, 3600.0)
-    m, s = divmod(rem, 60.0)
-    if round(s, 1) >= 60.0:  # 59.96 s rounds up to the next minute
-        m, s = m + 1, 0.0
-    return f"{int(h)}:{int(m):02d}:{s:04.1f}" if h else f"{int(m)}:{s:04.1f}"
+    return clock(t, 1)
 
 
 def _labels(spectra: Sequence[Spectrum], names: Sequence[str]) -> list[str]:
@@ -270,22 +263,20 @@ def _proxy(origin: float, scale: float, width: int) -> Spectrum:
     """A strip-less spectrum whose slot i is image column i (of an image with
     ``origin`` at x = 0 and ``scale`` px/s), so annotate_image draws segments and
     chapters in this image's coordinates."""
-    step = 1.0 / scale
-    return Spectrum(
-        settings={"start": origin + 0.5 * step, "step": step, "offset": 0.0}, slots=width
-    )
+    return Spectrum(settings={"start": origin, "step": 1.0 / scale, "offset": 0.0}, slots=width)
 
 
 def _segments_on_strips(spec: Spectrum) -> list[dict[str, Any]]:
-    """Segments spanning exactly their strips: the data clips the first one's start to
-    0 s, half a strip after where its strip begins, which shows once strips are wide."""
+    """Segments spanning exactly their strips (data written before slots spanned their
+    steps clipped the first one's start to 0 s, half a strip after its strip began)."""
     out = []
+    grid = spec.grid
     for seg in spec.segments:
         if "first_strip" in seg and "last_strip" in seg:
             seg = {
                 **seg,
-                "start": spec.slot_time(int(seg["first_strip"]) - 0.5),
-                "end": spec.slot_time(int(seg["last_strip"]) + 0.5),
+                "start": grid.span(int(seg["first_strip"]))[0],
+                "end": grid.span(int(seg["last_strip"]))[1],
             }
         out.append(seg)
     return out

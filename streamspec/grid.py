@@ -2,10 +2,13 @@
 
 Slot ``i`` is sampled at ``start + (i + offset) * step``. ``offset`` is 0 for
 ``--every`` (a sample at the start of each step) and 0.5 for ``--strips`` (a sample at
-the centre of each of N equal slots). A slot covers the half-open time span from half a
-step before its sample time to half a step after; drawn as a column, its sample time
-sits at the column's centre. Everything that maps between slots, times and pixels --
-the spectrum image, annotations, the live view, the sampler -- goes through here.
+the centre of each of N equal slots). Slot ``i`` stands for the half-open time span
+``[start + i * step, start + (i + 1) * step)``, so N slots cover ``start`` to
+``start + N * step`` -- the film, from its first frame to its end -- and drawn as
+columns, time maps to pixels linearly: column ``(t - start) / step``. A slot's sample
+time sits at ``offset`` of its column (its left edge for ``--every``, its centre for
+``--strips``). Everything that maps between slots, times and pixels -- the spectrum
+image, annotations, the live view, the sampler -- goes through here.
 """
 
 from __future__ import annotations
@@ -87,16 +90,18 @@ class SlotGrid:
         return (t - self.start) / self.step - self.offset
 
     def slot_containing(self, t: float) -> int:
-        """The slot whose span holds ``t``."""
-        return math.floor(self.slot(t) + 0.5 + 1e-9)
+        """The slot whose span holds ``t`` (a sample time on a slot's left edge, give or
+        take rounding, is that slot's)."""
+        return math.floor(self.column_of_time(t) + _EPS)
 
     def first_slot_from(self, t: float) -> int:
         """The first slot sampled at or after ``t``."""
         return max(0, math.ceil(self.slot(t) - _EPS))
 
     def span(self, slot: float) -> tuple[float, float]:
-        """The times a slot stands for: half a step either side of its sample time."""
-        return self.time(slot - 0.5), self.time(slot + 0.5)
+        """The times a slot stands for: from its start to the next slot's."""
+        edge = self.time_of_column(slot)
+        return edge, edge + self.step
 
     def times(self, first: int = 0, end: float | None = None) -> Iterator[tuple[int, float]]:
         """``(slot, sample time)`` from slot ``first`` on, while before ``end`` (and within
@@ -111,21 +116,20 @@ class SlotGrid:
             i += 1
 
     # -- slot <-> column ----------------------------------------------------------------------
-    @staticmethod
-    def column_of_slot(slot: float) -> float:
-        """The column coordinate (in strips) of a slot's sample time: its centre."""
-        return slot + 0.5
+    def column_of_slot(self, slot: float) -> float:
+        """The column coordinate (in strips from slot 0's left edge) of a slot's sample
+        time: ``offset`` into its column."""
+        return slot + self.offset
 
-    @staticmethod
-    def slot_of_column(column: float) -> float:
+    def slot_of_column(self, column: float) -> float:
         """The fractional slot at a column coordinate (the inverse of
         :meth:`column_of_slot`)."""
-        return column - 0.5
+        return column - self.offset
 
     def time_of_column(self, column: float) -> float:
-        """The time at a column coordinate (strips from the left edge of slot 0)."""
-        return self.time(self.slot_of_column(column))
+        """The time at a column coordinate: linear, ``start`` at column 0."""
+        return self.start + column * self.step
 
     def column_of_time(self, t: float) -> float:
-        """The column coordinate of time ``t``."""
-        return self.column_of_slot(self.slot(t))
+        """The column coordinate of time ``t`` (the inverse of :meth:`time_of_column`)."""
+        return (t - self.start) / self.step

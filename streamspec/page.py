@@ -31,7 +31,6 @@ import base64
 import hashlib
 import html
 import json
-import math
 import os
 import re
 import warnings
@@ -51,6 +50,7 @@ from .colour import MERGE_DISTANCE, merge_leaders, merge_leaders_batch, oklab
 from .errors import InputError, OutputError
 from .spectrum import Spectrum, json_path_for
 from .strip import ORDERS, order_palette
+from .timefmt import format_time
 
 __all__ = [
     "MAX_PAGE_SLOTS",
@@ -98,17 +98,6 @@ def merged_palette(
 
 
 # -- time -----------------------------------------------------------------------------------
-def format_time(seconds: float) -> str:
-    """A time as the page shows and copies it: ``m:ss`` or ``h:mm:ss``, with hundredths
-    when there are any (``1:02.5``, ``1:02:03.04``). The page's script does the same."""
-    cs = math.floor(max(0.0, seconds) * 100 + 0.5)
-    h, m, s, c = cs // 360000, cs // 6000 % 60, cs // 100 % 60, cs % 100
-    out = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-    if c:
-        out += f".{c:02d}" if c % 10 else f".{c // 10}"
-    return out
-
-
 # -- data -----------------------------------------------------------------------------------
 def _b64(a: NDArray[Any]) -> str:
     return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["describe_time", "format_hms", "nice_ticks", "parse_time"]
+__all__ = ["clock", "describe_time", "format_hms", "format_time", "nice_ticks", "parse_time"]
 
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)")
 
@@ -40,20 +40,50 @@ def parse_time(text: str) -> float:
     return value
 
 
-def describe_time(seconds: float | None) -> str:
-    """``m:ss`` below an hour, ``h:mm:ss`` above (``?`` when unknown)."""
+def clock(
+    seconds: float | None, decimals: int = 0, hours: bool | None = None, *, trim: bool = False
+) -> str:
+    """A time as a clock shows it: ``m:ss`` below an hour, ``h:mm:ss`` from one
+    (``hours`` True: always ``h:mm:ss``; False: never, minutes past 59), with
+    ``decimals`` digits of fractions (``trim``: without trailing zeros). ``?`` when
+    unknown; negative times are 0.
+
+    Floored at the shown precision, as players show a position: a frame at 4.52 s is
+    ``0:04``, and the clock never reads a second that has not begun. (The page's script,
+    ``_page/page.js``, has the same function; the tests compare the two.)
+    """
     if seconds is None or not math.isfinite(seconds):
         return "?"
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    scale = 10**decimals
+    # A hair over: 0.29 s is 28.999999999999996 hundredths in binary.
+    units = math.floor(max(0.0, seconds) * scale + 1e-6)
+    whole, frac = divmod(units, scale)
+    h, rem = divmod(whole, 3600)
+    m, s = divmod(rem, 60)
+    show_hours = h > 0 if hours is None else hours
+    out = f"{h}:{m:02d}:{s:02d}" if show_hours else f"{h * 60 + m}:{s:02d}"
+    if decimals:
+        digits = f"{frac:0{decimals}d}"
+        digits = digits.rstrip("0") if trim else digits
+        if digits:
+            out += "." + digits
+    return out
+
+
+def describe_time(seconds: float | None) -> str:
+    """``m:ss`` below an hour, ``h:mm:ss`` above (``?`` when unknown), floored."""
+    return clock(seconds)
 
 
 def format_hms(seconds: float) -> str:
-    """Always ``h:mm:ss``."""
-    s = max(0, round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    """Always ``h:mm:ss``, floored."""
+    return clock(seconds, hours=True)
+
+
+def format_time(seconds: float) -> str:
+    """A time as the page shows and copies it: ``m:ss`` or ``h:mm:ss``, with hundredths
+    when there are any (``1:02.5``, ``1:02:03.04``), floored."""
+    return clock(seconds, 2, trim=True)
 
 
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)

@@ -193,7 +193,7 @@ def test_absolute_time_axis_is_shared():
         assert pixel(img, x, cmp.bands[0][0] + 5) == by_second(t)
         assert pixel(img, x, cmp.bands[1][0] + 5) == by_second(t)
     # The short film ends at its 12 s; after that its band is background.
-    end = cmp.x_of(2, 11.0) + 2
+    end = cmp.x_of(2, 12.0) + 2
     assert pixel(img, end, cmp.bands[2][0] + 5) == BACKGROUND
     assert pixel(img, cmp.x_of(2, 10.0), cmp.bands[2][0] + 5) == by_second(10)
 
@@ -203,8 +203,9 @@ def test_normalize_maps_ends_together():
     short = make_spectrum(lambda t: COLOURS[min(int(t // 4), 4)], 40, name="short.mp4", step=0.5)
     cmp = compare_spectra([long, short], normalize=True, height=30, width=500)
     img = cmp.image
-    assert cmp.x_of(0, -0.5) == pytest.approx(0) and cmp.x_of(1, -0.25) == pytest.approx(0)
-    assert cmp.x_of(0, 99.5) == pytest.approx(500) and cmp.x_of(1, 19.75) == pytest.approx(500)
+    # Each film from its start to its end: 0-100 s and 0-20 s.
+    assert cmp.x_of(0, 0.0) == pytest.approx(0) and cmp.x_of(1, 0.0) == pytest.approx(0)
+    assert cmp.x_of(0, 100.0) == pytest.approx(500) and cmp.x_of(1, 20.0) == pytest.approx(500)
     for band in cmp.bands:
         assert pixel(img, 0, band[0] + 3) == COLOURS[0]
         assert pixel(img, 499, band[0] + 3) == COLOURS[4]
@@ -278,7 +279,7 @@ def test_bad_options():
 
 def test_clock():
     assert _clock(0) == "0:00.0" and _clock(65.25) == "1:05.2" and _clock(3725.0) == "1:02:05.0"
-    assert _clock(59.97) == "1:00.0"
+    assert _clock(59.97) == "0:59.9"  # floored, as a clock shows it
 
 
 # -- the command ----------------------------------------------------------------------

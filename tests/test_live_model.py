@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -66,11 +68,12 @@ def test_slot_time_and_hit_testing_round_trip():
     m = LiveModel(spectrum(), duration=200.0, aspect=16 / 9, clock=FakeClock())
     m.resize(1280, 720)
     p = m.layout.panel
-    # Slot i is drawn over [x_of_slot(i), x_of_slot(i+1)): its middle maps to its time.
+    # Slot i is drawn over [x_of_slot(i), x_of_slot(i+1)), the times [2i, 2i + 2) s.
     for i in (0, 10, 99):
         x = m.x_of_slot(i + 0.5)
         assert m.slot_at_x(x) == i
-        assert m.time_at_x(x) == pytest.approx(2.0 * i)
+        assert m.time_at_x(x) == pytest.approx(2.0 * i + 1.0)
+        assert m.time_at_x(m.x_of_slot(i)) == pytest.approx(2.0 * i)
     assert m.click_time(p.x + 30, p.y + 5) == pytest.approx(m.time_at_x(p.x + 30))
     assert m.click_time(p.x + 30, p.y - 50) is None  # on the video, not the spectrum
     assert m.click_time(p.x + 30, m.layout.axis.y + 3) is not None  # the axis counts
@@ -133,7 +136,10 @@ def test_hover_shows_time_and_top_colours():
     assert when == "0:00" and chapter is None
     assert colours[0] == ((1, 2, 3), 0.5) and [c[1] for c in colours] == [0.5, 0.3, 0.2]
     # An empty slot (not there yet) still tells its time.
-    assert m.hover_info(int(m.x_of_slot(3.5)), p.y + 10) == ("0:06", [], None)
+    # (the pixel at 7 s, or just before it: a time shown is floored, as a clock shows it)
+    x = math.ceil(m.x_of_slot(3.5))
+    assert m.hover_info(x, p.y + 10) == ("0:07", [], None)
+    assert m.hover_info(x - 1, p.y + 10) == ("0:06", [], None)
     assert m.hover_info(p.x, p.y - 20) is None
 
 
@@ -241,14 +247,14 @@ def test_a_long_live_session_grows_by_its_strips_only():
 
 @pytest.mark.parametrize("offset", [0.0, 0.5])
 def test_time_under_a_slot_is_its_sample_time(offset):
-    """The centre of slot i's column is slot i's sample time, also for a --strips
-    spectrum (offset 0.5): time_at_x and slot_time agree."""
+    """Slot i's sample time is `offset` into its column (its left edge for --every, its
+    centre for --strips): time_at_x and slot_time agree."""
     spec = spectrum(slots=40, step=2.0)
     spec.settings["offset"] = offset
     m = LiveModel(spec, duration=80.0, aspect=16 / 9, pixels_per_strip=4)
     m.scroll = 0.0
     for i in (0, 3, 17):
-        x = m.layout.panel.x + (i + 0.5) * m.pps
+        x = m.layout.panel.x + (i + offset) * m.pps
         assert m.time_at_x(x) == pytest.approx(spec.slot_time(i))
         assert m.slot_at_x(x) == i
         assert m.slot_of_time(spec.slot_time(i)) == pytest.approx(i)

@@ -34,9 +34,11 @@ def test_slot_and_time_round_trip(start, step, offset, slot):
     assert g.slot_containing(t) == slot
     lo, hi = g.span(slot)
     assert lo <= t <= hi and hi - lo == pytest.approx(step)
-    # The column of a slot's sample time is its centre, and back.
+    # A slot's sample time is at `offset` into its column (time is linear in columns),
+    # and its span is its column.
     assert g.time_of_column(g.column_of_time(t)) == pytest.approx(t, rel=1e-9, abs=1e-6)
-    assert g.column_of_time(t) == pytest.approx(slot + 0.5, abs=1e-6 * max(1, slot))
+    assert g.column_of_time(t) == pytest.approx(slot + offset, abs=1e-6 * max(1, slot))
+    assert g.column_of_time(lo) == pytest.approx(slot, abs=1e-6 * max(1, slot))
 
 
 @given(start=starts, end_after=st.floats(0.01, 1e5), per=st.floats(1e-4, 2.0))

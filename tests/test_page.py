@@ -174,9 +174,11 @@ def test_format_time():
     cases = {
         0: "0:00",
         0.004: "0:00",
-        0.005: "0:00.01",
+        0.005: "0:00",  # floored, as a clock shows a position
+        0.01: "0:00.01",
+        0.29: "0:00.29",  # 28.999999999999996 hundredths in binary
         1.5: "0:01.5",
-        59.999: "1:00",
+        59.999: "0:59.99",
         61.04: "1:01.04",
         3599.2: "59:59.2",
         3600: "1:00:00",
@@ -532,6 +534,25 @@ def test_times_are_formatted_as_in_python(driver, site):
     times = [0, 0.004, 0.005, 0.015, 1.5, 59.995, 61.04, 3599.999, 3600, 7322.04, 0.1 + 0.2]
     got = driver.execute_script("return arguments[0].map(streamspecPage.fmtTime)", times)
     assert got == [format_time(t) for t in times]
+    # The one clock, both copies: every precision and form, on a table of values.
+    from test_times import CLOCK_TABLE
+
+    from streamspec.timefmt import clock
+
+    values = [4.52, 4.9999, 5, 59.999, 0.29, 1.5, 65.25, 3599.96, 3600, 7322.04, 4530, -3]
+    values += [a[0] for a, _ in CLOCK_TABLE if a[0] is not None and a[0] == a[0]]
+    cases = [
+        (t, d, h, trim)
+        for t in values
+        for d in (0, 1, 2)
+        for h in (None, True, False)
+        for trim in (False, True)
+    ]
+    got = driver.execute_script(
+        "return arguments[0].map(([t, d, h, trim]) => streamspecPage.clock(t, d, h, trim))", cases
+    )
+    assert got == [clock(t, d, h, trim=trim) for t, d, h, trim in cases]
+    assert driver.execute_script("return streamspecPage.clock(null)") == clock(None) == "?"
 
 
 @pytest.mark.browser
@@ -812,8 +833,9 @@ def test_comparison_page_stacks_every_film(driver, site):
     assert all(a["bottom"] <= b["top"] for a, b in itertools.pairwise(lanes))
     # one time axis: the same moment is at the same x in every film
     x = driver.execute_script(
-        "const P = streamspecPage; return [[0, 8], [1, 12], [2, 4]].map(([f, i]) =>"
-        " [P.stripBox(f, i).cx, P.films[f].target[i]])"
+        "const P = streamspecPage; return [[0, 8], [1, 12], [2, 4]].map(([f, i]) => {"
+        " const b = P.stripBox(f, i);"  # a sample time is `offset` into its strip
+        " return [b.x + P.films[f].offset * b.w, P.films[f].target[i]]; })"
     )
     spp = driver.execute_script("return streamspecPage.view.spp")
     t0 = driver.execute_script("return streamspecPage.view.t0")

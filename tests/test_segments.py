@@ -117,5 +117,7 @@ def test_segment_spectrum_times():
         spec.add(strip(i, (250, 20, 20) if i < 25 else (20, 20, 250)))
     segs = segment_spectrum(spec)
     assert [s["first_strip"] for s in segs] == [0, 25]
-    assert segs[1]["start"] == pytest.approx(49.0) and segs[0]["end"] == pytest.approx(49.0)
+    # Strip 25 stands for 50-52 s: the segments meet there; the first starts at the start.
+    assert segs[1]["start"] == pytest.approx(50.0) and segs[0]["end"] == pytest.approx(50.0)
+    assert segs[0]["start"] == 0.0 and segs[1]["end"] == pytest.approx(80.0)
     assert segs[0]["colours"][0]["rgb"] == [250, 20, 20]

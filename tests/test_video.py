@@ -159,7 +159,7 @@ def test_the_spectrum_in_the_movie_is_the_one_render_makes(film, tmp_path, capsy
     shown_at, rgb = frame_at(out, t)
     assert shown_at == pytest.approx(t, abs=0.03)
     checked = 0
-    playhead_x = panel.x + (shown_at / 0.5 + 0.5) * zoom  # a slot's time is at its centre
+    playhead_x = panel.x + (shown_at / 0.5) * zoom  # time is linear: slot i is [0.5i, 0.5i+0.5)
     for strip in spectrum.strips:
         x0 = panel.x + strip.index * zoom
         if x0 - 2 <= playhead_x <= x0 + zoom + 2:
@@ -178,7 +178,7 @@ def test_the_spectrum_in_the_movie_is_the_one_render_makes(film, tmp_path, capsy
             assert np.abs(got - np.array(PANEL_BG, float)).mean() < 3.0, (
                 f"slot {strip.index} ({strip.time} s) shows before its time"
             )
-    assert checked == 7
+    assert checked == 6  # slots 0..5; slot 6 (3.0-3.5 s) is under the playhead at 3.3 s
 
 
 def test_film_without_sound_gives_a_silent_movie(tmp_path, capsys):

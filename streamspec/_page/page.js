@@ -25,18 +25,31 @@
   const pad2 = (n) => (n < 10 ? '0' : '') + n;
   const pct = (share) => (share * 100).toFixed(1) + ' %';
 
-  /** A time as m:ss or h:mm:ss, with hundredths when there are any (as page.py's
-      format_time: the tests compare the two). */
-  function fmtTime(t) {
-    const cs = Math.floor(Math.max(0, t) * 100 + 0.5);
-    const h = Math.floor(cs / 360000);
-    const m = Math.floor(cs / 6000) % 60;
-    const s = Math.floor(cs / 100) % 60;
-    const c = cs % 100;
-    let out = h ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
-    if (c) out += '.' + (c % 10 ? pad2(c) : String(c / 10));
+  /** A time as a clock shows it (streamspec/timefmt.py's clock: the tests compare the
+      two): m:ss below an hour, h:mm:ss from one (hours true: always; false: never),
+      `decimals` digits of fractions (trim: without trailing zeros), floored at the
+      shown precision, as players show a position. */
+  function clock(t, decimals = 0, hours = null, trim = false) {
+    if (t == null || !Number.isFinite(t)) return '?';
+    const scale = 10 ** decimals;
+    const units = Math.floor(Math.max(0, t) * scale + 1e-6); // 0.29 s: 28.999... hundredths
+    const frac = units % scale;
+    const whole = (units - frac) / scale;
+    const h = Math.floor(whole / 3600);
+    const m = Math.floor(whole / 60) % 60;
+    const s = whole % 60;
+    const showHours = hours == null ? h > 0 : hours;
+    let out = showHours ? `${h}:${pad2(m)}:${pad2(s)}` : `${h * 60 + m}:${pad2(s)}`;
+    if (decimals) {
+      let digits = String(frac).padStart(decimals, '0');
+      if (trim) digits = digits.replace(/0+$/, '');
+      if (digits) out += '.' + digits;
+    }
     return out;
   }
+
+  /** A time as the page shows and copies it: hundredths when there are any. */
+  const fmtTime = (t) => clock(t, 2, null, true);
 
   // ---- decoding ----------------------------------------------------------------------
   const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -58,9 +71,10 @@
     return new Type(b.buffer, b.byteOffset, b.length / size);
   }
 
-  const slotTime = (f, u) => f.start + (u + f.offset) * f.step;
-  // Continuous slot coordinate: slot s covers [s, s + 1), its sample time at s + 0.5.
-  const uOf = (f, t) => (t - f.start) / f.step - f.offset + 0.5;
+  // Continuous column coordinate, linear in time (as streamspec/grid.py): slot s covers
+  // columns [s, s + 1), the times [start + s step, start + (s + 1) step).
+  const uOf = (f, t) => (t - f.start) / f.step;
+  const tOfU = (f, u) => f.start + u * f.step;
 
   const films = DATA.films.map((d, index) => {
     const x = d.data;
@@ -81,8 +95,8 @@
     for (let i = 0; i < f.n; i++) f.first[i + 1] = f.first[i] + f.ncol[i];
     f.bySlot = new Int32Array(f.width).fill(-1);
     for (let i = 0; i < f.n; i++) f.bySlot[f.slot[i]] = i;
-    f.t0 = slotTime(f, -0.5);
-    f.t1 = slotTime(f, f.width - 0.5);
+    f.t0 = tOfU(f, 0);
+    f.t1 = tOfU(f, f.width); // the last slot's end: the film's end
     f.chapters.forEach((c, i, all) => {
       if (c.end == null) c.end = i + 1 < all.length ? all[i + 1].start : f.t1;
     });
@@ -114,16 +128,17 @@
     return out;
   }
 
-  /** The strip nearest time t (strips are in slot order). */
+  /** The strip standing for time t, or the nearest one (strips are in slot order); a
+      time on a boundary is the later slot's, whose span starts there. */
   function nearestStrip(f, t) {
-    const u = uOf(f, t) - 0.5;
+    const u = uOf(f, t) - 0.5; // in slots, compared with the slots' centres
     let lo = 0;
     let hi = f.n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (f.slot[mid] < u) lo = mid + 1; else hi = mid;
     }
-    if (lo > 0 && Math.abs(f.slot[lo - 1] - u) <= Math.abs(f.slot[lo] - u)) lo -= 1;
+    if (lo > 0 && Math.abs(f.slot[lo - 1] - u) < Math.abs(f.slot[lo] - u)) lo -= 1;
     return lo;
   }
 
@@ -266,7 +281,7 @@
   const minSpp = () => Math.min(minStep / MAX_PX_PER_STRIP, fitSpp());
   const xOf = (t) => (t - view.t0) / view.spp;
   const tOf = (x) => view.t0 + x * view.spp;
-  const xOfU = (f, u) => xOf(slotTime(f, u - 0.5));
+  const xOfU = (f, u) => xOf(tOfU(f, u));
 
   function clampView() {
     view.spp = clamp(view.spp, minSpp(), fitSpp());
@@ -376,14 +391,7 @@
   }
 
   function axisLabel(t, step) {
-    const tenths = step < 1;
-    const ds = Math.round(t * (tenths ? 10 : 1));
-    const whole = tenths ? Math.floor(ds / 10) : ds;
-    const h = Math.floor(whole / 3600);
-    const m = Math.floor(whole / 60) % 60;
-    const s = whole % 60;
-    const out = T1 >= 3600 ? `${h}:${pad2(m)}:${pad2(s)}` : `${Math.floor(whole / 60)}:${pad2(s)}`;
-    return tenths ? `${out}.${ds % 10}` : out;
+    return clock(t, step < 1 ? 1 : 0, T1 >= 3600);
   }
 
   function drawAxis(ctx) {
@@ -1020,7 +1028,7 @@
 
   // For tests, benchmarks and the curious (the console).
   window.streamspecPage = {
-    films, lanes, view, state, stats, fmtTime, merged, stripBox, hit, fitAll, zoomAt,
+    films, lanes, view, state, stats, clock, fmtTime, merged, stripBox, hit, fitAll, zoomAt,
     nearestStrip, setCursor, get width() { return W; }, get height() { return H; },
   };
 })();

@@ -353,12 +353,12 @@ class LiveModel:
         return max(MAX_PPS, self.min_pps())
 
     def slot_of_time(self, t: float) -> float:
-        """Fractional slot at time ``t`` (slot i is centred on its sample time)."""
+        """Fractional slot whose sample time is ``t``."""
         return self.grid.slot(t)
 
     def x_of_slot(self, column: float) -> float:
-        """Window x of a column coordinate (strips from slot 0's left edge; a slot's
-        sample time is at ``slot + 0.5``)."""
+        """Window x of a column coordinate (strips from slot 0's left edge; time is
+        linear in columns, see :mod:`streamspec.grid`)."""
         return self.layout.panel.x + (column - self.scroll) * self.pps
 
     def column_at_x(self, x: float) -> float:

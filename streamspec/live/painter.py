@@ -155,7 +155,7 @@ class Painter:
             pygame.draw.line(self.screen, PLAYHEAD, (hx, p.y - 3), (hx, p.bottom + 3), 2)
 
     def _draw_marks(self) -> None:
-        """Segments (their dominant colours side by side, a line at each boundary) and
+        """Segments (one block each, its dominant colours stacked; a line at each boundary) and
         chapters (a bracket each, its name inside), in their bands under the strips."""
         m = self.model
         band = m.layout.segments
@@ -167,14 +167,17 @@ class Painter:
                 x1 = m.x_of_slot(seg["last_strip"] + 1) if "last_strip" in seg else x1
                 if x1 < band.x or x0 > band.right:
                     continue
+                # One segment, one block: its colours stacked (as render draws them).
                 colours = seg.get("colours") or []
                 total = sum(c["share"] for c in colours) or 1.0
-                cx = x0
+                left, width = round(x0), max(1, round(x1) - round(x0))
+                rows, done, y0 = band.h - 2, 0.0, band.y + 1
                 for c in colours:
-                    cw = (x1 - x0) * c["share"] / total
-                    rect = (round(cx), band.y + 1, max(1, round(cx + cw) - round(cx)), band.h - 2)
-                    pygame.draw.rect(self.screen, tuple(c["rgb"]), rect)
-                    cx += cw
+                    done += c["share"] / total
+                    y1 = band.y + 1 + round(done * rows)
+                    if y1 > y0:
+                        pygame.draw.rect(self.screen, tuple(c["rgb"]), (left, y0, width, y1 - y0))
+                    y0 = y1
                 if seg.get("first_strip", 0) > 0:
                     xi = round(x0)
                     pygame.draw.line(self.screen, INK, (xi, band.y), (xi, band.bottom - 1))
@@ -184,8 +187,8 @@ class Painter:
             self.screen.set_clip(pygame.Rect(band.x, band.y, band.w, band.h))
             top = band.y + 2
             for start, stop, title in m.chapters():
-                x0 = max(m.x_of_time(start) - 0.5 * m.pps, band.x - 2)
-                x1 = min(m.x_of_time(stop) - 0.5 * m.pps, band.right + 2)
+                x0 = max(m.x_of_time(start), band.x - 2)
+                x1 = min(m.x_of_time(stop), band.right + 2)
                 if x1 - x0 < 3:
                     continue
                 pts = [(x0 + 1, top + 4), (x0 + 1, top), (x1 - 1, top), (x1 - 1, top + 4)]
@@ -204,7 +207,7 @@ class Painter:
         p = m.layout.panel
         if m.layout.chapters.h:
             for start, _, _ in m.chapters()[1:]:
-                xi = round(m.x_of_time(start) - 0.5 * m.pps)
+                xi = round(m.x_of_time(start))
                 if p.x <= xi < p.right:
                     pygame.draw.line(self.screen, INK, (xi, p.bottom - 6), (xi, p.bottom - 1))
 
