@@ -701,7 +701,13 @@ def _run_play(args: argparse.Namespace) -> int:
     from .options import ViewOptions
 
     view = ViewOptions.pick(_collect(args, ViewOptions))
-    result = play(spec, _render_options(args), view, output=args.output)
+    result = play(
+        spec,
+        _render_options(args),
+        view,
+        output=args.output,
+        note=lambda text: _say_sampling("play", text),
+    )
     if result.reason in ("interrupted", "terminated"):
         return 130
     if result.error:

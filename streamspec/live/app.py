@@ -21,6 +21,7 @@ from .._signals import (
     save_safely,
     signals_held,
 )
+from ..errors import InputError
 from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
 from ..rendering import Renderer, check_spectrum_output, default_output
@@ -60,15 +61,17 @@ def play(
     output: str | os.PathLike[str] | None = None,
     on_tick: Callable[[Any], None] | None = None,
     announce: Callable[[str], None] = lambda s: print(s, flush=True),
+    note: Callable[[str], object] | None = lambda s: print(s, file=sys.stderr, flush=True),
     **overrides: Any,
 ) -> PlayResult:
     """Play ``source`` in a window with its spectrum building live; save on exit.
 
     ``options`` are ``render``'s (the decoding mode is always exact here), ``view`` the
     window's; keywords override single options of either (``every=0.5, layout="right",
-    size=(640, 480), ...``). Returns a :class:`PlayResult`. Raises
+    size=(640, 480), ...``). ``announce`` gets the session's messages, ``note`` what
+    the default sampling chose (None: nothing). Returns a :class:`PlayResult`. Raises
     :class:`~streamspec.errors.InputError` (before any window opens) for a source or
-    option that cannot be used.
+    option that cannot be used, or where there is no display to show the window on.
     """
     for old, new in _VIEW_ALIASES.items():  # the 0.1 keyword names
         if old in overrides:
@@ -86,6 +89,7 @@ def play(
         chapters=options.look.chapters,
     )
     record = _check_record(view.record, source, out)
+    check_display()  # before the film opens: a window nobody sees is no use
     out = Path(os.path.abspath(out))  # printed paths are absolute
     renderer = Renderer(source, options)
     src = renderer.source
@@ -94,8 +98,8 @@ def play(
             check_format_size((renderer.total, renderer.height), out)
         sampler = renderer.sampler()
         track = _sound_track(src, view)  # a missing --audio-track: an error now
-        if renderer.sampling_note:
-            announce(renderer.sampling_note)
+        if renderer.sampling_note and note is not None:
+            note(renderer.sampling_note)  # what the default sampling chose
     except BaseException:
         src.close()
         raise
@@ -268,6 +272,29 @@ def play(
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
     return PlayResult(reason, png, js, len(spectrum), error, model, filler)
+
+
+NO_DISPLAY = (
+    "no display to open the window on{why}; streamspec render makes the spectrum and "
+    "streamspec video a movie of it without one"
+)
+
+
+def check_display() -> None:
+    """Refuse, in one line, to play where no window can be seen: SDL would fall back to
+    an invisible ``offscreen`` window and play until killed. A driver the user chose
+    (``SDL_VIDEODRIVER``, e.g. ``dummy`` for tests) is honoured."""
+    if os.environ.get("SDL_VIDEODRIVER"):
+        return
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise InputError(NO_DISPLAY.format(why=" (neither DISPLAY nor WAYLAND_DISPLAY is set)"))
+    from .view import display_driver  # pygame only now
+
+    driver = display_driver()
+    if driver in ("offscreen", "dummy"):
+        raise InputError(NO_DISPLAY.format(why=f" (SDL found only its {driver} driver)"))
 
 
 def _check_record(

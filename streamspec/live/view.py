@@ -61,6 +61,31 @@ def on_display_lost(callback: Callable[[], None] | None) -> None:
     _X_HANDLER[:] = [c_handler, previous]
 
 
+def display_driver() -> str:
+    """The video driver SDL settles on here (the display is opened to tell; a driver
+    without a screen is closed again, so nothing is left open). What SDL prints on the
+    way to a driver without a screen (its failed attempts) is kept off the terminal."""
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as said:
+        os.dup2(said.fileno(), 2)
+        try:
+            pygame.display.init()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        driver = str(pygame.display.get_driver())
+        if driver in ("offscreen", "dummy"):
+            pygame.display.quit()
+        else:  # a real screen: what SDL said may matter
+            said.seek(0)
+            os.write(2, said.read(64 * 1024))
+    return driver
+
+
 def _window_manager_missing() -> bool:
     """True on an X server without a window manager (no ``_NET_SUPPORTING_WM_CHECK``
     on the root window); False elsewhere, or when it cannot be told."""
