@@ -83,7 +83,7 @@ def test_every_mode_and_option(clips, tmp_path, capsys):
                 "luma",
                 "--strip-width",
                 "3",
-                "--k",
+                "--colours",
                 "8",
                 "--start",
                 "0:01",
@@ -272,7 +272,7 @@ def _audio_only(path: Path) -> Path:
         ("undecodable", "no decodable video frames"),
         ("every0", "--every must be greater than 0"),
         ("strips0", "--strips must be at least 1"),
-        ("k0", "--k must be at least 1"),
+        ("k0", "-k must be at least 1, got 0"),
         ("start_after_end", "must be before --end"),
         ("start_after_film", "after the end of the film"),
         ("bad_time", "expected seconds, MM:SS or HH:MM:SS"),
@@ -308,7 +308,7 @@ def test_bad_input(case, message, clips, tmp_path, capsys, monkeypatch):
     elif case == "strips0":
         args = ["--strips", "0"]
     elif case == "k0":
-        args = ["--k", "0"]
+        args = ["-k", "0"]
     elif case == "start_after_end":
         args = ["--start", "5", "--end", "4"]
     elif case == "start_after_film":
