@@ -479,7 +479,7 @@ def test_rendered_clips(tmp_path, capsys):
             tmp_path / f"{name}.mp4", noisy([colour, [128, 128, 128]], 3.0), seconds=4, gop=10
         )
         code, _, err = run(
-            ["render", tmp_path / f"{name}.mp4", "-o", tmp_path / f"{name}.png", "-q", "--colours", "6"],
+            ["render", tmp_path / f"{name}.mp4", "-o", tmp_path / f"{name}.png", "-q", "-k", "6"],
             capsys,
         )
         assert code == 0, err
