@@ -58,7 +58,7 @@ def test_the_declared_exceptions_are_real_and_few():
             # the redrawing commands are declared for every look option, shown or not
             assert dest in dests or command in ("redraw", "compare"), (command, dest)
     own = {k for k in allowed if k[0] not in ("redraw", "compare")}
-    assert own == {("quantize", "k"), ("batch", "jobs"), ("play", "preview")}
+    assert own == {("quantize", "k"), ("play", "preview")}
 
 
 @pytest.mark.parametrize("command", ["render", "redraw", "compare", "play", "video", "batch"])
