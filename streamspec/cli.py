@@ -98,6 +98,8 @@ def _run_quantize(args: argparse.Namespace) -> int:
 # -- options, derived from streamspec.options ----------------------------------------------
 # Library option name -> the flag that sets it, for error messages.
 _FLAGS: dict[str, str] = {}
+# (command, flag) -> (its values, the bare flag's): flags that may stand alone.
+_BARE: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
 
 
 def _text_parser(parse: Callable[[str], object]) -> Callable[[str], object]:
@@ -237,6 +239,10 @@ def _add_options(
                 kw["type"] = _text_parser(parse or kind or str)
             if meta["const"] is not None:
                 kw["nargs"], kw["const"] = "?", meta["const"]
+                values = choices or meta["per_command"].get(command, {}).get("values")
+                if values:  # a bare flag before a positional must not swallow it
+                    for name in names:
+                        _BARE[(command, name)] = (tuple(values), meta["const"])
         if meta["metavar"]:
             kw["metavar"] = meta["metavar"]
         kw["default"] = default
@@ -1132,9 +1138,27 @@ def _unrecognized(
     return f"{PROG} {args.command}: error: {message} (see '{PROG} {args.command} --help')"
 
 
+def _bare_flags(argv: Sequence[str]) -> list[str]:
+    """``--segments a.json`` is the bare flag, then a positional: ``--segments=auto
+    a.json`` (argparse would take ``a.json`` as the flag's value). A flag's own values
+    (``--segments none``) are left as they are."""
+    args = list(argv)
+    command = next((a for a in args if not a.startswith("-")), None)
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        bare = _BARE.get((command or "", arg))
+        if bare is not None and (i + 1 == len(args) or args[i + 1] not in bare[0]):
+            arg = f"{arg}={bare[1]}"
+        out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    argv = _bare_flags(sys.argv[1:] if argv is None else [str(a) for a in argv])
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:

@@ -413,6 +413,7 @@ class LookOptions(_Options):
             "compare": {
                 "help": "draw each film's own chapters: auto (or the bare flag) or none",
                 "metavar": "auto|none",
+                "values": ("auto", "none"),
             }
         },
     )

@@ -148,6 +148,31 @@ def test_bare_segments_and_chapters_mean_auto():
 
 
 def test_compare_refuses_a_chapters_file(capsys, tmp_path):
-    code = main(["compare", "a.json", "-o", str(tmp_path / "c.png"), "--chapters", "ch.txt"])
+    code = main(["compare", "a.json", "-o", str(tmp_path / "c.png"), "--chapters=ch.txt"])
     assert code == 2
     assert "--chapters draws each film's own chapters: auto or none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "want"),
+    [
+        (["compare", "--segments", "a.json", "b.json", "-o", "c.png"], ("auto", None)),
+        (["compare", "--chapters", "a.json", "-o", "c.png"], (None, "auto")),
+        (["compare", "a.json", "-o", "c.png", "--segments", "none"], ("none", None)),
+        (["compare", "a.json", "-o", "c.png", "--chapters"], (None, "auto")),
+    ],
+)
+def test_a_bare_flag_never_swallows_a_positional(argv, want, monkeypatch):
+    from streamspec import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_run_compare", lambda args: seen.update(vars(args)) or 0)
+    assert cli.main(argv) == 0
+    assert (seen["segments"], seen["chapters"]) == want
+    assert [i for i in seen["inputs"]] == [a for a in argv[1:] if a.endswith(".json")]
+
+
+def test_render_segments_before_the_film(tmp_path, capsys):
+    assert main(["render", "--segments", str(tmp_path / "film.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "film.mp4" in err and "invalid choice" not in err  # the film, not a bad value
