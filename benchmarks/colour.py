@@ -7,8 +7,8 @@ computed with the PQ formula: 30 seconds are encoded (libx265 ultrafast, ~7 minu
 Then, in one process:
 
 1. per sample: AVSource.convert of decoded frames to the analysis size (480x270) with
-   --tonemap auto (scale to 16-bit 4:4:4, then FFmpeg's mapping looked up in its
-   sampled table) and off (matrix and range only), alternately on the same frames;
+   --tonemap auto (scale to 16-bit 4:4:4, then the colours looked up in the source's
+   colour table) and off (matrix and range only), alternately on the same frames;
    opening the source with the table made cold, taken from the cache, and with off;
 2. ``render --every 2`` fast with --tonemap off and auto, interleaved, --repeat pairs
    (the overhead is the median of the pairs' ratios), then exact, against PyAV decoding
@@ -156,7 +156,7 @@ def hdr_film(
 def convert_cost(path: Path, samples: int = 20) -> dict[str, float]:
     """Per sample (median ms) of converting decoded 4K frames to 480x270 with --tonemap
     auto and off, both in the same decode, one after the other on each frame; and the
-    set-up when the source opens: FFmpeg's mapping sampled cold (no cached table) and
+    set-up when the source opens: the colour table built cold (no cached table) and
     warm (from the cache)."""
     import tempfile
 

@@ -5,8 +5,9 @@ summaries) is taken in linear light -- decode sRGB, average, re-encode -- becaus
 light adds linearly: a frame half black, half white averages to sRGB 188, not 128.
 Distances between colours are taken in OKLab (Björn Ottosson, 2020), where a
 Euclidean step of about 0.02 is just noticeable. The HDR curves (SMPTE ST 2084 PQ,
-ARIB STD-B67 HLG) and the BT.2020 -> BT.709 primaries matrix are here for tests and
-benchmarks that build HDR frames from their formulas.
+ARIB STD-B67 HLG and its OOTF), the highlight roll-off (:func:`rolloff`), the display
+curves of SDR and the primaries matrices are what :mod:`.cmstable` builds its colour
+tables from; tests and benchmarks build HDR frames from the same formulas.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "BT2020_TO_BT709",
+    "DEFAULT_HDR_PEAK",
+    "HLG_NOMINAL_PEAK",
+    "PEAK_RANGE",
+    "PRIMARIES",
     "HDR_REFERENCE_WHITE",
     "MERGE_DISTANCE",
     "bt2020_to_bt709",
     "ciede2000",
+    "hlg_inverse_oetf",
     "hlg_oetf",
+    "hlg_ootf",
     "linear_mean",
     "linear_to_oklab",
     "linear_to_srgb",
@@ -32,6 +39,11 @@ __all__ = [
     "oklab_to_linear",
     "pq_eotf",
     "pq_inverse_eotf",
+    "primaries_matrix",
+    "rgb_to_xyz",
+    "rolloff",
+    "sdr_decode",
+    "sdr_encode",
     "srgb_to_lab",
     "srgb_to_linear",
     "srgb_to_oklab_grid",
@@ -209,6 +221,104 @@ def hlg_oetf(scene: ArrayLike) -> NDArray[np.float64]:
     return np.where(e <= 1 / 12, np.sqrt(3 * e), log)
 
 
+def hlg_inverse_oetf(signal: ArrayLike) -> NDArray[np.float64]:
+    """BT.2100 HLG: signal 0..1 -> relative scene light 0..1."""
+    e = np.clip(np.asarray(signal, dtype=np.float64), 0.0, 1.0)
+    return np.where(e <= 0.5, e * e / 3, (np.exp((e - _HLG_C) / _HLG_A) + _HLG_B) / 12)
+
+
+#: HLG is shown as on BT.2100's nominal 1000-nit display (system gamma 1.2): its 75 %
+#: signal (HLG reference white) then gives 203 nits, HDR reference white (BT.2408).
+HLG_NOMINAL_PEAK = 1000.0
+
+
+def hlg_ootf(scene: ArrayLike, luma: ArrayLike, peak: float = HLG_NOMINAL_PEAK) -> NDArray[np.float64]:
+    """BT.2100 HLG OOTF: scene light RGB ``(..., 3)`` (0..1) -> display light in nits on a
+    display of ``peak`` nits; ``luma`` are the primaries' luminance weights."""
+    rgb = np.asarray(scene, dtype=np.float64)
+    gamma = 1.2 + 0.42 * np.log10(peak / 1000.0)
+    ys = np.maximum(rgb @ np.asarray(luma, dtype=np.float64), 0.0)
+    return peak * ys[..., None] ** (gamma - 1) * rgb
+
+
+# -- SDR display curves ------------------------------------------------------------------
+def sdr_decode(signal: ArrayLike, transfer: str) -> NDArray[np.float64]:
+    """SDR signal 0..1 -> display light 0..1 for a transfer (FFmpeg's names): the sRGB
+    curve for ``iec61966-2-1``, pure gammas for ``gamma22``/``gamma28``, ``linear`` as is,
+    and BT.1886's gamma 2.4 (what a reference display shows) for the BT.709 family."""
+    e = np.clip(np.asarray(signal, dtype=np.float64), 0.0, 1.0)
+    if transfer == "iec61966-2-1":
+        return np.where(e <= 0.04045, e / 12.92, ((e + 0.055) / 1.055) ** 2.4)
+    if transfer == "linear":
+        return e
+    return e ** _SDR_GAMMA.get(transfer, 2.4)
+
+
+def sdr_encode(light: ArrayLike, transfer: str) -> NDArray[np.float64]:
+    """The inverse of :func:`sdr_decode` (light clipped to 0..1)."""
+    x = np.clip(np.asarray(light, dtype=np.float64), 0.0, 1.0)
+    if transfer == "iec61966-2-1":
+        return np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+    if transfer == "linear":
+        return x
+    return x ** (1 / _SDR_GAMMA.get(transfer, 2.4))
+
+
+_SDR_GAMMA = {"gamma22": 2.2, "gamma28": 2.8}
+
+
+# -- highlight roll-off ------------------------------------------------------------------
+#: Below this share of HDR reference white, light is shown as it is (0.6: 122 nits).
+ROLLOFF_KNEE = 0.6
+#: Where reference white lands, as a share of SDR white's light (sRGB 249: CIEDE2000 1.1
+#: from white, about one just-noticeable difference); the light above it is what the
+#: highlights between 203 nits and the source's peak are rolled off into.
+ROLLOFF_WHITE = 0.95
+#: Peaks (MaxCLL, mastering display) are taken within these nits.
+PEAK_RANGE = (250.0, 10000.0)
+#: The peak of HDR10 without metadata: what it is most often mastered for.
+DEFAULT_HDR_PEAK = 1000.0
+
+
+def _hermite(t: NDArray[np.float64], p0: float, p1: float, m0: float, m1: float, run: float):
+    t2, t3 = t * t, t * t * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * p0
+        + (t3 - 2 * t2 + t) * run * m0
+        + (3 * t2 - 2 * t3) * p1
+        + (t3 - t2) * run * m1
+    )
+
+
+def rolloff(light: ArrayLike, peak: float) -> NDArray[np.float64]:
+    """HDR light -> SDR light, both relative to reference white (1 = 203 nits in, SDR
+    white out): untouched below :data:`ROLLOFF_KNEE`, then rolled off smoothly so that
+    reference white lands at :data:`ROLLOFF_WHITE` and ``peak`` nits at SDR white.
+
+    BT.2390's EETF is a Hermite spline in PQ space (perceptually even steps) that starts
+    at a knee with slope 1 and reaches the target peak with slope 0. Taken as it is, with
+    SDR white (203 nits) as its target, its knee falls at ~95 nits and reference white
+    comes out at ~160 nits (sRGB 230, CIEDE2000 ~5 from white), and the knee -- so diffuse
+    white -- moves with the mastering peak. Here the spline is split at reference white:
+    the part below it is fixed (knee 0.6 -> white 0.95, slope 1 at the knee), so mastering
+    metadata never moves diffuse white; the part above it runs from reference white to
+    ``peak`` (slope 0 there, as in BT.2390), with the slope at reference white the largest
+    that keeps it monotonic for any peak up to PQ's 10,000 nits (a Hermite step with end
+    slope 0 is monotonic while its start slope is at most 3 times its mean slope).
+    """
+    x = np.maximum(np.asarray(light, dtype=np.float64), 0.0)
+    e = pq_inverse_eotf(x * HDR_REFERENCE_WHITE)
+    knee = float(pq_inverse_eotf(ROLLOFF_KNEE * HDR_REFERENCE_WHITE))
+    white = float(pq_inverse_eotf(HDR_REFERENCE_WHITE))
+    lands = float(pq_inverse_eotf(ROLLOFF_WHITE * HDR_REFERENCE_WHITE))
+    top = float(pq_inverse_eotf(np.clip(peak, *PEAK_RANGE)))
+    slope = 3 * (white - lands) / (1.0 - white)
+    below = _hermite(np.clip((e - knee) / (white - knee), 0, 1), knee, lands, 1.0, slope, white - knee)
+    above = _hermite(np.clip((e - white) / (top - white), 0, 1), lands, white, slope, 0.0, top - white)
+    out = np.where(e <= knee, e, np.where(e <= white, below, above))
+    return pq_eotf(out) / HDR_REFERENCE_WHITE
+
+
 #: Linear BT.2020 RGB -> linear BT.709 RGB (ITU-R BT.2087); its inverse goes the other way.
 BT2020_TO_BT709 = np.array(
     [
@@ -217,6 +327,47 @@ BT2020_TO_BT709 = np.array(
         [-0.0182, -0.1006, 1.1187],
     ]
 )
+
+#: Chromaticities (x, y) of red, green, blue and white, by FFmpeg's names of primaries.
+PRIMARIES: dict[str, tuple[tuple[float, float], ...]] = {
+    "bt709": ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06), (0.3127, 0.3290)),
+    "bt470m": ((0.67, 0.33), (0.21, 0.71), (0.14, 0.08), (0.310, 0.316)),
+    "bt470bg": ((0.64, 0.33), (0.29, 0.60), (0.15, 0.06), (0.3127, 0.3290)),
+    "smpte170m": ((0.630, 0.340), (0.310, 0.595), (0.155, 0.070), (0.3127, 0.3290)),
+    "smpte240m": ((0.630, 0.340), (0.310, 0.595), (0.155, 0.070), (0.3127, 0.3290)),
+    "film": ((0.681, 0.319), (0.243, 0.692), (0.145, 0.049), (0.310, 0.316)),
+    "bt2020": ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046), (0.3127, 0.3290)),
+    "smpte428": ((1.0, 0.0), (0.0, 1.0), (0.0, 0.0), (1 / 3, 1 / 3)),
+    "smpte431": ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060), (0.314, 0.351)),
+    "smpte432": ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060), (0.3127, 0.3290)),
+    "ebu3213": ((0.630, 0.340), (0.295, 0.605), (0.155, 0.077), (0.3127, 0.3290)),
+}
+_BRADFORD = np.array(
+    [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]]
+)
+
+
+def _xyz(x: float, y: float) -> NDArray[np.float64]:
+    return np.array([x / y, 1.0, (1 - x - y) / y])
+
+
+def rgb_to_xyz(primaries: str) -> NDArray[np.float64]:
+    """The linear RGB -> XYZ matrix of a set of :data:`PRIMARIES` (white has Y = 1)."""
+    *rgb, white = PRIMARIES[primaries]
+    m = np.stack([_xyz(*c) for c in rgb], axis=1)
+    return m * np.linalg.solve(m, _xyz(*white))
+
+
+def primaries_matrix(src: str, dst: str = "bt709") -> NDArray[np.float64]:
+    """Linear RGB in ``src`` primaries -> linear RGB in ``dst`` (relative colorimetric:
+    a different white is adapted with the Bradford transform)."""
+    m = rgb_to_xyz(src)
+    ws, wd = _xyz(*PRIMARIES[src][3]), _xyz(*PRIMARIES[dst][3])
+    if not np.allclose(ws, wd):
+        cs, cd = _BRADFORD @ ws, _BRADFORD @ wd
+        m = np.linalg.inv(_BRADFORD) @ np.diag(cd / cs) @ _BRADFORD @ m
+    return np.linalg.inv(rgb_to_xyz(dst)) @ m
+
 
 # BT.1886 display curve (pure gamma 2.4, black at 0) as tables: 8-bit code -> light, and
 # light (4096 steps) -> 8-bit code.

@@ -44,7 +44,7 @@ __all__ = [
 
 SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
 # --tonemap: what each does is in sources/colourspace.py.
-TONEMAPS: tuple[str, ...] = ("auto", "off", "clip", "perceptual")
+TONEMAPS: tuple[str, ...] = ("auto", "off", "rolloff", "clip", "perceptual")
 MAX_AUDIO_TRACK = 64  # FFmpeg's containers hold at most a few dozen streams
 # The default sampling (see SamplingOptions.default_every): a sample every 2 s for a
 # film; a shorter clip gets about DEFAULT_STRIPS samples, never more than one a frame.
@@ -244,10 +244,11 @@ class SourceOptions(_Options):
     )
     tonemap: str = option(
         "auto",
-        "colour management: auto (HDR10/HLG tone-mapped to SDR BT.709, wide-gamut SDR "
-        "brought into BT.709, other SDR untouched), off (matrix and range only), clip "
-        "(HDR reference white 203 nits -> SDR white, brighter clips) or perceptual "
-        "(FFmpeg's perceptual intent: darker, less saturated)",
+        "colour management: auto (HDR10/HLG: rolloff; wide-gamut SDR brought into "
+        "BT.709; other SDR untouched), off (matrix and range only), rolloff (HDR "
+        "reference white 203 nits -> SDR white, highlights roll off, hue kept), clip "
+        "(reference white -> SDR white, brighter clips) or perceptual (FFmpeg's "
+        "perceptual intent: darker, less saturated)",
         kind=str,
         choices=TONEMAPS,
     )

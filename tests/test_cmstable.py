@@ -1,18 +1,23 @@
-"""FFmpeg's colour management sampled into a table (streamspec.cmstable, #11).
+"""Colour management as a table (streamspec.cmstable).
 
-The Numba kernel against a plain-NumPy trilinear reference; the grid's layout; the disk
-cache (keyed, atomic, bounded, corrupt files ignored); and the sampled mapping against
-swscale's own colour-managed output on an HDR10 picture.
+The Numba kernel against a plain-NumPy trilinear reference; the grid's layout; the
+table against the exact formulas at and between its nodes; the roll-off's shape; the
+disk cache (keyed by everything the table depends on, atomic, bounded, corrupt files
+ignored, safe to share between processes and threads). How the result compares with
+outside references (zscale, libplacebo) is tests/test_hdr.py.
 """
 
 from __future__ import annotations
 
-import av
+import dataclasses
+import threading
+
 import numpy as np
 import pytest
 from test_colour import TAGS, delta_e, hdr_codes, make_clip
 
 from streamspec import cmstable
+from streamspec.colour import PEAK_RANGE, ROLLOFF_KNEE, ROLLOFF_WHITE, rolloff
 from streamspec.options import SourceOptions
 from streamspec.sources import open_source
 
@@ -38,16 +43,35 @@ def reference(yuv: np.ndarray, table: np.ndarray) -> np.ndarray:
     c11 = c(1, 1, 0) * (1 - fy) + c(1, 1, 1) * fy
     c0 = c00 * (1 - fu) + c01 * fu
     c1 = c10 * (1 - fu) + c11 * fu
-    return np.floor(c0 * (1 - fv) + c1 * fv + 0.5).astype(np.uint8)
+    levels = (c0 * (1 - fv) + c1 * fv) / cmstable.SCALE
+    return np.clip(np.floor(levels + 0.5), 0, 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
 def smooth_table() -> np.ndarray:
-    """A table like a real mapping: smooth in every axis, using the whole 0..255 range."""
+    """A table like a real mapping: smooth in every axis, running beyond 0..255 on both
+    sides (what is clipped per pixel)."""
     y, u, v = (c.reshape(N, N, N) for c in cmstable.grid())
     yf, uf, vf = y / 65535.0, u / 65535.0, v / 65535.0
     rgb = np.stack([yf + 0.7 * (vf - 0.5), yf - 0.3 * (uf - 0.5), yf**2 + 0.9 * (uf - 0.5)], -1)
-    return np.ascontiguousarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8))
+    return np.ascontiguousarray(np.rint(rgb * 255 * cmstable.SCALE).astype(np.int16))
+
+
+PQ = cmstable.Mapping(
+    kr=0.2627,
+    kb=0.0593,
+    full_range=False,
+    bits=10,
+    transfer="smpte2084",
+    primaries="bt2020",
+    tonemap="rolloff",
+    peak=1000.0,
+)
+
+
+@pytest.fixture(scope="module")
+def pq_table() -> np.ndarray:
+    return cmstable.build(PQ)
 
 
 def test_kernel_matches_numpy_reference(smooth_table):
@@ -56,13 +80,50 @@ def test_kernel_matches_numpy_reference(smooth_table):
     yuv[0, :3] = [[0, 0, 0], [65535, 65535, 65535], [512, 65535, 0]]  # the edges
     got = cmstable.apply_table(yuv, smooth_table)
     want = reference(yuv, smooth_table)
+    assert (want == 0).any() and (want == 255).any()  # the clip is exercised
     diff = np.abs(got.astype(int) - want.astype(int))
     # float32 against float64: only a value sitting on .5 may round the other way
     assert diff.max() <= 1 and (diff == 0).mean() > 0.99
 
 
+def test_table_is_the_formulas_at_and_between_nodes(pq_table):
+    """At a node the table is :func:`cmstable.convert` (to a 64th of a level); between
+    nodes, on natural HDR10 values, within a few levels and CIEDE2000 2."""
+    rng = np.random.default_rng(3)
+    k = rng.integers(0, N, (500, 3))
+    exact = cmstable.convert(PQ, *(np.minimum(k * 512, 65535)[:, i] for i in range(3)))
+    stored = pq_table[k[:, 2], k[:, 1], k[:, 0]] / cmstable.SCALE
+    inside = np.abs(exact) < 500  # far out-of-range values are bounded in storage
+    assert np.abs(stored - exact)[inside].max() <= 0.5 / cmstable.SCALE + 1e-9
+    # limited-range 10-bit values, as decoders give them
+    yuv = (rng.integers([64, 64, 64], [941, 961, 961], (64, 64, 3)) << 6).astype(np.uint16)
+    got = cmstable.apply_table(yuv, pq_table)
+    want = cmstable.to_srgb(cmstable.convert(PQ, yuv[..., 0], yuv[..., 1], yuv[..., 2]))
+    de = delta_e(got, want)
+    assert de.max() < 2.0 and np.percentile(de, 99) < 1.0, de.max()
+
+
+def test_rolloff_shape():
+    """Untouched below the knee; reference white lands on ROLLOFF_WHITE whatever the
+    peak; the peak lands on SDR white; monotonic and continuous everywhere."""
+    x = np.linspace(0.0, 60.0, 300001)
+    for peak in (100.0, 250.0, 400.0, 1000.0, 4000.0, 10000.0, 20000.0):
+        y = rolloff(x, peak)
+        assert (np.diff(y) >= -1e-12).all(), peak
+        assert np.abs(np.diff(y)).max() < 1e-3, peak  # no jump
+        low = x <= ROLLOFF_KNEE
+        assert np.allclose(y[low], x[low], rtol=1e-9, atol=1e-12)
+        assert rolloff(1.0, peak) == pytest.approx(ROLLOFF_WHITE, abs=1e-9)
+        top = min(max(peak, PEAK_RANGE[0]), PEAK_RANGE[1]) / 203.0
+        assert rolloff(top, peak) == pytest.approx(1.0, abs=1e-9)
+        assert y.max() <= 1.0 + 1e-12
+    # a higher peak leaves more room above reference white: darker at the same light
+    assert rolloff(3.0, 4000.0) < rolloff(3.0, 1000.0) < 1.0
+
+
 def test_nodes_give_the_table_back(smooth_table):
-    """At a node the table's own value comes back, and the grid is laid out [v, u, y]."""
+    """At a node the table's own value comes back (clipped and rounded), and the grid is
+    laid out [v, u, y]."""
     y, u, v = cmstable.grid()
     assert y.shape == (N * N, N) and y.dtype == np.uint16
     assert y[0].tolist() == [min(k * 512, 65535) for k in range(N)]
@@ -70,7 +131,8 @@ def test_nodes_give_the_table_back(smooth_table):
     # below the top nodes (65535 stands for 65536 there, a 512th of a step short)
     yuv = np.stack([y, u, v], -1).reshape(N, N, N, 3)[:-1, :-1, :-1]
     got = cmstable.apply_table(yuv.reshape(-1, N - 1, 3), smooth_table)
-    assert np.array_equal(got.reshape(N - 1, N - 1, N - 1, 3), smooth_table[:-1, :-1, :-1])
+    want = reference(yuv.reshape(-1, N - 1, 3), smooth_table).reshape(N - 1, N - 1, N - 1, 3)
+    assert np.array_equal(got.reshape(N - 1, N - 1, N - 1, 3), want)
 
 
 def test_cache_round_trip_and_bounds(tmp_path, monkeypatch, smooth_table):
@@ -87,6 +149,9 @@ def test_cache_round_trip_and_bounds(tmp_path, monkeypatch, smooth_table):
     assert cmstable.load(name) is None
     np.save(tmp_path / name, np.zeros((2, 2), np.uint8))
     assert cmstable.load(name) is None
+    # a table of the earlier layout (uint8 sRGB sampled from swscale) is not reused
+    np.save(tmp_path / name, np.zeros((N, N, N, 3), np.uint8))
+    assert cmstable.load(name) is None
     # bounded: the oldest beyond MAX_CACHED go
     for i in range(cmstable.MAX_CACHED + 3):
         cmstable.save(cmstable.key(i=i), smooth_table)
@@ -97,27 +162,72 @@ def test_cache_round_trip_and_bounds(tmp_path, monkeypatch, smooth_table):
     cmstable.save(name, smooth_table)  # nowhere: no error
 
 
-def test_table_matches_swscale_on_hdr10(tmp_path, monkeypatch):
-    """The sampled mapping against swscale's own colour-managed conversion of the same
-    16-bit 4:4:4 picture; a second source finds the table in the cache."""
+def test_the_key_is_the_mapping(tmp_path, monkeypatch):
+    """Every number a table depends on is in its name (a peak from other metadata, a
+    range, a bit depth...), so a cache shared by a whole test session -- or by films
+    with and without HDR10 metadata -- never hands one film another's table."""
+    names = {cmstable.key(PQ)}
+    for change in (
+        {"peak": 4000.0},
+        {"full_range": True},
+        {"bits": 12},
+        {"tonemap": "clip"},
+        {"transfer": "arib-std-b67"},
+        {"primaries": "smpte432"},
+        {"kr": 0.2126, "kb": 0.0722},
+    ):
+        names.add(cmstable.key(dataclasses.replace(PQ, **change)))
+    assert len(names) == 8
+    assert cmstable.key(PQ) == cmstable.key(dataclasses.replace(PQ))
+
+
+def test_cache_shared_by_threads(tmp_path, monkeypatch, smooth_table):
+    """Writers of the same table at once (threads of one process: the same pid) each
+    write a temp file of their own; a reader sees a whole table or none."""
+    monkeypatch.setenv("STREAMSPEC_CACHE", str(tmp_path))
+    name = cmstable.key(PQ)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(5):
+                cmstable.save(name, smooth_table)
+                got = cmstable.load(name)
+                assert got is None or np.array_equal(got, smooth_table)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert np.array_equal(cmstable.load(name), smooth_table)
+    assert not list(tmp_path.glob(".*part"))
+
+
+def test_hdr10_source_uses_the_table(tmp_path, monkeypatch):
+    """A source converts through its table (built once, then found in the cache by the
+    next source): the same pixels as the exact formulas, within the table's accuracy;
+    the peak it used is recorded."""
     monkeypatch.setenv("STREAMSPEC_CACHE", str(tmp_path / "cache"))
     codes, _ = hdr_codes("pq")
-    # a smooth ramp through every patch: values between the nodes, not only on them
     clip = make_clip(tmp_path / "hdr.mkv", codes, tags=TAGS["pq"], size=(96, 54))
     with open_source(str(clip), SourceOptions(seek="exact")) as src:
         frames = list(src.frames())
         got = [f.to_rgb((96, 54)) for f in frames]
-        kwargs = src._reformat_args()
-        raws = [f.raw for f in frames]
+        mapping = src._mapping(frames[0].raw)
+        colour = src.info.colour
+    assert mapping == PQ and colour["peak"] == {"nits": 1000.0, "from": None}
     assert len(list((tmp_path / "cache").glob("cms-*.npy"))) == 1
-    pre, direct = av.video.reformatter.VideoReformatter(), av.video.reformatter.VideoReformatter()
-    for raw, mine in zip(raws, got, strict=True):
-        small = pre.reformat(raw, 96, 54, "yuv444p16le", interpolation="AREA")
-        ref = direct.reformat(small, 96, 54, "rgb24", **kwargs).to_ndarray()
-        # uniform patches, some on the gamut's edge where the mapping bends between
-        # nodes (measured: at most 6 levels, CIEDE2000 < 1.2)
-        assert np.abs(ref.astype(int) - mine.astype(int)).max() <= 8, (ref[0, 0], mine[0, 0])
-        assert delta_e(ref[27, 48], mine[27, 48]) < 2, (ref[27, 48], mine[27, 48])
+    import av
+
+    pre = av.video.reformatter.VideoReformatter()
+    for frame, mine in zip(frames, got, strict=True):
+        yuv = pre.reformat(frame.raw, 96, 54, "yuv444p16le", interpolation="AREA").to_ndarray()
+        exact = cmstable.to_srgb(cmstable.convert(PQ, yuv[..., 0], yuv[..., 1], yuv[..., 2]))
+        assert delta_e(exact[27, 48], mine[27, 48]) < 1.5, (exact[27, 48], mine[27, 48])
     with open_source(str(clip), SourceOptions(seek="exact")) as src:
         again = [f.to_rgb((96, 54)) for f in src.frames()]
     assert all(np.array_equal(a, b) for a, b in zip(got, again, strict=True))

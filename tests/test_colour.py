@@ -268,7 +268,7 @@ def test_hdr_is_tone_mapped(tmp_path, kind):
         small, full = frame.to_rgb((32, 18)), frame.to_rgb()
         assert np.abs(small[9, 16].astype(int) - full[18, 32]).max() <= 2
     assert colour["hdr"] == ("HDR10 (PQ)" if kind == "pq" else "HLG")
-    assert colour["tonemap"] == "clip" and colour["assumed"] == []
+    assert colour["tonemap"] == "rolloff" and colour["assumed"] == []
     if kind == "pq":
         # --tonemap off keeps the old behaviour: dim and dull (white ~148).
         off = averages(clip, len(codes), tonemap="off")

@@ -17,12 +17,14 @@ from typing import Any
 
 from ..options import TONEMAPS
 
-__all__ = ["TONEMAPS", "ColourPlan", "resolve"]
+__all__ = ["LUMA_WEIGHTS", "TONEMAPS", "ColourPlan", "resolve"]
 
-# --tonemap (TONEMAPS): auto: HDR is tone-mapped (see :func:`resolve`), SDR left alone;
-# off: no colour management beyond the matrix and range (the seed's behaviour for
-# tagged sources); clip: FFmpeg's relative-colorimetric mapping (HDR reference white,
-# 203 nits, becomes SDR white, brighter highlights clip); perceptual: FFmpeg's
+# --tonemap (TONEMAPS): auto: HDR is rolled off (rolloff), wide-gamut SDR brought into
+# BT.709, other SDR left alone; off: no colour management beyond the matrix and range
+# (the seed's behaviour for tagged sources); rolloff: HDR reference white (203 nits)
+# becomes SDR white, brighter highlights roll off smoothly up to the source's peak, hue
+# kept (streamspec.colour.rolloff); clip: reference white becomes SDR white, every
+# channel brighter clips (what zscale + tonemap=clip give); perceptual: FFmpeg's
 # perceptual intent (the whole HDR range is compressed, diffuse white gets darker).
 
 # AVCOL_SPC_* -> name; the matrices swscale can convert (PyAV's Colorspace).
@@ -38,6 +40,14 @@ _MATRICES = {
 # The PyAV Colorspace value to convert with (BT.601 is 5; constant-luminance BT.2020
 # is approximated by the non-constant one).
 _SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+#: Luma weights (Kr, Kb) of each matrix to convert with (by its PyAV Colorspace value).
+LUMA_WEIGHTS = {
+    1: (0.2126, 0.0722),
+    4: (0.30, 0.11),
+    5: (0.299, 0.114),
+    7: (0.212, 0.087),
+    9: (0.2627, 0.0593),
+}
 _PRIMARIES = {
     1: "bt709",
     4: "bt470m",
@@ -79,7 +89,7 @@ class ColourPlan:
     primaries: int  # AVCOL_PRI_* (tagged or assumed)
     transfer: int  # AVCOL_TRC_*
     hdr: str | None  # "pq" (HDR10), "hlg" or None
-    tonemap: str  # what is applied: "off", "clip" or "perceptual"
+    tonemap: str  # what is applied: "off", "rolloff", "clip" or "perceptual"
     # the reformat's dst_color_trc / dst_color_primaries, when colour management runs
     manage: bool
     record: dict[str, Any] = field(default_factory=dict)
@@ -106,11 +116,11 @@ def resolve(
 ) -> ColourPlan:
     """The conversion for a frame with these tags (AVCOL_* numbers; None or 2: untagged).
 
-    ``tonemap`` is one of :data:`TONEMAPS`. ``auto`` uses ``clip`` for HDR: measured on
-    HDR10 patches (reference white at 203 nits), FFmpeg 8's perceptual intent turns
-    white into sRGB 155 without mastering metadata and keeps only 71-80 % of the
-    colours' OKLab chroma with 1000-nit metadata, while relative-colorimetric keeps hue
-    within 2 degrees and 83-97 % of the chroma.
+    ``tonemap`` is one of :data:`TONEMAPS`. ``auto`` uses ``rolloff`` for HDR: reference
+    white (203 nits) is SDR white, as players show it, and highlights keep their hue;
+    FFmpeg 8's perceptual intent (measured on HDR10 patches) turns white into sRGB 155
+    without mastering metadata and keeps only 71-80 % of the colours' OKLab chroma with
+    1000-nit metadata.
     """
     warnings: list[str] = []
     hd = width >= 1280 or height > 576
@@ -190,9 +200,9 @@ def resolve(
     if tonemap == "off":
         applied = "off"
     elif hdr:
-        applied = "clip" if tonemap == "auto" else tonemap
+        applied = "rolloff" if tonemap == "auto" else tonemap
     elif "primaries" not in assumed and prim not in (1, 5, 6) and tonemap != "off":
-        applied = "clip"  # wide gamut SDR: only a primaries conversion
+        applied = "clip"  # wide gamut SDR: only a primaries conversion (nothing to roll off)
     else:
         applied = "off"
     manage = applied != "off"

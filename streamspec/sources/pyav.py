@@ -19,6 +19,7 @@ import contextlib
 import heapq
 import math
 import os
+import struct
 import threading
 import time
 from collections import Counter
@@ -31,10 +32,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import cmstable
-from ..colour import bt2020_to_bt709
+from ..colour import DEFAULT_HDR_PEAK, HLG_NOMINAL_PEAK, PEAK_RANGE, bt2020_to_bt709
 from ..errors import InputError
 from .base import Chapter, Frame, FrameSource, SourceInfo
-from .colourspace import ColourPlan, resolve
+from .colourspace import LUMA_WEIGHTS, ColourPlan, resolve
 
 __all__ = ["AVSource"]
 
@@ -156,7 +157,7 @@ class AVSource(FrameSource):
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._prescaler = av.video.reformatter.VideoReformatter()
         self._managed: dict[tuple[int, int], Any] = {}
-        self._table: NDArray[np.uint8] | None = None
+        self._table: NDArray[np.int16] | None = None
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
         self._iter: Generator[Any, None, None] | None = None
         self._pending: list[Any] = []
@@ -190,7 +191,7 @@ class AVSource(FrameSource):
         self.info.colour = self._colour.record
         self.info.warnings.extend(self._colour.warnings)
         if self._uses_table() and self.seekable:
-            # Sample FFmpeg's colour management now (seconds when it is not cached), not
+            # Build the colour table now (a second or more when it is not cached), not
             # in the middle of a pass: the demuxer's read timeout counts from its last
             # read, and a seek that long after it is interrupted (a sticky I/O error).
             # The pass after this one starts with a seek of its own.
@@ -528,13 +529,13 @@ class AVSource(FrameSource):
 
     def _to_rgb(self, raw: Any, w: int, h: int) -> NDArray[np.uint8]:
         """Scale and convert to sRGB with the planned matrix and range, and (for HDR and
-        wide-gamut sources) FFmpeg's colour management."""
+        wide-gamut sources) colour management: the table (see :mod:`..cmstable`), or
+        FFmpeg's for the perceptual intent and RGB pixel formats."""
         plan = self._colour
         managed = plan.manage and (plan.hdr or plan.primaries != 9)
         if self._uses_table():
-            # Scale to the output size in 16-bit 4:4:4 (tags kept), then look the colours
-            # up in FFmpeg's own mapping, sampled once (see _cms_table): no scaler of any
-            # size rebuilds swscale's tone-mapping tables.
+            # Scale to the output size in 16-bit 4:4:4, then look the colours up in the
+            # table built once from the formulas (see _cms_table): every size shares it.
             small = self._prescaler.reformat(raw, w, h, "yuv444p16le", interpolation="AREA")
             yuv = np.asarray(small.to_ndarray(), dtype=np.uint16)  # yuv444p16le: uint16
             return cmstable.apply_table(yuv, self._cms_table(raw))
@@ -560,8 +561,8 @@ class AVSource(FrameSource):
         return rgb
 
     def _uses_table(self) -> bool:
-        """Colour management through the sampled table: HDR and wide-gamut YUV
-        sources, relative colorimetric (the perceptual intent needs a filter graph)."""
+        """Colour management through the table: HDR and wide-gamut YUV sources, rolled
+        off or clipped (the perceptual intent is FFmpeg's, through a filter graph)."""
         plan = self._colour
         return (
             plan.manage
@@ -589,38 +590,38 @@ class AVSource(FrameSource):
             kwargs.update(dst_color_trc=trc, dst_color_primaries=1)
         return kwargs
 
-    def _cms_table(self, raw: Any) -> NDArray[np.uint8]:
-        """FFmpeg's colour management for this source, sampled on a grid of 16-bit
-        Y'CbCr values (see :mod:`streamspec.cmstable`): from the disk cache, else made
-        now from a picture that carries ``raw``'s tags and HDR metadata (swscale reads
-        both from the frame), ~3 CPU-seconds."""
+    def _mapping(self, raw: Any) -> cmstable.Mapping:
+        """What this source's table maps (see :class:`streamspec.cmstable.Mapping`): the
+        plan's matrix, range, transfer and primaries, the frame's bit depth, and for PQ
+        the peak its HDR metadata gives."""
+        plan = self._colour
+        assert plan.matrix is not None
+        kr, kb = LUMA_WEIGHTS[plan.matrix]
+        bits = max(8, min(16, int(raw.format.components[0].bits)))
+        peak, source = _hdr_peak(raw) if plan.hdr == "pq" else (HLG_NOMINAL_PEAK, None)
+        if plan.hdr == "pq":
+            self.info.colour["peak"] = {"nits": peak, "from": source}
+        return cmstable.Mapping(
+            kr=kr,
+            kb=kb,
+            full_range=plan.full_range,
+            bits=bits,
+            transfer=plan.record["transfer"],
+            primaries=plan.record["primaries"],
+            tonemap=plan.tonemap,
+            peak=peak,
+        )
+
+    def _cms_table(self, raw: Any) -> NDArray[np.int16]:
+        """This source's colour table (see :mod:`streamspec.cmstable`): from the disk
+        cache, else built now (about a second)."""
         if self._table is not None:
             return self._table
-        kwargs = self._reformat_args()
-        parts: dict[str, Any] = {
-            "ffmpeg": str(av.library_versions.get("libswscale")),
-            "args": sorted(kwargs.items()),
-            "tags": (raw.colorspace, raw.color_range, raw.color_primaries, raw.color_trc),
-        }
-        for sd in getattr(raw, "side_data", None) or ():
-            name = str(getattr(sd, "type", ""))
-            if "MASTERING" in name or "LIGHT_LEVEL" in name or "HDR" in name:
-                with contextlib.suppress(Exception):
-                    parts[name] = bytes(sd)
-        name = cmstable.key(**parts)
+        mapping = self._mapping(raw)
+        name = cmstable.key(mapping)
         table = cmstable.load(name)
         if table is None:
-            n = cmstable.NODES
-            # reformat keeps the frame's tags and side data: the grid is written over it.
-            grid = av.video.reformatter.VideoReformatter().reformat(raw, n, n * n, "yuv444p16le")
-            for plane, data in zip(grid.planes, cmstable.grid(), strict=True):
-                buf = np.zeros((data.shape[0], plane.line_size // 2), "<u2")
-                buf[:, : data.shape[1]] = data
-                plane.update(buf.tobytes())
-            out = av.video.reformatter.VideoReformatter().reformat(
-                grid, n, n * n, "rgb24", **kwargs
-            )
-            table = cmstable.table_from_rgb(np.asarray(out.to_ndarray(), dtype=np.uint8))
+            table = cmstable.build(mapping)
             cmstable.save(name, table)
         self._table = table
         return table
@@ -668,6 +669,33 @@ class AVSource(FrameSource):
         # Closing a broken container must not hide the real error.
         with contextlib.suppress(Exception):
             self.container.close()
+
+
+def _hdr_peak(raw: Any) -> tuple[float, str | None]:
+    """The peak (nits) of an HDR10 frame's content, for the roll-off: MaxCLL from its
+    content light level side data, else its mastering display's maximum luminance, else
+    1000 nits (what HDR10 is most often mastered for); and where it came from. Values
+    outside PEAK_RANGE are taken at its bounds."""
+    found: dict[str, bytes] = {}
+    with contextlib.suppress(Exception):  # side data PyAV cannot read is no metadata
+        side = raw.side_data
+        for kind in side:
+            name = getattr(kind, "name", str(kind))
+            if name in ("CONTENT_LIGHT_LEVEL", "MASTERING_DISPLAY_METADATA"):
+                found[name] = bytes(side[kind])
+    low, high = PEAK_RANGE
+    cll = found.get("CONTENT_LIGHT_LEVEL", b"")
+    if len(cll) >= 8:  # AVContentLightMetadata: unsigned MaxCLL, MaxFALL
+        max_cll = struct.unpack_from("<I", cll)[0]
+        if max_cll > 0:
+            return float(min(max(max_cll, low), high)), "MaxCLL"
+    md = found.get("MASTERING_DISPLAY_METADATA", b"")
+    if len(md) >= 88:  # AVMasteringDisplayMetadata: 8 AVRationals, then max, flags
+        num, den = struct.unpack_from("<ii", md, 72)
+        has_luminance = struct.unpack_from("<i", md, 84)[0]
+        if has_luminance and num > 0 and den > 0:
+            return float(min(max(num / den, low), high)), "mastering display"
+    return DEFAULT_HDR_PEAK, None
 
 
 class _SkipPlan:
