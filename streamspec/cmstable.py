@@ -42,17 +42,17 @@ from .colour import (
 
 __all__ = [
     "NODES",
+    "SCALE",
     "Mapping",
     "apply_table",
     "build",
     "cache_dir",
-    "SCALE",
     "convert",
-    "to_srgb",
     "grid",
     "key",
     "load",
     "save",
+    "to_srgb",
     "warm",
 ]
 

@@ -18,11 +18,11 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "BT2020_TO_BT709",
     "DEFAULT_HDR_PEAK",
+    "HDR_REFERENCE_WHITE",
     "HLG_NOMINAL_PEAK",
+    "MERGE_DISTANCE",
     "PEAK_RANGE",
     "PRIMARIES",
-    "HDR_REFERENCE_WHITE",
-    "MERGE_DISTANCE",
     "bt2020_to_bt709",
     "ciede2000",
     "hlg_inverse_oetf",
@@ -232,7 +232,9 @@ def hlg_inverse_oetf(signal: ArrayLike) -> NDArray[np.float64]:
 HLG_NOMINAL_PEAK = 1000.0
 
 
-def hlg_ootf(scene: ArrayLike, luma: ArrayLike, peak: float = HLG_NOMINAL_PEAK) -> NDArray[np.float64]:
+def hlg_ootf(
+    scene: ArrayLike, luma: ArrayLike, peak: float = HLG_NOMINAL_PEAK
+) -> NDArray[np.float64]:
     """BT.2100 HLG OOTF: scene light RGB ``(..., 3)`` (0..1) -> display light in nits on a
     display of ``peak`` nits; ``luma`` are the primaries' luminance weights."""
     rgb = np.asarray(scene, dtype=np.float64)
@@ -313,8 +315,12 @@ def rolloff(light: ArrayLike, peak: float) -> NDArray[np.float64]:
     lands = float(pq_inverse_eotf(ROLLOFF_WHITE * HDR_REFERENCE_WHITE))
     top = float(pq_inverse_eotf(np.clip(peak, *PEAK_RANGE)))
     slope = 3 * (white - lands) / (1.0 - white)
-    below = _hermite(np.clip((e - knee) / (white - knee), 0, 1), knee, lands, 1.0, slope, white - knee)
-    above = _hermite(np.clip((e - white) / (top - white), 0, 1), lands, white, slope, 0.0, top - white)
+    below = _hermite(
+        np.clip((e - knee) / (white - knee), 0, 1), knee, lands, 1.0, slope, white - knee
+    )
+    above = _hermite(
+        np.clip((e - white) / (top - white), 0, 1), lands, white, slope, 0.0, top - white
+    )
     out = np.where(e <= knee, e, np.where(e <= white, below, above))
     return pq_eotf(out) / HDR_REFERENCE_WHITE
 

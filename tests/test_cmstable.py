@@ -194,7 +194,7 @@ def test_cache_shared_by_threads(tmp_path, monkeypatch, smooth_table):
                 cmstable.save(name, smooth_table)
                 got = cmstable.load(name)
                 assert got is None or np.array_equal(got, smooth_table)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write) for _ in range(4)]

@@ -78,17 +78,33 @@ def _placebo() -> str | None:
     if why:
         return why
     out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-init_hw_device", "vulkan=vk", "-filter_hw_device", "vk"]
-        + ["-f", "lavfi", "-i", "color=c=gray:s=16x16:d=0.04", "-vf", _PLACEBO, "-f", "null", "-"],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            *_VULKAN,
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=16x16:d=0.04",
+            "-vf",
+            _PLACEBO,
+            "-f",
+            "null",
+            "-",
+        ],
         capture_output=True,
         text=True,
     )
     if out.returncode:
-        return "ffmpeg's libplacebo does not run here (no Vulkan device; .ci/run installs " \
+        return (
+            "ffmpeg's libplacebo does not run here (no Vulkan device; .ci/run installs "
             f"mesa-vulkan-drivers): {out.stderr.strip().splitlines()[-1:]}"
+        )
     return None
 
 
+_VULKAN = ["-init_hw_device", "vulkan=vk", "-filter_hw_device", "vk"]
 _PLACEBO = (
     "hwupload,libplacebo=format=rgba:colorspace=gbr:color_primaries=bt709:"
     "color_trc=iec61966-2-1:range=pc:tonemapping=clip:tonemapping_crosstalk=0:"
@@ -149,10 +165,24 @@ def reference(path, placebo: bool = False) -> np.ndarray:
     """The centre pixel of every frame through the zscale pipeline (or libplacebo's
     clip mapping)."""
     w, h = SIZE
-    vulkan = ["-init_hw_device", "vulkan=vk", "-filter_hw_device", "vk"] if placebo else []
+    vulkan = _VULKAN if placebo else []
+    graph = _PLACEBO if placebo else REFERENCE
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", *vulkan, "-i", str(path)]
-        + ["-vf", _PLACEBO if placebo else REFERENCE, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            *vulkan,
+            "-i",
+            str(path),
+            "-vf",
+            graph,
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -230,7 +260,7 @@ def _within(got, ref, what, limit: float) -> None:
 def test_metadata_never_moves_diffuse_white(clips, kind):
     """At or below 203 nits the same pixels whatever the mastering peak; above it the
     roll-off follows the peak (PQ: a 4000-nit master is not white at 1000 nits)."""
-    low, high = _split()
+    low, _ = _split()
     plain = ours(clips[kind, "none"][0])
     for meta in ("1000", "4000"):
         got = ours(clips[kind, meta][0])
@@ -253,10 +283,14 @@ def test_highlights_keep_hue_and_roll_off(clips, kind):
     _, high = _split()
     source = np.array([c for c, _ in pts], np.uint8)
     c0, h0 = lch(source)
-    c1, h1 = lch(got)
+    _, h1 = lch(got)
     chromatic = high & (c0 > 0.05)
     dh = np.abs((h1 - h0 + 180) % 360 - 180)[chromatic]
-    assert dh.max() <= HUE_TOLERANCE, (source[chromatic][np.argmax(dh)], got[chromatic][np.argmax(dh)], dh.max())
+    assert dh.max() <= HUE_TOLERANCE, (
+        source[chromatic][np.argmax(dh)],
+        got[chromatic][np.argmax(dh)],
+        dh.max(),
+    )
     # brighter in, never darker out: OKLab lightness along each colour's levels
     from streamspec.colour import oklab
 

@@ -600,7 +600,7 @@ class AVSource(FrameSource):
         bits = max(8, min(16, int(raw.format.components[0].bits)))
         peak, source = _hdr_peak(raw) if plan.hdr == "pq" else (HLG_NOMINAL_PEAK, None)
         if plan.hdr == "pq":
-            self.info.colour["peak"] = {"nits": peak, "from": source}
+            plan.record["peak"] = {"nits": peak, "from": source}
         return cmstable.Mapping(
             kr=kr,
             kb=kb,
