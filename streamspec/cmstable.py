@@ -42,7 +42,8 @@ from .colour import (
 
 __all__ = [
     "NODES",
-    "SCALE",
+    "OFFSET",
+    "STEP",
     "Mapping",
     "apply_table",
     "build",
@@ -59,9 +60,10 @@ __all__ = [
 NODES = 129  # per axis; node k is the 16-bit value k * 512 (the last, 65536, clamped)
 _SHIFT = 9  # 65536 / (NODES - 1) == 1 << _SHIFT
 # Of the table's layout and of what makes it; part of the key. 1: sampled from swscale
-# (HDR scaled by its peak, not by reference white); 2: built from the formulas here.
-_VERSION = 2
-# At most this many tables (12.9 MB each) stay on disk; the oldest go first.
+# (HDR scaled by its peak, not by reference white); 3: built from the formulas here,
+# stored with STEP and OFFSET.
+_VERSION = 3
+# At most this many tables (6.4 MB each) stay on disk; the oldest go first.
 MAX_CACHED = 8
 
 
@@ -74,10 +76,11 @@ def grid() -> tuple[NDArray[np.uint16], NDArray[np.uint16], NDArray[np.uint16]]:
     return y.reshape(shape), u.reshape(shape), v.reshape(shape)
 
 
-#: Table values are sRGB levels times this (int16): a 64th of a level, so nodes are not
-#: rounded, and room for values beyond 0..255 that are clipped per pixel.
-SCALE = 64
-_LIMIT = np.iinfo(np.int16).max
+#: A table value ``t`` (uint8) stands for ``t * STEP - OFFSET`` sRGB levels: -32..286.75,
+#: room beyond 0..255 so that the clip happens per pixel, after interpolation (colours on
+#: BT.709's edge come out right), in the old table's 6.4 MB (steps of 1.25 levels).
+STEP = 1.25
+OFFSET = 32.0
 
 
 @dataclass(frozen=True)
@@ -160,60 +163,67 @@ def to_srgb(levels: NDArray[np.float64]) -> NDArray[np.uint8]:
     return np.clip(np.floor(levels + 0.5), 0, 255).astype(np.uint8)
 
 
-def build(m: Mapping) -> NDArray[np.int16]:
+def build(m: Mapping) -> NDArray[np.uint8]:
     """The table of ``m``: :func:`convert` at every node, ``[v, u, y]`` -> sRGB levels
-    times :data:`SCALE` (int16, C-contiguous), a few planes at a time to bound memory."""
+    stored as ``(levels + OFFSET) / STEP`` (uint8, C-contiguous), a few planes at a time
+    to bound memory."""
     ax = np.minimum(np.arange(NODES, dtype=np.float64) * (1 << _SHIFT), 65535.0)
-    table = np.empty((NODES, NODES, NODES, 3), np.int16)
+    table = np.empty((NODES, NODES, NODES, 3), np.uint8)
     step = 8
     for v0 in range(0, NODES, step):
         levels = convert(m, ax[None, None, :], ax[None, :, None], ax[v0 : v0 + step, None, None])
-        table[v0 : v0 + step] = np.clip(np.rint(levels * SCALE), -_LIMIT, _LIMIT)
+        table[v0 : v0 + step] = np.clip(np.rint((levels + OFFSET) / STEP), 0, 255)
     return table
 
 
 @njit(cache=True, nogil=True)
-def _apply(yuv, table, out):  # pragma: no cover - compiled; see tests/test_cmstable.py
+def _apply(yuv, flat, nu, ny, step, offset, out):  # pragma: no cover - compiled; see tests/test_cmstable.py
+    # ``flat`` is the table [v, u, y, 3] flattened: the corners of a cell are fixed
+    # offsets from its first, computed once per pixel for all three channels.
     h, w = yuv.shape[0], yuv.shape[1]
     mask = (1 << _SHIFT) - 1
     scale = np.float32(1.0 / (1 << _SHIFT))
-    unit = np.float32(1.0 / SCALE)
+    unit = np.float32(step)
+    bias = np.float32(0.5 - offset)
+    sy = 3
+    su = ny * 3
+    sv = nu * ny * 3
     for r in range(h):
         for c in range(w):
             y = yuv[r, c, 0]
             u = yuv[r, c, 1]
             v = yuv[r, c, 2]
-            yi = y >> _SHIFT
-            ui = u >> _SHIFT
-            vi = v >> _SHIFT
+            base = (v >> _SHIFT) * sv + (u >> _SHIFT) * su + (y >> _SHIFT) * sy
             fy = np.float32(y & mask) * scale
             fu = np.float32(u & mask) * scale
             fv = np.float32(v & mask) * scale
             for k in range(3):
-                c000 = np.float32(table[vi, ui, yi, k])
-                c001 = np.float32(table[vi, ui, yi + 1, k])
-                c010 = np.float32(table[vi, ui + 1, yi, k])
-                c011 = np.float32(table[vi, ui + 1, yi + 1, k])
-                c100 = np.float32(table[vi + 1, ui, yi, k])
-                c101 = np.float32(table[vi + 1, ui, yi + 1, k])
-                c110 = np.float32(table[vi + 1, ui + 1, yi, k])
-                c111 = np.float32(table[vi + 1, ui + 1, yi + 1, k])
+                b = base + k
+                c000 = np.float32(flat[b])
+                c001 = np.float32(flat[b + sy])
+                c010 = np.float32(flat[b + su])
+                c011 = np.float32(flat[b + su + sy])
+                c100 = np.float32(flat[b + sv])
+                c101 = np.float32(flat[b + sv + sy])
+                c110 = np.float32(flat[b + sv + su])
+                c111 = np.float32(flat[b + sv + su + sy])
                 c00 = c000 + (c001 - c000) * fy
                 c01 = c010 + (c011 - c010) * fy
                 c10 = c100 + (c101 - c100) * fy
                 c11 = c110 + (c111 - c110) * fy
                 c0 = c00 + (c01 - c00) * fu
                 c1 = c10 + (c11 - c10) * fu
-                x = (c0 + (c1 - c0) * fv) * unit + np.float32(0.5)
+                x = (c0 + (c1 - c0) * fv) * unit + bias
                 out[r, c, k] = np.uint8(min(max(x, np.float32(0.0)), np.float32(255.0)))
 
 
-def apply_table(yuv: NDArray[np.uint16], table: NDArray[np.int16]) -> NDArray[np.uint8]:
+def apply_table(yuv: NDArray[np.uint16], table: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """sRGB for a ``(H, W, 3)`` uint16 Y'CbCr picture (the 16-bit 4:4:4 values, in the
     source's own range), interpolated in ``table`` (see :func:`build`) and clipped."""
     yuv = np.ascontiguousarray(yuv, dtype=np.uint16)
+    table = np.ascontiguousarray(table)
     out = np.empty(yuv.shape, np.uint8)
-    _apply(yuv, table, out)
+    _apply(yuv, table.reshape(-1), table.shape[1], table.shape[2], STEP, OFFSET, out)
     return out
 
 
@@ -221,7 +231,7 @@ def warm() -> None:
     """Load the kernel (Numba's start-up, ~1-2 s the first time in a process): a source
     runs this in a thread when it opens, so that it overlaps with decoding instead of
     stalling the first picture's conversion."""
-    apply_table(np.zeros((1, 1, 3), np.uint16), np.zeros((2, 2, 2, 3), np.int16))
+    apply_table(np.zeros((1, 1, 3), np.uint16), np.zeros((2, 2, 2, 3), np.uint8))
 
 
 def key(mapping: Mapping | None = None, **parts: Any) -> str:
@@ -248,7 +258,7 @@ def cache_dir() -> Path | None:
     return Path(base) / "streamspec"
 
 
-def load(name: str) -> NDArray[np.int16] | None:
+def load(name: str) -> NDArray[np.uint8] | None:
     """The cached table ``name``, or None (absent, unreadable or not a table)."""
     folder = cache_dir()
     if folder is None:
@@ -258,12 +268,12 @@ def load(name: str) -> NDArray[np.int16] | None:
         os.utime(folder / name)  # recently used: evicted last
     except (OSError, ValueError):
         return None
-    if table.dtype != np.int16 or table.shape != (NODES, NODES, NODES, 3):
+    if table.dtype != np.uint8 or table.shape != (NODES, NODES, NODES, 3):
         return None
     return np.ascontiguousarray(table)
 
 
-def save(name: str, table: NDArray[np.int16]) -> None:
+def save(name: str, table: NDArray[np.uint8]) -> None:
     """Keep ``table`` (atomically: a temp file of this writer's own, then a rename, so
     processes and threads sharing the folder never see half a table); the oldest tables
     beyond :data:`MAX_CACHED` are removed. A cache that cannot be written is no error."""

@@ -157,7 +157,7 @@ class AVSource(FrameSource):
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._prescaler = av.video.reformatter.VideoReformatter()
         self._managed: dict[tuple[int, int], Any] = {}
-        self._table: NDArray[np.int16] | None = None
+        self._table: NDArray[np.uint8] | None = None
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
         self._iter: Generator[Any, None, None] | None = None
         self._pending: list[Any] = []
@@ -612,7 +612,7 @@ class AVSource(FrameSource):
             peak=peak,
         )
 
-    def _cms_table(self, raw: Any) -> NDArray[np.int16]:
+    def _cms_table(self, raw: Any) -> NDArray[np.uint8]:
         """This source's colour table (see :mod:`streamspec.cmstable`): from the disk
         cache, else built now (about a second)."""
         if self._table is not None:
