@@ -259,3 +259,28 @@ def test_a_long_pause_in_a_pass_breaks_no_seek(tmp_path, monkeypatch):
         time.sleep(0.6)
         assert len(list(src.frames(1.0))) == 25  # a new pass: it seeks
         assert src.errors == 0
+
+
+def test_wide_gamut_sdr_keeps_its_colours():
+    """SDR through a table: BT.709 comes back as it went in; a Display P3 source (BT.709
+    curve, shown with BT.1886's gamma 2.4) gives the BT.709 colours it was made from."""
+    from streamspec.colour import primaries_matrix
+
+    colours = np.array([[220, 30, 30], [30, 160, 40], [40, 60, 210], [224, 172, 140], [128] * 3])
+    kr, kb = 0.2126, 0.0722
+
+    def codes(signal):
+        y = kr * signal[:, 0] + (1 - kr - kb) * signal[:, 1] + kb * signal[:, 2]
+        cb, cr = (signal[:, 2] - y) / (2 * (1 - kb)), (signal[:, 0] - y) / (2 * (1 - kr))
+        return [np.rint((16 + 219 * y) * 256), np.rint((128 + 224 * cb) * 256),
+                np.rint((128 + 224 * cr) * 256)]  # fmt: skip
+
+    sdr = dataclasses.replace(
+        PQ, kr=kr, kb=kb, bits=8, transfer="bt709", primaries="bt709", tonemap="clip"
+    )
+    same = cmstable.convert(sdr, *codes(colours / 255.0))
+    assert np.abs(same - colours).max() < 0.6
+    light = (colours / 255.0) ** 2.4 @ np.linalg.inv(primaries_matrix("smpte432")).T
+    p3 = dataclasses.replace(sdr, primaries="smpte432")
+    back = cmstable.convert(p3, *codes(light ** (1 / 2.4)))
+    assert np.abs(back - colours).max() < 0.6, back
