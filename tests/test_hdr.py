@@ -55,6 +55,9 @@ METADATA = {
     "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)",
     "4000": ":hdr10=1:repeat-headers=1:max-cll=4000,400:master-display="
     "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(40000000,1)",
+    # a mastering display and no content light level
+    "display": ":hdr10=1:repeat-headers=1:master-display="
+    "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(20000000,1)",
 }
 KINDS = {"pq": (9, 9, 16), "hlg": (9, 9, 18)}
 
@@ -262,9 +265,15 @@ def test_metadata_never_moves_diffuse_white(clips, kind):
     roll-off follows the peak (PQ: a 4000-nit master is not white at 1000 nits)."""
     low, _ = _split()
     plain = ours(clips[kind, "none"][0])
-    for meta in ("1000", "4000"):
+    for meta in ("1000", "4000", "display"):
         got = ours(clips[kind, meta][0])
         assert np.array_equal(got[low], plain[low]), meta
+    if kind == "pq":  # the peak used, and where it was found
+        for meta, peak in (("none", (1000.0, None)), ("4000", (4000.0, "MaxCLL"))):
+            with open_source(str(clips[kind, meta][0])) as src:
+                assert src.info.colour["peak"] == {"nits": peak[0], "from": peak[1]}
+        with open_source(str(clips[kind, "display"][0])) as src:
+            assert src.info.colour["peak"] == {"nits": 2000.0, "from": "mastering display"}
     if kind == "pq":
         white = COLOURS.index((255, 255, 255))
         at = {n: i for i, (c, n) in enumerate(patches()) if c == (255, 255, 255)}
