@@ -60,9 +60,9 @@ __all__ = [
 NODES = 129  # per axis; node k is the 16-bit value k * 512 (the last, 65536, clamped)
 _SHIFT = 9  # 65536 / (NODES - 1) == 1 << _SHIFT
 # Of the table's layout and of what makes it; part of the key. 1: sampled from swscale
-# (HDR scaled by its peak, not by reference white); 3: built from the formulas here,
+# (HDR scaled by its peak, not by reference white); 2: built from the formulas here,
 # stored with STEP and OFFSET.
-_VERSION = 3
+_VERSION = 2
 # At most this many tables (6.4 MB each) stay on disk; the oldest go first.
 MAX_CACHED = 8
 
@@ -177,7 +177,8 @@ def build(m: Mapping) -> NDArray[np.uint8]:
 
 
 @njit(cache=True, nogil=True)
-def _apply(yuv, flat, nu, ny, step, offset, out):  # pragma: no cover - compiled; see tests/test_cmstable.py
+def _apply(yuv, flat, nu, ny, step, offset, out):  # pragma: no cover - compiled; tested
+    # against a NumPy reference in tests/test_cmstable.py.
     # ``flat`` is the table [v, u, y, 3] flattened: the corners of a cell are fixed
     # offsets from its first, computed once per pixel for all three channels.
     h, w = yuv.shape[0], yuv.shape[1]

@@ -272,7 +272,7 @@ _SDR_GAMMA = {"gamma22": 2.2, "gamma28": 2.8}
 # -- highlight roll-off ------------------------------------------------------------------
 #: Below this share of HDR reference white, light is shown as it is (0.6: 122 nits).
 ROLLOFF_KNEE = 0.6
-#: Where reference white lands, as a share of SDR white's light (sRGB 249: CIEDE2000 1.1
+#: Where reference white lands, as a share of SDR white's light (sRGB 249: CIEDE2000 1.2
 #: from white, about one just-noticeable difference); the light above it is what the
 #: highlights between 203 nits and the source's peak are rolled off into.
 ROLLOFF_WHITE = 0.95
@@ -298,10 +298,10 @@ def rolloff(light: ArrayLike, peak: float) -> NDArray[np.float64]:
     reference white lands at :data:`ROLLOFF_WHITE` and ``peak`` nits at SDR white.
 
     BT.2390's EETF is a Hermite spline in PQ space (perceptually even steps) that starts
-    at a knee with slope 1 and reaches the target peak with slope 0. Taken as it is, with
-    SDR white (203 nits) as its target, its knee falls at ~95 nits and reference white
-    comes out at ~160 nits (sRGB 230, CIEDE2000 ~5 from white), and the knee -- so diffuse
-    white -- moves with the mastering peak. Here the spline is split at reference white:
+    at a knee with slope 1 and reaches the target peak with slope 0. Taken as it is, from
+    a 1000-nit peak to SDR white (203 nits), its knee falls at ~88 nits and reference white
+    comes out at ~159 nits (sRGB 229, CIEDE2000 5.4 from white), and the knee -- so
+    diffuse white -- moves with the mastering peak. Here the spline is split at reference white:
     the part below it is fixed (knee 0.6 -> white 0.95, slope 1 at the knee), so mastering
     metadata never moves diffuse white; the part above it runs from reference white to
     ``peak`` (slope 0 there, as in BT.2390), with the slope at reference white the largest
