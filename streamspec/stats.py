@@ -72,6 +72,9 @@ __all__ = [
 #: Bins in one shot-length histogram.
 MAX_BINS = 10_000
 TABLE_FORMAT = "streamspec-stats"
+# Below this OKLab chroma a mean has no hue: exact greys come out of the conversion with
+# chroma around 1e-8 (rounding), and the eye needs about 0.02 to see any colour at all.
+_NO_HUE = 1e-6
 #: Palette colours listed per row of an item table.
 TABLE_COLOURS = 5
 
@@ -205,7 +208,7 @@ def colour_stats(strips: Sequence[Strip]) -> ColourStats:
     a, b = float(np.dot(w, lab[:, 1])), float(np.dot(w, lab[:, 2]))
     resultant = math.hypot(a, b)
     hue = conc = None
-    if resultant > 1e-9:
+    if resultant > _NO_HUE:
         hue = math.degrees(math.atan2(b, a)) % 360.0
         conc = min(resultant / mean_c, 1.0) if mean_c > 0 else None
     mean = linear_mean(pal, w)
