@@ -51,7 +51,14 @@ from ._io import atomic_write, check_outputs, check_writable
 from ._version import __version__
 from .colour import linear_mean, oklab
 from .errors import InputError
-from .export.items import MAX_ITEMS, TimelineItem, hex_colour, item_palette, strips_in
+from .export.items import (
+    MAX_ITEMS,
+    TimelineItem,
+    by_time,
+    hex_colour,
+    item_palette,
+    strips_in,
+)
 
 if TYPE_CHECKING:
     from .spectrum import Spectrum, Strip
@@ -259,11 +266,12 @@ def item_table(
         raise InputError("the spectrum has no strips; it has no colours to measure")
     rows = []
     counters: dict[str, int] = {}
+    ordered = by_time(spectrum)
     for it in items:
         counters[it.kind] = counters.get(it.kind, 0) + 1
-        strips = strips_in(spectrum, it.start, it.end)
+        strips = strips_in(ordered, it.start, it.end)
         cs = colour_stats(strips)
-        pal = item_palette(spectrum, it.start, it.end, name=it.name, top=colours)
+        pal = item_palette(strips, name=it.name, top=colours)
         row: dict[str, Any] = {
             "kind": it.kind,
             "index": counters[it.kind],

@@ -31,6 +31,7 @@ from .items import (
     ITEM_KINDS,
     Palette,
     TimelineItem,
+    by_time,
     film_duration,
     film_fps,
     item_palette,
@@ -147,9 +148,10 @@ def _colour_shots(spectrum: Spectrum, items: list[TimelineItem]) -> list[Timelin
     from ..colour import linear_mean
 
     out = []
+    ordered = by_time(spectrum)
     for it in items:
         if it.kind == "shot" and it.colour is None:
-            strips = strips_in(spectrum, it.start, it.end)
+            strips = strips_in(ordered, it.start, it.end)
             if strips:
                 import numpy as np
 
@@ -249,7 +251,8 @@ def spectrum_palettes(
         items = [_pick(items, kind, arg)]
     if not items:
         raise InputError(f"this spectrum has no {kind}s")
-    return [item_palette(spectrum, it.start, it.end, name=it.name, top=top) for it in items]
+    ordered = by_time(spectrum)
+    return [item_palette(ordered, it.start, it.end, name=it.name, top=top) for it in items]
 
 
 # -- writing ------------------------------------------------------------------------------
