@@ -69,6 +69,7 @@ __all__ = [
     "ShotLengthStats",
     "cinemetrics",
     "colour_stats",
+    "film_summary",
     "item_table",
     "length_histogram",
     "shot_lengths",
@@ -220,6 +221,42 @@ def colour_stats(strips: Sequence[Strip]) -> ColourStats:
         conc = min(resultant / mean_c, 1.0) if mean_c > 0 else None
     mean = linear_mean(pal, w)
     return ColourStats(mean_l, mean_c, hue, conc, (int(mean[0]), int(mean[1]), int(mean[2])))
+
+
+def film_summary(
+    spectrum: Spectrum, shots: Sequence[Mapping[str, Any] | TimelineItem] | None = None
+) -> list[tuple[str, Any, str]]:
+    """The film's table, as ``(statistic, value, unit)`` rows: its running time and
+    strips, its colour statistics, and -- with shots -- the Cinemetrics statistics. A
+    value that does not exist (the SD of one shot) is None."""
+    from .export.items import film_duration
+
+    if not spectrum.strips:
+        raise InputError("the spectrum has no strips; it has no colours to measure")
+    cs = colour_stats(spectrum.strips)
+    rows: list[tuple[str, Any, str]] = [
+        ("duration", film_duration(spectrum), "s"),
+        ("strips", len(spectrum), "count"),
+        ("mean colour", hex_colour(cs.mean_colour), "#rrggbb (linear-light mean)"),
+        ("mean lightness", cs.mean_lightness, "OKLab L 0-1"),
+        ("mean chroma", cs.mean_chroma, "OKLCh C"),
+        ("mean hue", cs.mean_hue_deg, "degrees"),
+        ("hue concentration", cs.hue_concentration, "0-1"),
+    ]
+    if shots:
+        s = cinemetrics(shot_lengths(shots))
+        rows += [
+            ("shots", s.shots, "count"),
+            ("ASL", s.asl, "s"),
+            ("MSL", s.msl, "s"),
+            ("MSL/ASL", s.msl_asl, "ratio"),
+            ("min", s.min, "s"),
+            ("max", s.max, "s"),
+            ("range", s.range, "s"),
+            ("SD", s.sd, "s"),
+            ("CV", s.cv, "ratio"),
+        ]
+    return rows
 
 
 # -- item tables ------------------------------------------------------------------------

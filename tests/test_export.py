@@ -5,12 +5,15 @@ palettes) and tinycss2 (CSS)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streamspec.errors import InputError, OutputError, StreamspecError
 from streamspec.export import (
@@ -344,9 +347,9 @@ def test_no_export_overwrites_an_input(spec, tmp_path):
     data = tmp_path / "film.json"
     spec.save(tmp_path / "film.png")
     before = data.read_bytes()
-    for target, given in [(data, data), (data, tmp_path / "film.png")]:
+    for target, source in [(data, data), (data, tmp_path / "film.png")]:
         with pytest.raises(OutputError, match="choose another name"):
-            export(given, target)
+            export(source, target)
     assert data.read_bytes() == before
     # The source film, by any spelling (here a link), and any other input named.
     link = tmp_path / "film.csv"
@@ -445,3 +448,38 @@ def test_write_palettes_checks_the_format(tmp_path):
     with pytest.raises(InputError, match="holds a timeline"):
         write_palettes([p], tmp_path / "p.edl")
     assert write_palettes([p], Path(tmp_path / "p.gpl")).read_text().startswith("GIMP Palette")
+
+
+def test_a_palette_json_never_replaces_a_spectrum(tmp_path):
+    spec = make_spectrum()
+    spec.save(tmp_path / "other.png")  # another film's spectrum, not an input here
+    before = (tmp_path / "other.json").read_bytes()
+    with pytest.raises(OutputError, match="is a spectrum's data"):
+        export(spec, tmp_path / "other.json")
+    assert (tmp_path / "other.json").read_bytes() == before
+    (tmp_path / "old.json").write_text("{}")  # any other file is replaced, atomically
+    assert json.loads(export(spec, tmp_path / "old.json").read_text())["palettes"]
+
+
+@settings(max_examples=25)
+@given(
+    cuts=st.lists(st.integers(1, 1499), unique=True, max_size=40).map(sorted),
+    fps=st.sampled_from([24.0, 25.0, 30.0, 24000 / 1001, 30000 / 1001]),
+)
+def test_any_cut_list_reads_back_to_the_frame(tmp_path_factory, cuts, fps):
+    """Cuts at any frames, at common rates: OTIO and EDL give back the same frames."""
+    spec = make_spectrum(fps)
+    n = int(np.floor(60.0 * fps + 0.5))
+    bounds = [0, *[c for c in cuts if c < n], n]
+    shots = [
+        {"start": a / fps, "end": b / fps, "frame": a, "kind": "cut"}
+        for a, b in itertools.pairwise(bounds)
+    ]
+    d = tmp_path_factory.mktemp("cuts")
+    tl = otio.adapters.read_from_file(str(export(spec, d / "c.otio", shots=shots, what="shots")))
+    got = [c.range_in_parent().start_time.value for c in tl.tracks[1]]
+    assert got == bounds[:-1]
+    edl = export(spec, d / "c.edl", shots=shots, what="shots")
+    tl = otio.adapters.read_from_file(str(edl), adapter_name="cmx_3600", rate=fps)
+    assert [e.range_in_parent().start_time.value for e in tl.tracks[0]] == bounds[:-1]
+    assert tl.tracks[0].duration().value == n

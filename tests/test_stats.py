@@ -185,3 +185,18 @@ def test_tables_refuse_unknown_formats_and_inputs(tmp_path):
     with pytest.raises(Exception, match="choose another name"):
         stats.write_table(rows, src, inputs=[src])
     assert src.read_text() == "keep me"
+
+
+def test_film_summary():
+    spec = make_spectrum()
+    rows = {name: (value, unit) for name, value, unit in stats.film_summary(spec, SHOTS)}
+    assert rows["duration"] == (60.0, "s")
+    assert rows["shots"] == (5, "count")
+    assert rows["ASL"][0] == pytest.approx(12.0)
+    assert rows["MSL"][0] == pytest.approx(12.9)
+    assert rows["mean colour"][0] == "#{:02x}{:02x}{:02x}".format(
+        *stats.colour_stats(spec.strips).mean_colour
+    )
+    assert "ASL" not in {r[0] for r in stats.film_summary(spec)}  # no shots, no Cinemetrics
+    one = {n: v for n, v, _ in stats.film_summary(spec, [{"start": 0, "end": 60}])}
+    assert one["SD"] is None and one["CV"] is None

@@ -21,12 +21,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._io import IMAGE_FORMATS, atomic_write, check_outputs, check_writable, input_file
-from ..errors import InputError
+from ..colour import linear_mean
+from ..errors import InputError, OutputError
 from .items import (
     ITEM_KINDS,
     Palette,
@@ -143,18 +146,12 @@ def _kinds(what: str | Iterable[str] | None) -> list[str]:
 
 def _colour_shots(spectrum: Spectrum, items: list[TimelineItem]) -> list[TimelineItem]:
     """Shots without a colour get their mean colour (linear light) over their strips."""
-    from dataclasses import replace
-
-    from ..colour import linear_mean
-
     out = []
     ordered = by_time(spectrum)
     for it in items:
         if it.kind == "shot" and it.colour is None:
             strips = strips_in(ordered, it.start, it.end)
             if strips:
-                import numpy as np
-
                 pal = np.concatenate([s.palette for s in strips])
                 w = np.concatenate([s.counts / max(s.counts.sum(), 1) for s in strips])
                 r, g, b = (int(v) for v in linear_mean(pal, w))
@@ -260,6 +257,20 @@ def _inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Any]]:
     return [("an input", p) for p in inputs]
 
 
+def _not_a_spectrum(out: Path) -> None:
+    """Refuse to replace a spectrum's data, whichever spectrum it is: a palette ``.json``
+    named like one would lose a render's work."""
+    try:
+        with open(out, "rb") as fh:
+            head = fh.read(64)
+    except OSError:  # absent or unreadable: nothing to lose here
+        return
+    if b'"format":"streamspec-spectrum"' in head.replace(b" ", b""):
+        raise OutputError(
+            f"output {os.fspath(out)!r} is a spectrum's data; choose another name with -o"
+        )
+
+
 def write_timeline(
     timeline: FilmTimeline,
     path: str | os.PathLike[str],
@@ -273,6 +284,7 @@ def write_timeline(
         raise InputError(f"{fmt.suffix} holds palettes, not a timeline; use .otio, .edl or .csv")
     out = check_writable(path)
     check_outputs(_inputs(inputs), [("output", out, "-o")])
+    _not_a_spectrum(out)
     data = fmt.write(timeline)
     return atomic_write(out, lambda fh: fh.write(data))
 
@@ -293,6 +305,7 @@ def write_palettes(
         )
     out = check_writable(path)
     check_outputs(_inputs(inputs), [("output", out, "-o")])
+    _not_a_spectrum(out)
     data = fmt.write(list(palettes), title)
     return atomic_write(out, lambda fh: fh.write(data))
 
@@ -360,6 +373,7 @@ def export(
         given.append(json_path)
     sources = [("the spectrum's source film", spectrum.source_file())]
     check_outputs([*sources, *_inputs(given)], [("output", out, "-o")])
+    _not_a_spectrum(out)
     use_shots = shots if shots is not None else own_shots
     if fmt.kind == "timeline":
         tl = film_timeline(spectrum, what=what, shots=use_shots, fps=fps)
