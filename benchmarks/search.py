@@ -33,7 +33,6 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import table, timed, verdict
 
-from streamspec.colour import oklab
 from streamspec.palettes import Palette, parse_palette
 from streamspec.search import PaletteIndex, brute_force
 
@@ -118,9 +117,9 @@ def main() -> None:
     rows = []
     t_index, t_brute, recalls = [], [], []
     for name, q in queries:
-        ti, (ri, di) = timed(lambda q=q: index.search(q, lab, shares, 10))
+        ti, (_, di) = timed(lambda q=q: index.search(q, lab, shares, 10))
         # recall on the rows brute force saw
-        tb, (rb, db) = timed(lambda q=q: brute_force(q, lab[sub], shares[sub], 10))
+        tb, (rb, _) = timed(lambda q=q: brute_force(q, lab[sub], shares[sub], 10))
         _, (rs, _) = timed(lambda q=q: sub_index.search(q, lab[sub], shares[sub], 10))
         recall = len(set(rs.tolist()) & set(rb.tolist())) / 10
         tb_full = tb * n / sample

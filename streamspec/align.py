@@ -122,7 +122,7 @@ def _dtw(A, B, gap, band, back):  # pragma: no cover - compiled
 
 def _runs(idx: list[int], at: list[int]) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
-    for i, a in zip(idx, at):
+    for i, a in zip(idx, at, strict=True):
         if out and out[-1][1] == i:
             out[-1] = (out[-1][0], i + 1, out[-1][2])
         else:

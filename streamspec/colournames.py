@@ -74,7 +74,8 @@ def survey_colours() -> tuple[tuple[str, ...], NDArray[np.uint8]]:
 
 def _names_a_term(word: str) -> bool:
     # "greenish", "bluey", "reddish", "purpley", "grayish": a basic term with a suffix.
-    return any(_ALIASES.get(w, w) in BASIC_TERMS for w in (word, *(word[:-i] for i in (1, 2, 3, 4))))
+    stems = (word, word[:-1], word[:-2], word[:-3], word[:-4])
+    return any(_ALIASES.get(w, w) in BASIC_TERMS for w in stems)
 
 
 def _head_term(name: str) -> str | None:
@@ -89,7 +90,8 @@ def _head_term(name: str) -> str | None:
 def term_centroids() -> tuple[tuple[str, ...], tuple[str, ...], NDArray[np.float64]]:
     """The model: survey names used, the basic term of each, and their OKLab centroids."""
     names, rgb = survey_colours()
-    used = [(n, t, c) for n, c in zip(names[:MODEL_NAMES], rgb) if (t := _head_term(n))]
+    top = zip(names[:MODEL_NAMES], rgb[:MODEL_NAMES], strict=True)
+    used = [(n, t, c) for n, c in top if (t := _head_term(n))]
     return (
         tuple(u[0] for u in used),
         tuple(u[1] for u in used),
@@ -120,9 +122,8 @@ def basic_term(rgb: ArrayLike) -> str:
 
 def nearest_name(rgb: ArrayLike) -> str:
     """The nearest of all 949 survey names (in OKLab) to one sRGB colour."""
-    names, srgb = survey_colours()
-    return names[int(_nearest(oklab(np.asarray(rgb, dtype=np.uint8).reshape(1, 3)),
-                              _survey_lab())[0])]  # fmt: skip
+    lab = oklab(np.asarray(rgb, dtype=np.uint8).reshape(1, 3))
+    return survey_colours()[0][int(_nearest(lab, _survey_lab())[0])]
 
 
 @lru_cache(maxsize=1)

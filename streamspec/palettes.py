@@ -288,7 +288,9 @@ def reduce_palette(lab: ArrayLike, shares: ArrayLike, k: int) -> tuple[NDArray, 
 
 def _split_items(text: str) -> list[str]:
     # commas outside parentheses: "rgb(1, 2, 3) 30%, teal" is two items
-    items, depth, cur = [], 0, []
+    items: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1

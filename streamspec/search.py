@@ -25,6 +25,7 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 from numba import njit
@@ -106,7 +107,9 @@ def _nearest_bound(qa, qw, full, lab, shares, rows, out):  # pragma: no cover - 
         out[r] = fwd if fwd > back else back
 
 
-def _parallel(kernel, query: Palette, lab: NDArray, shares: NDArray, rows: NDArray, *extra):
+def _parallel(
+    kernel: Any, query: Palette, lab: NDArray, shares: NDArray, rows: NDArray, *extra: Any
+) -> NDArray[np.float64]:
     out = np.empty(len(rows))
     n = _threads()
     if len(rows) < 4096 or n == 1:
@@ -114,11 +117,9 @@ def _parallel(kernel, query: Palette, lab: NDArray, shares: NDArray, rows: NDArr
         return out
     bounds = np.linspace(0, len(rows), n + 1).astype(np.int64)
     with ThreadPoolExecutor(n) as pool:
-        for f in [
-            pool.submit(kernel, query.lab, query.shares, *extra, lab, shares,
-                        rows[bounds[t]:bounds[t + 1]], out[bounds[t]:bounds[t + 1]])  # fmt: skip
-            for t in range(n)
-        ]:
+        parts = [slice(bounds[t], bounds[t + 1]) for t in range(n)]
+        args = [(query.lab, query.shares, *extra, lab, shares, rows[p], out[p]) for p in parts]
+        for f in [pool.submit(kernel, *a) for a in args]:
             f.result()
     return out
 
@@ -156,8 +157,8 @@ def palette_fingerprint(lab: NDArray, shares: NDArray) -> str:
     """A fingerprint of a palette library (its shape and every value)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(repr((lab.shape, str(lab.dtype), shares.shape, str(shares.dtype))).encode())
-    h.update(memoryview(np.ascontiguousarray(lab)).cast("B"))
-    h.update(memoryview(np.ascontiguousarray(shares)).cast("B"))
+    h.update(np.ascontiguousarray(lab).tobytes())
+    h.update(np.ascontiguousarray(shares).tobytes())
     return h.hexdigest()
 
 
@@ -187,7 +188,7 @@ class PaletteIndex:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the index as one ``.npz`` file (atomically: a reader sees old or new)."""
 
-        def write(f) -> None:  # type: ignore[no-untyped-def]
+        def write(f: IO[bytes]) -> None:
             np.savez(f, version=np.int64(INDEX_VERSION), fingerprint=np.str_(self.fingerprint),
                      means=self.means)  # fmt: skip
 

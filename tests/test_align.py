@@ -39,7 +39,8 @@ def film(seed: int, scenes: int = 30):
     """A synthetic film: scenes of 8-40 strips, each scene's palettes around its own."""
     rng = np.random.default_rng(seed)
     lengths = rng.integers(8, 40, scenes)
-    centres = np.stack([rng.uniform(0.2, 0.85, (scenes, 6)), *rng.normal(0, 0.07, (2, scenes, 6))], -1)
+    chroma = rng.normal(0, 0.07, (2, scenes, 6))
+    centres = np.stack([rng.uniform(0.2, 0.85, (scenes, 6)), *chroma], -1)
     shares = rng.dirichlet(np.ones(6), scenes)
     lab = [centres[s] + rng.normal(0, 0.004, (n, 6, 3)) for s, n in enumerate(lengths)]
     sh = [np.repeat(shares[s][None], n, 0) for s, n in enumerate(lengths)]
@@ -93,7 +94,8 @@ def test_a_cut_scene_and_an_inserted_one_are_gaps_in_the_right_places(seed):
     assert abs(i0 - ins_run[0]) <= 2 and abs(i1 - ins_run[1]) <= 2
     # everything else pairs one to one with its own strip
     kept = np.setdiff1d(np.arange(len(first)), np.arange(*cut_run))
-    own = {int(a): int(b) for a, b in zip(kept, np.setdiff1d(np.arange(len(second)), np.arange(*ins_run)))}
+    kept2 = np.setdiff1d(np.arange(len(second)), np.arange(*ins_run))
+    own = {int(a): int(b) for a, b in zip(kept, kept2, strict=True)}
     paired = {int(a): int(b) for a, b in al.pairs}
     right = sum(paired.get(a) == b for a, b in own.items())
     assert right >= len(own) - 4

@@ -40,11 +40,11 @@ def test_the_shipped_survey_is_the_published_one():
     assert len(names) == 949 == len(set(names))
     assert names[:3] == ("purple", "green", "blue")  # the most common first
     for name, code in PUBLISHED.items():
-        assert "#%02x%02x%02x" % tuple(rgb[names.index(name)]) == code
+        assert "#" + bytes(rgb[names.index(name)]).hex() == code
 
 
 def test_every_term_centroid_maps_to_its_own_term():
-    names, terms, lab = term_centroids()
+    names, terms, _ = term_centroids()
     assert set(terms) == set(BASIC_TERMS)
     _, rgb = survey_colours()
     all_names = survey_colours()[0]
@@ -73,7 +73,8 @@ def test_held_out_survey_names_mostly_get_their_head_term():
     # Names beyond those the model uses ("very dark green", "pale orange"), whose head is
     # a basic term: the model agrees with the survey's people on most of them.
     names, rgb = survey_colours()
-    held = [(h, c) for n, c in zip(names[MODEL_NAMES:], rgb[MODEL_NAMES:]) if (h := _head_term(n))]
+    rest = zip(names[MODEL_NAMES:], rgb[MODEL_NAMES:], strict=True)
+    held = [(h, c) for n, c in rest if (h := _head_term(n))]
     agree = np.mean([basic_term(c) == h for h, c in held])
     assert len(held) > 250
     assert agree > 0.8
@@ -82,7 +83,8 @@ def test_held_out_survey_names_mostly_get_their_head_term():
 def test_dark_grey_is_grey_not_black_and_whole_images_are_named():
     assert basic_term([54, 55, 55]) == "grey"
     img = np.array([[[249, 115, 6], [2, 147, 134]], [[0, 0, 0], [255, 255, 255]]], np.uint8)
-    assert [BASIC_TERMS[t] for t in basic_terms(img).ravel()] == ["orange", "teal", "black", "white"]
+    got = [BASIC_TERMS[t] for t in basic_terms(img).ravel()]
+    assert got == ["orange", "teal", "black", "white"]
 
 
 def test_nearest_name_uses_every_survey_name():
@@ -102,7 +104,8 @@ def test_parse_colour(text, rgb):
 @pytest.mark.parametrize(
     ("text", "says"),
     [("tael", "did you mean teal"), ("#12345", "#rrggbb"), ("rgb(1,2,300)", "0 to 255"),
-     ("", "unknown colour name"), ("x" * 200, "at most 100"), ("dark tael", "did you mean dark teal")],
+     ("", "unknown colour name"), ("x" * 200, "at most 100"),
+     ("dark tael", "did you mean dark teal")],
 )  # fmt: skip
 def test_bad_colours_are_one_line(text, says):
     with pytest.raises(InputError) as err:

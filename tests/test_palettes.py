@@ -110,9 +110,11 @@ def test_parse_palette_shares():
     p = parse_palette("#1b3a4b 40%, #e0a060 20%")
     np.testing.assert_allclose(p.shares, [0.4, 0.2])
     assert p.partial
-    np.testing.assert_allclose(p.lab, oklab(np.array([[0x1B, 0x3A, 0x4B], [0xE0, 0xA0, 0x60]], np.uint8)))
+    want = oklab(np.array([[0x1B, 0x3A, 0x4B], [0xE0, 0xA0, 0x60]], np.uint8))
+    np.testing.assert_allclose(p.lab, want)
     np.testing.assert_allclose(parse_palette("teal, orange").shares, [0.5, 0.5])
-    np.testing.assert_allclose(parse_palette("teal 60%, orange, rgb(1, 2, 3)").shares, [0.6, 0.2, 0.2])
+    three = parse_palette("teal 60%, orange, rgb(1, 2, 3)")
+    np.testing.assert_allclose(three.shares, [0.6, 0.2, 0.2])
     assert not parse_palette("black 50%, white 50%").partial
     np.testing.assert_allclose(parse_palette("red 12.5%").shares, [0.125])
 
@@ -139,5 +141,5 @@ def test_reduce_palette_keeps_mass_and_mean():
     assert rl.shape == (8, 3) and rw.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(rw @ rl, w @ lab, atol=1e-12)  # merging keeps the mean
     assert (np.diff(rw) <= 0).all()
-    small_l, small_w = reduce_palette(lab[:3], w[:3], 8)
+    _, small_w = reduce_palette(lab[:3], w[:3], 8)
     assert (small_w[3:] == 0).all() and small_w[:3].sum() == pytest.approx(w[:3].sum())

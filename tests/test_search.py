@@ -21,7 +21,8 @@ ot = pytest.importorskip("ot", reason="POT (the test extra) is the EMD reference
 def library(seed: int, n: int = 6000, k: int = 8, scenes: int = 40):
     """Palettes drawn around a few scene palettes, some with empty (zero-share) slots."""
     rng = np.random.default_rng(seed)
-    centres = np.stack([rng.uniform(0.1, 0.9, (scenes, k)), *rng.normal(0, 0.08, (2, scenes, k))], -1)
+    chroma = rng.normal(0, 0.08, (2, scenes, k))
+    centres = np.stack([rng.uniform(0.1, 0.9, (scenes, k)), *chroma], -1)
     scene = rng.integers(0, scenes, n)
     lab = (centres[scene] + rng.normal(0, 0.015, (n, k, 3))).astype(np.float32)
     shares = rng.dirichlet(np.ones(k), n).astype(np.float32)
@@ -55,7 +56,8 @@ def test_nearest_bound_kernel_matches_numpy_and_bounds_the_emd(full):
     back = (w * np.where(shares > 1e-9, d.min(1), 0)).sum(1)
     np.testing.assert_allclose(out, np.maximum(fwd, back) if full else fwd, rtol=1e-5)
     exact = np.empty(300)
-    _emd_rows(q.lab, q.shares, 0.0 if full else 0.5, lab, shares, np.arange(300, dtype=np.int64), exact)
+    rows = np.arange(300, dtype=np.int64)
+    _emd_rows(q.lab, q.shares, 0.0 if full else 0.5, lab, shares, rows, exact)
     assert (out <= exact + 1e-6).all()
 
 
@@ -81,7 +83,7 @@ def test_index_search_equals_brute_force(seed, tmp_path):
     # the distances are the palettes' EMD
     q = queries[0]
     rows, dist = index.search(q, lab, shares, 3)
-    for r, d in zip(rows, dist):
+    for r, d in zip(rows, dist, strict=True):
         assert d == pytest.approx(emd(q, Palette(lab[r], shares[r] / shares[r].sum())), abs=1e-6)
 
 
@@ -99,7 +101,8 @@ def test_index_file_is_rebuilt_when_the_library_changes(tmp_path):
     _, rebuilt = PaletteIndex.open(path, lab2, shares, fingerprint="corpus-abc")
     assert rebuilt and PaletteIndex.load(path).fingerprint == "corpus-abc"
     # another version, or not an index at all: rebuilt by open, one line from load
-    np.savez(path, version=np.int64(INDEX_VERSION + 1), fingerprint=np.str_("x"), means=np.zeros((500, 3)))
+    other = {"version": np.int64(INDEX_VERSION + 1), "fingerprint": np.str_("x")}
+    np.savez(path, means=np.zeros((500, 3)), **other)
     with pytest.raises(InputError, match="version"):
         PaletteIndex.load(path)
     assert PaletteIndex.open(path, lab2, shares)[1]
