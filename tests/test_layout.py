@@ -30,6 +30,10 @@ PURE = [
     "streamspec.live.checkpoint",
     "streamspec.quantize",
     "streamspec.cmstable",
+    "streamspec.colournames",
+    "streamspec.palettes",
+    "streamspec.search",
+    "streamspec.align",
 ]
 
 
