@@ -213,6 +213,8 @@ def _palette_emd(qa, qw, pa, pw, wildcard):  # pragma: no cover - compiled
     for j in range(pa.shape[0]):
         if pw[j] > _EPS:
             m += 1
+    if n == 0 or m == 0:
+        return np.inf  # an empty palette (a blank strip) is like nothing
     extra = 1 if wildcard > _EPS else 0
     a = np.empty(n + extra)
     b = np.empty(m)
@@ -246,6 +248,56 @@ def _palette_emd(qa, qw, pa, pw, wildcard):  # pragma: no cover - compiled
     for j in range(m):
         b[j] *= atot / btot
     return _transport(a, b, C)
+
+
+# The search kernels (streamspec.search) live here, beside _palette_emd, which they
+# inline: Numba's on-disk cache notices changes only in a kernel's own file.
+@njit(cache=True, nogil=True)
+def _emd_rows(qa, qw, wild, lab, shares, rows, out):  # pragma: no cover - compiled
+    """Exact EMD from the query to the palettes ``rows`` of the library, into ``out``."""
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        out[r] = _palette_emd(qa, qw, lab[i].astype(np.float64),
+                              shares[i].astype(np.float64), wild)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _nearest_bound(qa, qw, full, lab, shares, rows, out):  # pragma: no cover - compiled
+    """Lower bound of the EMD for ``rows``: every query colour's share travels at least to
+    the nearest palette colour; for a full query also every palette colour's share."""
+    k = lab.shape[1]
+    nq = qa.shape[0]
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        total = 0.0
+        for j in range(k):
+            total += shares[i, j]
+        fwd = 0.0
+        back = 0.0
+        for a in range(nq):
+            best = np.inf
+            for j in range(k):
+                if shares[i, j] > 1e-9:
+                    d0 = qa[a, 0] - lab[i, j, 0]
+                    d1 = qa[a, 1] - lab[i, j, 1]
+                    d2 = qa[a, 2] - lab[i, j, 2]
+                    d = d0 * d0 + d1 * d1 + d2 * d2
+                    if d < best:
+                        best = d
+            fwd += qw[a] * np.sqrt(best)
+        if full:
+            for j in range(k):
+                if shares[i, j] > 1e-9:
+                    best = np.inf
+                    for a in range(nq):
+                        d0 = qa[a, 0] - lab[i, j, 0]
+                        d1 = qa[a, 1] - lab[i, j, 1]
+                        d2 = qa[a, 2] - lab[i, j, 2]
+                        d = d0 * d0 + d1 * d1 + d2 * d2
+                        if d < best:
+                            best = d
+                    back += shares[i, j] / total * np.sqrt(best)
+        out[r] = fwd if fwd > back else back
 
 
 def emd(p: Palette, q: Palette) -> float:

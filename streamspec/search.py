@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from ._io import atomic_write
 from .errors import InputError
-from .palettes import MAX_PALETTE, Palette, _palette_emd
+from .palettes import MAX_PALETTE, Palette, _emd_rows, _nearest_bound
 
 __all__ = ["INDEX_VERSION", "MAX_HITS", "PaletteIndex", "brute_force", "palette_fingerprint"]
 
@@ -57,54 +56,6 @@ def _check_library(lab: ArrayLike, shares: ArrayLike) -> tuple[NDArray, NDArray]
     if not 1 <= lab_a.shape[1] <= MAX_PALETTE:
         raise InputError(f"library palettes have 1 to {MAX_PALETTE} colours")
     return lab_a, w
-
-
-@njit(cache=True, nogil=True)
-def _emd_rows(qa, qw, wild, lab, shares, rows, out):  # pragma: no cover - compiled
-    """Exact EMD from the query to the palettes ``rows`` of the library, into ``out``."""
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        out[r] = _palette_emd(qa, qw, lab[i].astype(np.float64),
-                              shares[i].astype(np.float64), wild)  # fmt: skip
-
-
-@njit(cache=True, nogil=True)
-def _nearest_bound(qa, qw, full, lab, shares, rows, out):  # pragma: no cover - compiled
-    """Lower bound of the EMD for ``rows``: every query colour's share travels at least to
-    the nearest palette colour; for a full query also every palette colour's share."""
-    k = lab.shape[1]
-    nq = qa.shape[0]
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        total = 0.0
-        for j in range(k):
-            total += shares[i, j]
-        fwd = 0.0
-        back = 0.0
-        for a in range(nq):
-            best = np.inf
-            for j in range(k):
-                if shares[i, j] > 1e-9:
-                    d0 = qa[a, 0] - lab[i, j, 0]
-                    d1 = qa[a, 1] - lab[i, j, 1]
-                    d2 = qa[a, 2] - lab[i, j, 2]
-                    d = d0 * d0 + d1 * d1 + d2 * d2
-                    if d < best:
-                        best = d
-            fwd += qw[a] * np.sqrt(best)
-        if full:
-            for j in range(k):
-                if shares[i, j] > 1e-9:
-                    best = np.inf
-                    for a in range(nq):
-                        d0 = qa[a, 0] - lab[i, j, 0]
-                        d1 = qa[a, 1] - lab[i, j, 1]
-                        d2 = qa[a, 2] - lab[i, j, 2]
-                        d = d0 * d0 + d1 * d1 + d2 * d2
-                        if d < best:
-                            best = d
-                    back += shares[i, j] / total * np.sqrt(best)
-        out[r] = fwd if fwd > back else back
 
 
 def _parallel(

@@ -87,6 +87,17 @@ def test_index_search_equals_brute_force(seed, tmp_path):
         assert d == pytest.approx(emd(q, Palette(lab[r], shares[r] / shares[r].sum())), abs=1e-6)
 
 
+def test_blank_palettes_rank_last():
+    lab, shares = library(6, n=3000)
+    shares[:100] = 0  # strips with no colours (empty slots of a partial spectrum)
+    index = PaletteIndex.build(lab, shares)
+    for q in (parse_palette("black 30%"), Palette(lab[500].astype(np.float64), shares[500])):
+        rows, dist = index.search(q, lab, shares, 3000)
+        assert set(rows[-100:].tolist()) == set(range(100)) and np.isinf(dist[-100:]).all()
+        assert np.isfinite(dist[:-100]).all()
+        np.testing.assert_array_equal(rows, brute_force(q, lab, shares, 3000)[0])
+
+
 def test_index_file_is_rebuilt_when_the_library_changes(tmp_path):
     lab, shares = library(4, n=500)
     path = tmp_path / "p.npz"
