@@ -3,8 +3,11 @@
 Two versions of one film (a restoration, a director's cut, a TV edit) sampled at the
 same interval give two sequences of strips. :func:`align` finds the cheapest monotone
 path through the grid of strip pairs, where each step either pairs strip ``i`` of the
-first with strip ``j`` of the second (cost: the distance between their features), or
-skips a strip of one version as a gap (cost: ``gap`` per strip). A scene cut from the
+first with strip ``j`` of the second (cost: the distance between their features), pairs
+the next strip of one version with the strip of the other just paired -- the warp of
+dynamic time warping, for a version played faster or slower, e.g. 25 fps PAL against 24
+fps film (cost: the distance plus ``stretch``) -- or skips a strip of one version as a
+gap (cost: ``gap`` per strip). A scene cut from the
 second version becomes a *removed* run, one added an *inserted* run, and everything
 around them pairs one to one -- so later differences are not shifted by the edit.
 
@@ -16,7 +19,9 @@ Features (:func:`strip_features`) are a strip's share-weighted mean OKLab colour
 spread (share-weighted standard deviation along L, a and b), compared by Euclidean
 distance in OKLab units: two strips of the same frame in different encodes differ by
 ~0.005, different scenes by 0.05 and more, and the default gap cost (0.04 per strip)
-sits between them.
+sits between them. A stretch (0.01 by default) is cheaper than a gap, so a strip
+repeated by a change of speed pairs twice rather than leaving a gap, but dearer than a
+plain match, so same-speed versions pair one to one.
 """
 
 from __future__ import annotations
@@ -29,15 +34,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 
-__all__ = ["DEFAULT_GAP", "MAX_CELLS", "Alignment", "align", "strip_features"]
+__all__ = ["DEFAULT_GAP", "DEFAULT_STRETCH", "MAX_CELLS", "Alignment", "align", "strip_features"]
 
 #: Cost of leaving one strip unpaired (OKLab units, as the feature distance).
 DEFAULT_GAP = 0.04
+#: Extra cost of pairing a strip with the strip of the other version just paired.
+DEFAULT_STRETCH = 0.01
 #: Most cells of the alignment grid (n x m): 64 M, a 2-hour film at one strip per second.
 MAX_CELLS = 64_000_000
 
 # traceback codes
-_MATCH, _DEL, _INS = 1, 2, 3
+_MATCH, _DEL, _INS, _STRETCH_A, _STRETCH_B = 1, 2, 3, 4, 5
 
 
 def strip_features(lab: ArrayLike, shares: ArrayLike) -> NDArray[np.float64]:
@@ -59,10 +66,11 @@ class Alignment:
     """Result of :func:`align`.
 
     ``pairs`` is ``(P, 2)``: strip ``i`` of the first sequence paired with strip ``j`` of
-    the second, in order. ``removed`` lists runs ``(start, stop, at)`` of the first
-    sequence's strips ``start:stop`` missing from the second (before its strip ``at``);
-    ``inserted`` runs ``(start, stop, at)`` of the second's strips ``start:stop`` not in
-    the first (before its strip ``at``). ``cost`` is the path's total cost.
+    the second, in order (a strip pairs with several where one version is slower).
+    ``removed`` lists runs ``(start, stop, at)`` of the first sequence's strips
+    ``start:stop`` missing from the second (before its strip ``at``); ``inserted`` runs
+    ``(start, stop, at)`` of the second's strips ``start:stop`` not in the first (before
+    its strip ``at``). ``cost`` is the path's total cost.
     """
 
     pairs: NDArray[np.int64]
@@ -72,7 +80,7 @@ class Alignment:
 
 
 @njit(cache=True, nogil=True)
-def _dtw(A, B, gap, band, back):  # pragma: no cover - compiled
+def _dtw(A, B, gap, stretch, band, back):  # pragma: no cover - compiled
     """Fill the traceback grid ``back`` ((n+1, m+1) int8) and return the total cost."""
     n = A.shape[0]
     m = B.shape[0]
@@ -107,9 +115,18 @@ def _dtw(A, B, gap, band, back):  # pragma: no cover - compiled
                 code = 3
             s = 0.0
             for k in range(f):
-                d = A[i - 1, k] - B[j - 1, k]
-                s += d * d
-            c = prev[j - 1] + np.sqrt(s)
+                e = A[i - 1, k] - B[j - 1, k]
+                s += e * e
+            d = np.sqrt(s)
+            c = prev[j] + d + stretch  # strip i-1 of A pairs B's j-1 again
+            if c < best:
+                best = c
+                code = 4
+            c = cur[j - 1] + d + stretch  # strip j-1 of B pairs A's i-1 again
+            if c < best:
+                best = c
+                code = 5
+            c = prev[j - 1] + d
             if c <= best:
                 best = c
                 code = 1
@@ -146,6 +163,12 @@ def _trace(back: NDArray[np.int8], n: int, m: int, cost: float) -> Alignment:
         elif code == _INS:
             ins.append((j - 1, i))
             j -= 1
+        elif code == _STRETCH_A:
+            pairs.append((i - 1, j - 1))
+            i -= 1
+        elif code == _STRETCH_B:
+            pairs.append((i - 1, j - 1))
+            j -= 1
         else:  # pragma: no cover - the band always holds a path
             raise AssertionError("alignment traceback left the band")
     pairs.reverse()
@@ -160,13 +183,18 @@ def _trace(back: NDArray[np.int8], n: int, m: int, cost: float) -> Alignment:
 
 
 def align(
-    a: ArrayLike, b: ArrayLike, gap: float = DEFAULT_GAP, band: int | None = None
+    a: ArrayLike,
+    b: ArrayLike,
+    gap: float = DEFAULT_GAP,
+    band: int | None = None,
+    stretch: float = DEFAULT_STRETCH,
 ) -> Alignment:
     """Align feature sequences ``a (n, F)`` and ``b (m, F)`` (e.g. :func:`strip_features`).
 
-    ``gap`` is the cost of one unpaired strip; ``band`` the most strips the path may stray
-    from the diagonal (default: the length difference plus a tenth of the longer
-    sequence, at least 16 -- room for an edit of that size).
+    ``gap`` is the cost of one unpaired strip, ``stretch`` the extra cost of pairing a strip
+    with one already paired (``inf``: strictly one to one); ``band`` the most strips the
+    path may stray from the diagonal (default: the length difference plus a tenth of the
+    longer sequence, at least 16 -- room for an edit of that size).
     """
     A = np.ascontiguousarray(a, dtype=np.float64)
     B = np.ascontiguousarray(b, dtype=np.float64)
@@ -176,6 +204,8 @@ def align(
         raise InputError("strip features must be finite")
     if not (np.isfinite(gap) and gap > 0):
         raise InputError(f"the gap cost is a positive number, got {gap!r}")
+    if not stretch >= 0:
+        raise InputError(f"the stretch cost is a number from 0, got {stretch!r}")
     n, m = len(A), len(B)
     if (n + 1) * (m + 1) > MAX_CELLS:
         raise InputError(f"{n} x {m} strips is more than {MAX_CELLS:,} cells to align; "
@@ -186,5 +216,5 @@ def align(
         raise InputError(f"the band is a whole number of strips from 1, got {band!r}")
     band = int(max(band, abs(n - m) + 1))  # the end must be reachable
     back = np.zeros((n + 1, m + 1), dtype=np.int8)
-    cost = _dtw(A, B, float(gap), band, back)
+    cost = _dtw(A, B, float(gap), float(stretch), band, back)
     return _trace(back, n, m, cost)

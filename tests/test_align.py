@@ -9,7 +9,7 @@ from streamspec.align import _dtw, align, strip_features
 from streamspec.errors import InputError
 
 
-def reference_dtw(A, B, gap, band):
+def reference_dtw(A, B, gap, stretch, band):
     """The same recurrence in plain Python and NumPy (costs and traceback codes)."""
     n, m = len(A), len(B)
     D = np.full((n + 1, m + 1), np.inf)
@@ -24,14 +24,16 @@ def reference_dtw(A, B, gap, band):
             if j == 0:
                 D[i, 0], back[i, 0] = i * gap, 2
                 continue
-            options = [
-                (D[i - 1, j] + gap, 2),
-                (D[i, j - 1] + gap, 3),
-                (D[i - 1, j - 1] + np.linalg.norm(A[i - 1] - B[j - 1]), 1),
+            d = np.linalg.norm(A[i - 1] - B[j - 1])
+            options = [  # in the order ties are resolved (as the kernel)
+                (D[i - 1, j - 1] + d, 1),  # a match
+                (D[i - 1, j] + gap, 2),  # a removal
+                (D[i, j - 1] + gap, 3),  # an insert
+                (D[i - 1, j] + d + stretch, 4),  # a stretch of either
+                (D[i, j - 1] + d + stretch, 5),
             ]
             best = min(o[0] for o in options)
-            # ties: a match, then a removal, then an insert (as the kernel)
-            D[i, j], back[i, j] = next(o for o in options[2:] + options[:2] if o[0] == best)
+            D[i, j], back[i, j] = next(o for o in options if o[0] == best)
     return D[n, m], back
 
 
@@ -49,12 +51,14 @@ def film(seed: int, scenes: int = 30):
 
 def test_kernel_matches_plain_reference():
     rng = np.random.default_rng(0)
-    for n, m, band in [(40, 55, 20), (30, 30, 4), (1, 12, 12), (25, 3, 22)]:
+    for n, m, band, stretch in [(40, 55, 20, 0.01), (30, 30, 4, 0.0), (1, 12, 12, 0.01),
+                                (25, 3, 22, np.inf), (50, 45, 10, 0.02)]:  # fmt: skip
         A, B = rng.normal(size=(n, 6)) * 0.05, rng.normal(size=(m, 6)) * 0.05
         B[: min(n, m) // 2] = A[: min(n, m) // 2]
         back = np.zeros((n + 1, m + 1), np.int8)
-        cost = _dtw(A, B, 0.04, max(band, abs(n - m) + 1), back)
-        want_cost, want_back = reference_dtw(A, B, 0.04, max(band, abs(n - m) + 1))
+        band = max(band, abs(n - m) + 1)
+        cost = _dtw(A, B, 0.04, stretch, band, back)
+        want_cost, want_back = reference_dtw(A, B, 0.04, stretch, band)
         assert cost == pytest.approx(want_cost, abs=1e-12)
         np.testing.assert_array_equal(back, want_back)
 
@@ -101,12 +105,33 @@ def test_a_cut_scene_and_an_inserted_one_are_gaps_in_the_right_places(seed):
     assert right >= len(own) - 4
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_faster_version_warps_instead_of_leaving_gaps(seed):
+    # 24 fps film against a 25 fps TV transfer sampled at the same interval: the second
+    # version's strip j shows the first's time j * 25/24.
+    lab, sh, _ = film(seed)
+    first = strip_features(np.concatenate(lab), np.concatenate(sh))
+    src = np.minimum(np.rint(np.arange(int(len(first) * 24 / 25)) * 25 / 24), len(first) - 1)
+    second = first[src.astype(int)] + np.random.default_rng(seed).normal(0, 0.002, (len(src), 6))
+    al = align(first, second)
+    assert al.inserted == []
+    assert sum(r[1] - r[0] for r in al.removed) <= 3  # at most the very end
+    # each strip of the second pairs with the strip it was taken from, give or take one
+    taken = src[al.pairs[:, 1]]
+    assert np.abs(taken - al.pairs[:, 0]).max() <= 1
+    # strictly one to one, the same versions need a gap every 25 strips
+    rigid = align(first, second, stretch=np.inf)
+    assert len(rigid.removed) >= len(first) // 25 - 2
+
+
 def test_bad_alignment_inputs_are_one_line():
     f = np.zeros((10, 6))
     with pytest.raises(InputError, match="equal width"):
         align(f, np.zeros((10, 5)))
     with pytest.raises(InputError, match="gap cost"):
         align(f, f, gap=0)
+    with pytest.raises(InputError, match="stretch"):
+        align(f, f, stretch=-1)
     with pytest.raises(InputError, match="band"):
         align(f, f, band=0)
     with pytest.raises(InputError, match="finite"):
