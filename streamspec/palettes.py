@@ -367,8 +367,9 @@ def parse_palette(text: str) -> Palette:
 
     Colours without a share split what the given shares leave equally; if every colour
     has a share and they add up to less than 100 %, the rest is *any colour* (a partial
-    palette: "at least 40 % of this, 20 % of that"). Shares over 100 % in total, a
-    colour named twice... are one :class:`InputError` line naming the item.
+    palette: "at least 40 % of this, 20 % of that"). A colour given twice counts with both
+    shares. An unknown colour, a share out of range or shares over 100 % in total are one
+    :class:`InputError` line naming the item.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError("empty palette: give colours such as '#1b3a4b 40%, #e0a060 20%'")

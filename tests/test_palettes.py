@@ -117,6 +117,10 @@ def test_parse_palette_shares():
     np.testing.assert_allclose(three.shares, [0.6, 0.2, 0.2])
     assert not parse_palette("black 50%, white 50%").partial
     np.testing.assert_allclose(parse_palette("red 12.5%").shares, [0.125])
+    twice = parse_palette("teal 20%, orange 30%, teal 20%")
+    once = parse_palette("teal 40%, orange 30%")
+    frame = Palette.from_srgb([[2, 147, 134], [40, 40, 40]], [0.5, 0.5])
+    assert emd(twice, frame) == pytest.approx(emd(once, frame), abs=1e-12)
 
 
 @pytest.mark.parametrize(
