@@ -1,11 +1,19 @@
-"""Small filesystem helpers: atomic writes, image formats and early output checks."""
+"""Small filesystem helpers: atomic writes, bounded reads, output locks, image formats,
+early output checks, and names made safe to print."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import hashlib
+import json
 import os
+import re
+import socket
+import stat
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
@@ -17,17 +25,28 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IMAGE_FORMATS",
+    "OutputBusyError",
     "atomic_write",
     "check_format_size",
     "check_image_output",
     "check_outputs",
     "check_writable",
+    "clean_stale",
+    "commit",
     "file_fingerprint",
     "image_format",
+    "image_writer",
     "input_file",
+    "load_json",
+    "make_temp",
+    "output_lock",
+    "quoted",
+    "read_limited",
     "same_file",
     "save_image",
+    "shown",
     "unique_path",
+    "write_aside",
 ]
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
@@ -46,21 +65,69 @@ _SUPPORTED = ".png, .jpg/.jpeg, .webp or .tif/.tiff"
 _MAX_SIDE = {"JPEG": 65500, "WEBP": 16383}
 
 
+# -- names a terminal shows ------------------------------------------------------------
+# Bidirectional overrides and isolates reorder what follows them on screen.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
+
+
+def shown(text: object) -> str:
+    """``text`` safe to print on a terminal or in a log: control characters (C0, DEL,
+    C1, newlines), line separators and bidirectional overrides become ``\\x1b``-style
+    escapes, so a file name can neither move the cursor, retitle or clear the terminal
+    nor start a line of its own. Ordinary text (any script) is left as it is."""
+    s = str(text)
+    if not any(map(_unsafe, s)):
+        return s
+    return "".join(repr(ch)[1:-1] if _unsafe(ch) else ch for ch in s)
+
+
+def quoted(text: object) -> str:
+    """``text`` in quotes for a message, escaped as :func:`shown` does (repr-like)."""
+    return repr(str(text))  # repr escapes every character that is not printable
+
+
+# -- inputs -----------------------------------------------------------------------------
 def input_file(
-    path: str | os.PathLike[str], what: str, *, label: str = "", allow_empty: bool = True
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    label: str = "",
+    allow_empty: bool = True,
+    seekable: bool = False,
 ) -> Path:
-    """``path`` as a Path if it is an existing regular file, else a one-line
+    """``path`` as a Path if it names something to read, else a one-line
     :class:`InputError` ("no such file", "is a directory, not WHAT", "is empty").
 
-    ``label`` prefixes the name in messages (e.g. ``"chapters file "``).
+    Pipes and devices (``/dev/stdin``, ``<(...)``) are accepted and read with a bound
+    (:func:`read_limited`) unless ``seekable``: a video is read by seeking, which a pipe
+    cannot do, so that is said instead of "is empty". ``label`` prefixes the name in
+    messages (e.g. ``"chapters file "``).
     """
     p = Path(path)
     name = f"{label}{str(path)!r}"
-    if not p.exists():
-        raise InputError(f"{name}: no such file")
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{name} is a directory, not {what}")
-    if not allow_empty and p.stat().st_size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        if seekable:
+            kind = (
+                "a pipe" if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode) else "a device"
+            )
+            raise InputError(
+                f"{name} is {kind}, not a file: {what} is read by seeking, which {kind} "
+                "cannot do; save it to a file first"
+            )
+        return p
+    if not allow_empty and st.st_size == 0:
         raise InputError(f"{name} is empty")
     return p
 
@@ -95,6 +162,120 @@ def file_fingerprint(path: StrPath) -> str | None:
     return digest.hexdigest()
 
 
+def read_limited(
+    path: str | os.PathLike[str], limit: int, what: str, *, label: str = "", text: bool = True
+) -> bytes:
+    """The bytes of ``path`` (a file, a pipe or a device), refusing, in one line, more
+    than ``limit`` bytes -- counted as they are read, not trusted from ``st_size``
+    (which is 0 for pipes and devices). With ``text``, a NUL byte (a binary file,
+    ``/dev/zero``) is refused as soon as it is read."""
+    p = input_file(path, what, label=label)
+    name = f"{label}{str(path)!r}"
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        with open(p, "rb") as fh:
+            while got <= limit:
+                chunk = fh.read(min(1 << 20, limit + 1 - got))
+                if not chunk:
+                    break
+                if text and b"\0" in chunk:
+                    raise InputError(f"{name} is binary, not {what}")
+                chunks.append(chunk)
+                got += len(chunk)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    if got > limit:
+        raise InputError(f"{name} is larger than {_size(limit)}; {what} is read up to that size")
+    return b"".join(chunks)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+
+
+def load_json(path: str | os.PathLike[str], limit: int, what: str, *, label: str = "") -> Any:
+    """JSON data of ``path``, read by :func:`read_limited`; one-line :class:`InputError`
+    for a file that is not JSON, nested too deeply to read, or too large."""
+    raw = read_limited(path, limit, what, label=label)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise InputError(f"{label}{str(path)!r} is not {what}") from None
+    except RecursionError:
+        raise InputError(f"{label}{str(path)!r} is nested too deeply to be {what}") from None
+
+
+# -- temp files beside an output ----------------------------------------------------------
+# A temp file is named ".NAME.PID-HOST.RANDOM.part": the writer's process id and a tag of
+# its machine say whose it is, so one left by a killed process is removed by the next
+# write beside it (only a process of the same machine that is gone).
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+_TEMP = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)-(?P<host>[0-9a-f]{6})\.[^.]+\.(?:part|probe)$")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
+
+
+def _base(path: Path) -> str:
+    """``path``'s name, shortened (with a hash of the whole name) so that the temp and
+    lock names made of it fit the file system's name limit."""
+    name = path.name
+    room = _name_max(path.parent if str(path.parent) else Path(".")) - 40
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= room:
+        return name
+    digest = hashlib.sha1(raw).hexdigest()[:12]
+    head = raw[: max(0, room - 13)].decode("utf-8", "ignore")
+    return f"{head}~{digest}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process, alive
+        return True
+    return True
+
+
+def clean_stale(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temp files a killed streamspec process of this machine left beside
+    ``path`` (those of live processes are kept). Returns what was removed."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    base = _base(p)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP.match(entry.name)
+        if m is None or m["base"] != base or m["host"] != _HOST or _alive(int(m["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def make_temp(path: str | os.PathLike[str], suffix: str = ".part") -> tuple[int, str]:
+    """A new temp file beside ``path`` (``mkstemp``'s ``(fd, name)``), named as this
+    process's, after removing those that killed processes left there."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    clean_stale(p)
+    return tempfile.mkstemp(prefix=f".{_base(p)}.{os.getpid()}-{_HOST}.", suffix=suffix, dir=folder)
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early, with a clear message, if ``path`` cannot be written.
 
@@ -109,9 +290,15 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         raise OutputError(f"output directory {str(parent)!r} does not exist")
     if not parent.is_dir():
         raise OutputError(f"output directory {str(parent)!r} is not a directory")
+    name_max = _name_max(parent)
+    if len(p.name.encode("utf-8", "surrogateescape")) > name_max:
+        raise OutputError(
+            f"output {str(p)!r}: the name is longer than the {name_max} bytes a file name "
+            "can have here"
+        )
     # Try it: permission bits say nothing for root or read-only mounts.
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        fd, probe = make_temp(p, ".probe")
     except OSError as exc:
         reason = exc.strerror or "not writable"
         raise OutputError(f"output directory {str(parent)!r} is not writable ({reason})") from None
@@ -120,16 +307,65 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-@contextlib.contextmanager
-def _temp_beside(path: Path, mode: str) -> Iterator[tuple[IO, str]]:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+# -- writing ----------------------------------------------------------------------------------
+def _fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable (a crash after it keeps them)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_aside(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> str:
+    """Write a file through ``write(fh)`` into a temp file beside ``path``, flushed to
+    disk, with the usual permissions; returns the temp file's name (see :func:`commit`).
+    Nothing of ``path`` changes; on any error the temp file is removed."""
+    p = Path(path)
+    tmp = ""
     try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh, tmp
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        fd, tmp = make_temp(p)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates 0600; give the file the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    except BaseException as exc:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from exc
         raise
+    return tmp
+
+
+def commit(pairs: Iterable[tuple[str, str | os.PathLike[str]]]) -> None:
+    """Rename each temp file of :func:`write_aside` over its target, in the order given,
+    then make the renames durable. A rename cannot fail half-way: each target is the
+    old file or the new one."""
+    folders: set[Path] = set()
+    pending = list(pairs)
+    try:
+        while pending:
+            tmp, target = pending[0]
+            os.replace(tmp, target)
+            pending.pop(0)
+            t = Path(target)
+            folders.add(t.parent if str(t.parent) else Path("."))
+    except OSError as exc:
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise OutputError(
+            f"cannot write {os.fspath(pending[0][1])!r}: {exc.strerror or exc}"
+        ) from exc
+    for folder in folders:
+        _fsync_dir(folder)
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
@@ -139,21 +375,81 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     whatever happens during the write (an exception, Ctrl-C, a full disk).
     """
     p = check_writable(path)
-    try:
-        with _temp_beside(p, "wb") as (fh, tmp):
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates 0600; give the file the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except OSError as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from exc
+    commit([(write_aside(p, write), p)])
     return p
+
+
+# -- locks ------------------------------------------------------------------------------------
+class OutputBusyError(OutputError):
+    """Another process is writing the same output."""
+
+
+_HELD: dict[str, tuple[int, int]] = {}  # lock file -> (fd, depth), this process's
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike[str], *, option: str = "-o") -> Iterator[None]:
+    """Hold ``path`` for writing: a second process that asks for it (another
+    ``render -o`` the same file, another batch into the same folder) is refused with
+    one line (:class:`OutputBusyError`) instead of mixing its writes with this one's.
+
+    An ``fcntl.flock`` on ``.NAME.lock`` beside ``path``, removed when released; the
+    same process may take it again (nested). The kernel drops the lock if the process
+    dies, so a killed writer never blocks the next one.
+    """
+    import fcntl
+
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    lock = os.path.join(os.path.realpath(folder), f".{_base(p)}.lock")
+    held = _HELD.get(lock)
+    if held is not None:
+        _HELD[lock] = (held[0], held[1] + 1)
+        try:
+            yield
+        finally:
+            fd, depth = _HELD[lock]
+            _HELD[lock] = (fd, depth - 1)
+        return
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            who = ""
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(os.pread(fd, 32, 0).decode().strip() or "x")
+                who = f" (process {pid})"
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise OutputBusyError(
+                    f"{str(p)!r} is being written by another streamspec{who}; wait for it "
+                    f"to end or choose another name with {option}"
+                ) from None
+            raise OutputError(f"cannot lock {str(p)!r}: {exc.strerror or exc}") from None
+        # The holder before us may have removed the file as we opened it: lock the
+        # file that is there now, or try again.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except OSError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _HELD[lock] = (fd, 1)
+    try:
+        yield
+    finally:
+        _HELD.pop(lock, None)
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # while still held: no one can lock the removed file and win
+        os.close(fd)
 
 
 def unique_path(path: str | os.PathLike[str]) -> Path:
@@ -292,7 +588,7 @@ def _srgb_profile() -> bytes | None:
         return None
 
 
-def save_image(
+def image_writer(
     img: Image.Image,
     path: StrPath,
     *,
@@ -300,14 +596,10 @@ def save_image(
     software: str | None = None,
     description: str | None = None,
     compress_level: int | None = None,
-) -> Path:
-    """Write ``img`` atomically in the format ``path``'s extension names.
-
-    PNG keeps ``pnginfo`` (text chunks) and ``compress_level``. JPEG (quality 95, no
-    chroma subsampling: strips have sharp colour edges), lossless WebP and TIFF carry
-    ``software`` and ``description`` as EXIF tags instead (non-ASCII becomes ``?``).
-    JPEG has no alpha: transparent pixels are laid over black.
-    """
+) -> Callable[[IO[bytes]], object]:
+    """A function that writes ``img`` to a file object in the format ``path``'s
+    extension names (see :func:`save_image` for the options); checks the format and
+    the size first."""
     from PIL import Image
 
     fmt = image_format(path)
@@ -335,4 +627,31 @@ def save_image(
             kw["lossless"] = True  # exact colours, as in the PNG
         elif fmt == "TIFF":
             kw["compression"] = "tiff_deflate"
-    return atomic_write(path, lambda fh: out.save(fh, format=fmt, **kw))
+    return lambda fh: out.save(fh, format=fmt, **kw)
+
+
+def save_image(
+    img: Image.Image,
+    path: StrPath,
+    *,
+    pnginfo: Any = None,
+    software: str | None = None,
+    description: str | None = None,
+    compress_level: int | None = None,
+) -> Path:
+    """Write ``img`` atomically in the format ``path``'s extension names.
+
+    PNG keeps ``pnginfo`` (text chunks) and ``compress_level``. JPEG (quality 95, no
+    chroma subsampling: strips have sharp colour edges), lossless WebP and TIFF carry
+    ``software`` and ``description`` as EXIF tags instead (non-ASCII becomes ``?``).
+    JPEG has no alpha: transparent pixels are laid over black.
+    """
+    write = image_writer(
+        img,
+        path,
+        pnginfo=pnginfo,
+        software=software,
+        description=description,
+        compress_level=compress_level,
+    )
+    return atomic_write(path, write)

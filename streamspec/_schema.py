@@ -13,10 +13,10 @@ import re
 from typing import Any
 
 from .errors import InputError
-from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH
+from .limits import MAX_CHAPTERS, MAX_COLOURS, MAX_HEIGHT, MAX_SLOTS, MAX_STRIP_WIDTH
 from .strip import MODES, ORDERS
 
-__all__ = ["SchemaError", "check_spectrum_json"]
+__all__ = ["SchemaError", "check_chapters", "check_spectrum_json"]
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _PALETTE = re.compile(r"(?:#[0-9a-fA-F]{6})+")
@@ -142,9 +142,55 @@ def _strip(d: Any, path: str) -> None:
 
 def _chapter(d: Any, path: str) -> None:
     d = _dict(d, path)
-    _num(d.get("start"), f"{path}.start", lo=0.0)
-    _opt(d.get("end"), _num, f"{path}.end", lo=0.0)
+    start = _num(d.get("start"), f"{path}.start", lo=0.0)
+    end = _opt(d.get("end"), _num, f"{path}.end", lo=0.0)
+    if end is not None and end < start:
+        raise _fail(f"{path}.end", f"at least its start ({start:g})", end)
     _opt(d.get("title"), _str, f"{path}.title")
+
+
+def check_chapters(chapters: Any, path: str = "chapters") -> None:
+    """Raise :class:`SchemaError` for chapters a spectrum file cannot hold: the rules
+    every chapter is checked by, whether read from a file, given to the library, or
+    read back from a spectrum's data."""
+    for i, c in enumerate(_list(chapters, path, MAX_CHAPTERS)):
+        _chapter(c, f"{path}[{i}]")
+
+
+def _finite(value: Any, path: str, depth: int = 0) -> None:
+    """No NaN or infinity anywhere in ``value`` (they are not JSON: a browser's
+    JSON.parse refuses the whole page)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(path, "a finite number", value)
+    if depth > 8:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _finite(v, f"{path}.{k}", depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:1000]):
+            _finite(v, f"{path}[{i}]", depth + 1)
+
+
+def _source(d: dict[str, Any]) -> None:
+    _finite(d, "source")
+    _opt(d.get("duration"), _num, "source.duration", lo=0.0)
+    _opt(d.get("fps"), _num, "source.fps", positive=True)
+    for side in ("width", "height"):
+        _opt(d.get(side), _int, f"source.{side}", 0, 2**31)
+
+
+def _image(d: Any) -> None:
+    if d is None:
+        return
+    d = _dict(d, "image")
+    _str(d.get("file"), "image.file")
+    _int(d.get("width"), "image.width", 1, 2**31)
+    _int(d.get("height"), "image.height", 1, 2**31)
+    _int(d.get("bytes"), "image.bytes", 1, 2**62)
+    digest = d.get("sha256")
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise _fail("image.sha256", "a SHA-256 in hex", digest)
 
 
 def _segment(d: Any, path: str) -> None:
@@ -164,14 +210,17 @@ def _segment(d: Any, path: str) -> None:
 def check_spectrum_json(data: dict[str, Any]) -> None:
     """Raise :class:`SchemaError` naming the first field that is wrong."""
     _settings(_dict(data.get("settings"), "settings"))
-    _opt(data.get("source"), _dict, "source")
+    source = _opt(data.get("source"), _dict, "source")
+    if source is not None:
+        _source(source)
+    if "image" in data:
+        _image(data["image"])
     _opt(data.get("slots"), _int, "slots", 0, MAX_SLOTS)
     _opt(data.get("partial"), _bool, "partial")
     _opt(data.get("skipped_frames"), _int, "skipped_frames", 0, 2**62)
     for i, w in enumerate(_list(data.get("warnings") or [], "warnings", 10_000)):
         _str(w, f"warnings[{i}]")
-    for i, c in enumerate(_list(data.get("chapters") or [], "chapters", 100_000)):
-        _chapter(c, f"chapters[{i}]")
+    check_chapters(data.get("chapters") or [])
     for i, s in enumerate(_list(data.get("segments") or [], "segments", 100_000)):
         _segment(s, f"segments[{i}]")
     seen: set[int] = set()

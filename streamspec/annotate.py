@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ._io import input_file
+from ._io import read_limited
+from ._schema import SchemaError, check_chapters
 from .errors import InputError
+from .limits import MAX_CHAPTERS, MAX_TEXT_BYTES, MAX_TITLE_CHARS
 from .timefmt import format_hms, nice_ticks, parse_time
 
 if TYPE_CHECKING:
     from .spectrum import Spectrum
 
-__all__ = ["annotate_image", "axis_ticks", "parse_chapters", "read_chapters"]
+__all__ = ["annotate_image", "axis_ticks", "fit_text", "parse_chapters", "read_chapters"]
 
 BACKGROUND = (16, 16, 18)
 INK = (230, 230, 235)
@@ -44,6 +46,8 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise InputError(f"{source}: no chapters in it")
+    if len(lines) > MAX_CHAPTERS + 1:  # (+1: a CSV header)
+        raise InputError(f"{source}: {len(lines):,} lines; at most {MAX_CHAPTERS:,} chapters")
     if not all(_LINE.match(ln) for ln in lines) and all("," in ln for ln in lines):
         reader = csv.reader(io.StringIO("\n".join(lines)))
         for n, row in enumerate(reader, 1):
@@ -72,17 +76,30 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
             rows.append({"start": t, "title": m.group(2)})
     if not rows:
         raise InputError(f"{source}: no chapters in it")
+    # The rules a spectrum's data is read back with: what is accepted here is written
+    # and read again (no NaN, no infinite or negative times, not too many).
+    for n, chapter in enumerate(rows, 1):
+        try:
+            check_chapters([chapter], "chapter")
+        except SchemaError as exc:
+            raise InputError(
+                f"{source}: chapter {n}: {str(exc).removeprefix('chapter[0].')}"
+            ) from None
+    try:
+        check_chapters(rows)
+    except SchemaError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return sorted(rows, key=lambda r: r["start"])
 
 
 def read_chapters(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """:func:`parse_chapters` of a file, with one-line errors for unreadable files."""
-    p = input_file(path, "a chapters file", label="chapters file ")
+    raw = read_limited(path, MAX_TEXT_BYTES, "a chapters file", label="chapters file ")
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"chapters file {str(p)!r} is not text") from None
-    return parse_chapters(text, f"chapters file {p.name!r}")
+        raise InputError(f"chapters file {str(path)!r} is not text") from None
+    return parse_chapters(text, f"chapters file {os.path.basename(os.fspath(path))!r}")
 
 
 # -- drawing ----------------------------------------------------------------------------
@@ -94,15 +111,34 @@ def _text_w(draw: ImageDraw.ImageDraw, text: str, font: Any) -> float:
     return draw.textlength(text, font=font)
 
 
+def fit_text(text: str, width: float, measure: Any) -> str:
+    """``text`` shortened with an ellipsis so that ``measure(text)`` (its width in
+    pixels) is at most ``width`` ("" if nothing fits).
+
+    A binary search over the length, on at most ``MAX_TITLE_CHARS`` characters: a few
+    dozen measurements whatever the text's length (widths grow with the length).
+    """
+    if len(text) > MAX_TITLE_CHARS:
+        text = text[:MAX_TITLE_CHARS] + "…"
+    elif measure(text) <= width:
+        return text
+
+    def cut(n: int) -> str:
+        return text[:n].rstrip() + "…"
+
+    lo, hi = 0, len(text) - 1  # cut(lo) fits (or lo is 0); cut(hi + 1) does not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(cut(mid)) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return cut(lo) if lo > 0 and measure(cut(lo)) <= width else ""
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
     """``text`` shortened with an ellipsis to fit ``width`` pixels ("" if nothing fits)."""
-    if _text_w(draw, text, font) <= width:
-        return text
-    for n in range(len(text) - 1, 0, -1):
-        t = text[:n].rstrip() + "…"
-        if _text_w(draw, t, font) <= width:
-            return t
-    return ""
+    return fit_text(text, width, lambda t: _text_w(draw, t, font))
 
 
 def annotate_image(

@@ -235,13 +235,9 @@ def _font(size: int) -> Any:
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> str:
-    if draw.textlength(text, font=font) <= width:
-        return text
-    for n in range(len(text) - 1, 0, -1):
-        t = text[:n].rstrip() + "…"
-        if draw.textlength(t, font=font) <= width:
-            return t
-    return ""
+    from .annotate import fit_text
+
+    return fit_text(text, width, lambda t: draw.textlength(t, font=font))
 
 
 def _clock(t: float) -> str:

@@ -12,7 +12,10 @@ makes the written image unreadable elsewhere:
 - ``MAX_IMAGE_SIDE`` 65,500 px: JPEG's largest side, and past what PNG viewers and
   browsers show (a 2-hour film at one sample a second is 7,200 px wide).
 - ``MAX_COLOURS`` 256 colours per strip; ``MAX_SLOTS`` 10,000,000 slots (115 days at one
-  sample a second) in a saved spectrum; ``MAX_JSON_BYTES`` 2 GiB of spectrum JSON read.
+  sample a second) in a saved spectrum; ``MAX_JSON_BYTES`` 2 GiB of spectrum JSON read,
+  counted as it is read (pipes and devices have no size to check first).
+- ``MAX_CHAPTERS``, ``MAX_TEXT_BYTES``, ``MAX_TITLE_CHARS``, ``MAX_FILMS``,
+  ``MAX_FILES_SEEN``, ``MAX_JOBS`` and ``MAX_TIMEOUT``: every other count, below.
 """
 
 from __future__ import annotations
@@ -20,15 +23,25 @@ from __future__ import annotations
 from .errors import InputError
 
 __all__ = [
+    "MAX_CHAPTERS",
     "MAX_COLOURS",
+    "MAX_FILES_SEEN",
+    "MAX_FILMS",
     "MAX_HEIGHT",
     "MAX_IMAGE_COLOURS",
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
+    "MAX_JOBS",
+    "MAX_JOBS_PER_CORE",
     "MAX_JSON_BYTES",
     "MAX_SLOTS",
     "MAX_STRIP_WIDTH",
+    "MAX_TEXT_BYTES",
+    "MAX_TIMEOUT",
+    "MAX_TITLE_CHARS",
     "check_image_size",
+    "check_jobs",
+    "check_timeout",
 ]
 
 MAX_HEIGHT = 16_383
@@ -40,6 +53,20 @@ MAX_IMAGE_COLOURS = 65_536  # quantize: an image's palette
 MAX_SLOTS = 10_000_000
 # A spectrum JSON is about 2.5 kB a strip: 2 GiB is 800,000 strips (18 days at 2 s).
 MAX_JSON_BYTES = 2 * 2**30
+# Chapters of one film (a chapter a minute for 70 days).
+MAX_CHAPTERS = 100_000
+# Text files read whole (chapters, lists of films): far above any real one.
+MAX_TEXT_BYTES = 64 * 2**20
+# The longest title drawn: the rest could never fit on any screen.
+MAX_TITLE_CHARS = 1_000
+# Films in one batch, files a folder or glob search looks at.
+MAX_FILMS = 1_000_000
+MAX_FILES_SEEN = 10_000_000
+# Local processes per core (more only wait for a core); pieces sent to a cluster.
+MAX_JOBS_PER_CORE = 4
+MAX_JOBS = 4_096
+# The longest --timeout of a film: a week.
+MAX_TIMEOUT = 7 * 24 * 3600.0
 # Axis, chapter and segment bands add at most this many rows under the spectrum.
 ANNOTATION_ROWS = 200
 
@@ -60,3 +87,30 @@ def check_image_size(slots: int, strip_width: int, height: int, *, what: str = "
             f"{MAX_IMAGE_PIXELS:,} pixels (Pillow's decompression-bomb limit): "
             "lower the height or the strip width, or sample less often"
         )
+
+
+def check_jobs(jobs: int, *, local: bool, flag: str = "--jobs") -> int:
+    """Refuse, in one line, more parallel jobs than make sense: ``MAX_JOBS_PER_CORE``
+    local processes per core (``local``), ``MAX_JOBS`` pieces for a cluster."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    most = min(MAX_JOBS, MAX_JOBS_PER_CORE * cores) if local else MAX_JOBS
+    if jobs > most:
+        why = (
+            f"{MAX_JOBS_PER_CORE} per core of this machine's {cores}"
+            if local and most < MAX_JOBS
+            else "the most a render is split into"
+        )
+        raise InputError(f"{flag} {jobs:,} is too many: at most {most:,} ({why})")
+    return jobs
+
+
+def check_timeout(seconds: float, *, flag: str = "--timeout") -> float:
+    """A film's time limit: a finite number of seconds above 0, at most a week."""
+    if not 0 < seconds <= MAX_TIMEOUT:  # NaN fails this too
+        raise InputError(
+            f"{flag} must be from above 0 to {MAX_TIMEOUT:,.0f} seconds (a week), got {seconds:g}"
+        )
+    return seconds

@@ -192,7 +192,7 @@ class Renderer:
             chapters=(
                 list(chapters)
                 if isinstance(chapters, list)
-                else [c.__dict__ for c in info.chapters]
+                else _usable_chapters([c.__dict__ for c in info.chapters], notes)
             ),
         )
         self.spectrum.warnings.extend(info.warnings)  # assumed colour tags ...
@@ -407,9 +407,39 @@ def _sampling_note(every: float | None, slots: int | None, span: float | None, i
     return f"sampling every {step} ({what}) for a {length}; --every or --strips to choose"
 
 
+def _usable_chapters(chapters: list[dict[str, Any]], notes: list[str]) -> list[dict[str, Any]]:
+    """A container's own chapters that a spectrum file can hold (the rules its readers
+    check); the others are left out with a note."""
+    from ._schema import SchemaError, check_chapters
+    from .limits import MAX_CHAPTERS
+
+    good = []
+    for c in chapters[:MAX_CHAPTERS]:
+        try:
+            check_chapters([c])
+        except SchemaError:
+            continue
+        good.append(c)
+    if len(good) < len(chapters):
+        notes.append(
+            f"{len(chapters) - len(good):,} of the video's {len(chapters):,} chapters left out "
+            "(impossible times, or too many)"
+        )
+    return good
+
+
 def _chapters_option(value: str | list[dict[str, Any]] | None) -> str | list[dict[str, Any]] | None:
-    """``None``, ``"auto"`` (the container's chapters), a chapters file, or a list."""
-    if value is None or isinstance(value, list):
+    """``None``, ``"auto"`` (the container's chapters), a chapters file, or a list
+    (checked by the rules a spectrum's data is read with)."""
+    if isinstance(value, list):
+        from ._schema import SchemaError, check_chapters
+
+        try:
+            check_chapters(value)
+        except SchemaError as exc:
+            raise InputError(f"the chapters given: {exc}") from None
+        return value
+    if value is None:
         return value
     if value == "auto":
         return "auto"

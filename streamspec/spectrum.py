@@ -9,7 +9,9 @@ to redraw the image (in any order, mode or height) without decoding the film aga
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -25,15 +27,16 @@ from PIL import Image, PngImagePlugin
 
 from ._io import (
     IMAGE_FORMATS,
-    atomic_write,
-    check_format_size,
     check_outputs,
     check_writable,
+    commit,
     image_format,
-    input_file,
-    save_image,
+    image_writer,
+    load_json,
+    output_lock,
+    write_aside,
 )
-from ._schema import SchemaError, check_spectrum_json
+from ._schema import SchemaError, check_chapters, check_spectrum_json
 from ._version import __version__
 from .annotate import annotate_image, read_chapters
 from .colour import oklab_grid_to_srgb, srgb_to_oklab_grid
@@ -45,7 +48,7 @@ from .options import LookOptions
 from .segments import segment_spectrum
 from .strip import make_strip, sorted_strips
 
-__all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "json_path_for"]
+__all__ = ["FORMAT", "Spectrum", "Strip", "analyze_frame", "image_mismatch", "json_path_for"]
 
 FORMAT = "streamspec-spectrum"
 FORMAT_VERSION = 1
@@ -134,6 +137,53 @@ def analyze_frame(
         palette = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
     column = np.ascontiguousarray(rgb[:, rgb.shape[1] // 2])
     return Strip(index, float(target), float(time), palette, counts, column)
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _image_record(path: Path, name: str, size: tuple[int, int]) -> dict[str, Any]:
+    """What a spectrum's data records of its picture: enough to tell it is that one."""
+    return {
+        "file": name,
+        "width": size[0],
+        "height": size[1],
+        "bytes": path.stat().st_size,
+        "sha256": _file_hash(path),
+    }
+
+
+def image_mismatch(image: str | os.PathLike[str], data: dict[str, Any] | None = None) -> str | None:
+    """Why the picture ``image`` and the data beside it do not belong together, or None
+    when they do (or when the data predates such records and cannot tell).
+
+    ``data`` is the spectrum's JSON data if already read. A torn pair -- a save cut
+    short, another writer's picture -- says so here; nothing is trusted on the
+    picture's own word.
+    """
+    p = Path(image)
+    if data is None:
+        data = load_json(json_path_for(p), MAX_JSON_BYTES, "a spectrum JSON file")
+    if not isinstance(data, dict) or "image" not in data:
+        return None
+    record = data["image"]
+    if not p.exists():
+        return "its picture is missing"
+    if not isinstance(record, dict):
+        return "its data was saved without a picture"
+    try:
+        if record.get("file") not in (None, p.name):
+            return f"its data belongs to the picture {record.get('file')!r}"
+        if p.stat().st_size != record.get("bytes") or _file_hash(p) != record.get("sha256"):
+            return "its picture is not the one its data was saved with (a save cut short?)"
+    except OSError as exc:
+        return f"its picture cannot be read ({exc.strerror or exc})"
+    return None
 
 
 def json_path_for(image: str | os.PathLike[str]) -> Path:
@@ -368,7 +418,14 @@ class Spectrum:
                 if not self.chapters:
                     new.warnings.append("the data has no chapters of the video's own")
             else:
-                new.chapters = chapters if isinstance(chapters, list) else read_chapters(chapters)
+                if isinstance(chapters, list):
+                    try:
+                        check_chapters(chapters)
+                    except SchemaError as exc:
+                        raise InputError(f"the chapters given: {exc}") from None
+                    new.chapters = list(chapters)
+                else:
+                    new.chapters = read_chapters(chapters)
                 s["chapters"] = True
         if segments is not None:
             s["segments"] = "auto" if segments else None
@@ -434,16 +491,7 @@ class Spectrum:
         p = Path(path)
         if p.suffix.lower() in IMAGE_FORMATS:
             p = json_path_for(p)
-        p = input_file(p, "a spectrum file")
-        if p.stat().st_size > MAX_JSON_BYTES:
-            raise InputError(
-                f"{str(p)!r} is {p.stat().st_size / 2**20:,.0f} MiB; spectrum files are "
-                f"read up to {MAX_JSON_BYTES // 2**20:,} MiB"
-            )
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise InputError(f"{str(p)!r} is not a spectrum JSON file") from None
+        data = load_json(p, MAX_JSON_BYTES, "a spectrum JSON file")
         return cls.from_json(data, name=repr(str(p)))
 
     def source_file(self) -> Path | None:
@@ -485,22 +533,42 @@ class Spectrum:
         info.add_itxt("streamspec:settings", json.dumps(self.settings, sort_keys=True))
         info.add_itxt("streamspec:source", json.dumps(self.source, sort_keys=True))
         info.add_text("streamspec:partial", "yes" if self.partial else "no")
-        text = json.dumps(data, separators=(",", ":"))
-        atomic_write(sidecar, lambda fh: fh.write(text.encode("utf-8")))
         try:
-            check_format_size(img.size, out)
-        except OutputError as exc:  # the data is safe: say how to get the picture
+            write_image = image_writer(
+                img,
+                out,
+                pnginfo=info,
+                # zlib level 3: a third faster than the default 6 for ~7 % more bytes
+                # (spectra of thousands of strips are redrawn interactively).
+                compress_level=3,
+                software=f"streamspec {__version__}",
+                description=f"colour spectrum of {self.source.get('name', '')}",
+            )
+        except OutputError as exc:  # too large for the format: the data alone is saved
+            write_image = None
+            too_large = exc
+        with output_lock(out):
+            # One unit: both written aside and flushed, then renamed -- the picture
+            # first, the data last. The data names the picture it goes with (size and
+            # hash), so a picture left from another save is told apart
+            # (:func:`image_mismatch`) whatever stopped this one.
+            tmp_image = None
+            try:
+                if write_image is not None:
+                    tmp_image = write_aside(out, write_image)
+                    data["image"] = _image_record(Path(tmp_image), out.name, img.size)
+                else:
+                    data["image"] = None
+                text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+                tmp_data = write_aside(sidecar, lambda fh: fh.write(text.encode("utf-8")))
+            except BaseException:
+                if tmp_image is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp_image)
+                raise
+            commit([(tmp_image, out), (tmp_data, sidecar)] if tmp_image else [(tmp_data, sidecar)])
+        if write_image is None:  # the data is safe: say how to get the picture
             raise OutputError(
-                f"{exc}; the data is saved in {str(sidecar)!r} (streamspec redraw draws it)"
+                f"{too_large}; the data is saved in {str(sidecar)!r} (streamspec redraw draws it)"
             ) from None
-        # zlib level 3: a third faster than the default 6 for ~7 % more bytes (spectra of
-        # thousands of strips are redrawn interactively).
-        save_image(
-            img,
-            out,
-            pnginfo=info,
-            compress_level=3,
-            software=f"streamspec {__version__}",
-            description=f"colour spectrum of {self.source.get('name', '')}",
-        )
         return out, sidecar

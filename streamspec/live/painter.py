@@ -213,11 +213,10 @@ class Painter:
 
     def _fit(self, title: str, width: float) -> pygame.Surface | None:
         """``title`` rendered, shortened with an ellipsis to ``width`` (None: nothing fits)."""
-        for n in range(len(title), 0, -1):
-            text = title if n == len(title) else title[:n].rstrip() + "…"
-            if self.small.size(text)[0] <= width:
-                return self.small.render(text, True, INK)
-        return None
+        from ..annotate import fit_text
+
+        text = fit_text(title, width, lambda t: self.small.size(t)[0])
+        return self.small.render(text, True, INK) if text else None
 
     def _draw_axis(self) -> None:
         m = self.model
