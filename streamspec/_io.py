@@ -388,7 +388,9 @@ _HELD: dict[str, tuple[int, int]] = {}  # lock file -> (fd, depth), this process
 
 
 @contextlib.contextmanager
-def output_lock(path: str | os.PathLike[str], *, option: str = "-o") -> Iterator[None]:
+def output_lock(
+    path: str | os.PathLike[str], *, advice: str = "choose another name with -o"
+) -> Iterator[None]:
     """Hold ``path`` for writing: a second process that asks for it (another
     ``render -o`` the same file, another batch into the same folder) is refused with
     one line (:class:`OutputBusyError`) instead of mixing its writes with this one's.
@@ -427,7 +429,7 @@ def output_lock(path: str | os.PathLike[str], *, option: str = "-o") -> Iterator
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise OutputBusyError(
                     f"{str(p)!r} is being written by another streamspec{who}; wait for it "
-                    f"to end or choose another name with {option}"
+                    f"to end or {advice}"
                 ) from None
             raise OutputError(f"cannot lock {str(p)!r}: {exc.strerror or exc}") from None
         # The holder before us may have removed the file as we opened it: lock the

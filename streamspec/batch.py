@@ -15,6 +15,7 @@ the same options, and is not partial.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import glob
 import json
 import math
@@ -29,9 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write, check_writable
+from ._io import atomic_write, check_writable, load_json, output_lock, read_limited, shown
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
+from .limits import MAX_FILES_SEEN, MAX_FILMS, MAX_JSON_BYTES, MAX_TEXT_BYTES
 from .options import DEFAULT_SAMPLING_TEXT, Crop, RenderOptions
 from .parallel import (
     NotStartedError,
@@ -41,7 +43,7 @@ from .parallel import (
     render_task,
     worker_source,
 )
-from .spectrum import Spectrum, json_path_for
+from .spectrum import Spectrum, image_mismatch, json_path_for
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -105,9 +107,96 @@ class Film:
 
 
 # -- finding the films -----------------------------------------------------------------------
+# Directories deeper than this are not searched (a path that deep is a loop or an error).
+_MAX_DEPTH = 256
+
+
+def _search(pattern: str, *, hidden: bool = False) -> list[str]:
+    """The paths matching a glob ``pattern`` (``*``, ``?``, ``[...]``, ``**`` for any
+    folders), searched with bounds: a folder reached again through a symlink (a loop)
+    is searched once, and more than ``MAX_FILES_SEEN`` entries looked at is refused
+    with one line. Hidden names match only a pattern that names them (or ``hidden``)."""
+    parts = pattern.split(os.sep)
+    root = os.sep if pattern.startswith(os.sep) else ""
+    if root:
+        parts = parts[1:]
+    found: list[str] = []
+    visited: set[tuple[int, int, int]] = set()
+    seen = 0
+
+    def entries(folder: str) -> list[os.DirEntry[str]]:
+        nonlocal seen
+        try:
+            with os.scandir(folder or ".") as it:
+                listed = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return []
+        seen += len(listed)
+        if seen > MAX_FILES_SEEN:
+            raise InputError(
+                f"{shown(pattern)!r}: more than {MAX_FILES_SEEN:,} files looked at; "
+                "name a smaller folder"
+            )
+        return listed
+
+    def shows(name: str, part: str) -> bool:
+        return hidden or not name.startswith(".") or part.startswith(".")
+
+    def is_dir(e: os.DirEntry[str]) -> bool:
+        try:
+            return e.is_dir()
+        except OSError:
+            return False
+
+    def join(folder: str, name: str) -> str:
+        return os.path.join(folder, name) if folder else name
+
+    def visit(folder: str, i: int, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            return
+        if i == len(parts):
+            found.append(folder)
+            return
+        part = parts[i]
+        if part == "**":
+            visit(folder, i + 1, depth)  # no folder at all
+            for e in entries(folder):
+                if not shows(e.name, "") or not is_dir(e):
+                    continue
+                try:
+                    st = os.stat(e.path)
+                except OSError:
+                    continue
+                key = (i, st.st_dev, st.st_ino)
+                if key not in visited:  # each folder once, however many links lead to it
+                    visited.add(key)
+                    visit(join(folder, e.name), i, depth + 1)
+            return
+        last = i == len(parts) - 1
+        if not glob.has_magic(part):
+            path = join(folder, part) if part else folder
+            if last and os.path.lexists(path):
+                found.append(path)
+            elif not last and os.path.isdir(path or "."):
+                visit(path, i + 1, depth + 1)
+            return
+        for e in entries(folder):
+            if shows(e.name, part) and fnmatch.fnmatchcase(e.name, part):
+                if last:
+                    found.append(join(folder, e.name))
+                elif is_dir(e):
+                    visit(join(folder, e.name), i + 1, depth + 1)
+
+    visit(root, 0, 0)
+    return found
+
+
 def _videos_in(folder: Path) -> list[Path]:
+    pattern = os.path.join(glob.escape(str(folder)), "**", "*")
     return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and not p.is_dir()
+        Path(p)
+        for p in _search(pattern, hidden=True)
+        if Path(p).suffix.lower() in VIDEO_EXTENSIONS and not os.path.isdir(p)
     )
 
 
@@ -127,6 +216,8 @@ def find_films(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Film], li
     def add(name: str) -> None:
         key = name if _URL.match(name) else str(Path(name).resolve())
         if key not in seen:
+            if len(films) >= MAX_FILMS:
+                raise InputError(f"more than {MAX_FILMS:,} films; split the batch")
             seen.add(key)
             films.append(Film(name))
 
@@ -138,9 +229,10 @@ def find_films(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Film], li
         if item.startswith("@"):
             listing = Path(item[1:])
             try:
-                lines = listing.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or "not a text file"
+                raw = read_limited(listing, MAX_TEXT_BYTES, "a list of films", label="list ")
+                lines = raw.decode("utf-8").splitlines()
+            except (InputError, UnicodeDecodeError) as exc:
+                reason = str(exc) if isinstance(exc, InputError) else "not a text file"
                 bad.append(Film(item, state="failed", reason=f"cannot read the list: {reason}"))
                 return
             for line in lines:
@@ -164,7 +256,7 @@ def find_films(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Film], li
             add(str(p))
             return
         if glob.has_magic(item):
-            matches = sorted(glob.glob(item, recursive=True))
+            matches = sorted(_search(item))
             videos = [m for m in matches if Path(m).suffix.lower() in VIDEO_EXTENSIONS]
             if not videos:
                 bad.append(Film(item, state="failed", reason="no videos match"))
@@ -187,36 +279,85 @@ def options_key(options: RenderOptions) -> dict[str, Any]:
     return out
 
 
+# A film's output name is at most this many bytes before "-N.json": room for the
+# numbering within the 255 bytes of a file name.
+_STEM_BYTES = 200
+
+
 def _stem(film: Film) -> str:
     name = film.input.rstrip("/").split("?")[0].split("#")[0] if film.is_url else film.input
     stem = Path(name).stem or "film"
-    return re.sub(r"[^\w.+-]+", "_", stem).strip("._") or "film"
+    stem = re.sub(r"[^\w.+-]+", "_", stem).strip("._") or "film"
+    raw = stem.encode("utf-8", "surrogateescape")
+    if len(raw) > _STEM_BYTES:
+        stem = raw[:_STEM_BYTES].decode("utf-8", "ignore")
+    return stem
 
 
 def _recorded(json_path: Path) -> dict[str, Any] | None:
-    """The batch record of an earlier spectrum at ``json_path`` (None: none there)."""
+    """The batch record of an earlier spectrum at ``json_path`` (None: none there),
+    with ``partial`` and ``torn`` (why its picture is not the one saved with it)."""
     try:
-        with open(json_path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = load_json(json_path, MAX_JSON_BYTES, "a spectrum JSON file")
         record = data["source"]["batch"]
-        return {**record, "partial": bool(data.get("partial"))}
-    except (OSError, ValueError, KeyError, TypeError):
+        torn = image_mismatch(json_path.with_suffix(".png"), data)
+        return {**record, "partial": bool(data.get("partial")), "torn": torn}
+    except (InputError, KeyError, TypeError, AttributeError):
         return None
 
 
+def reserved_names() -> frozenset[str]:
+    """The names of a batch's own files in OUTDIR, which no film's output may take."""
+    from .corpus import films_path_for
+
+    return frozenset({SUMMARY, CORPUS, films_path_for(CORPUS).name})
+
+
+def _file_keys(paths: Iterable[str]) -> set[object]:
+    """What tells files apart: their (device, inode) when they exist, else their
+    resolved path -- so a link or another spelling of an input is that input."""
+    keys: set[object] = set()
+    for path in paths:
+        keys.add(os.path.normcase(os.path.realpath(path)))
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            keys.add((st.st_dev, st.st_ino))
+    return keys
+
+
+def _is_input(path: Path, keys: set[object]) -> bool:
+    if os.path.normcase(os.path.realpath(path)) in keys:
+        return True
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) in keys
+
+
 def plan_batch(
-    films: Sequence[Film], outdir: Path, options: RenderOptions, *, force: bool = False
+    films: Sequence[Film],
+    outdir: Path,
+    options: RenderOptions,
+    *,
+    force: bool = False,
+    inputs: Iterable[str] = (),
 ) -> None:
     """Give each film its output in ``outdir`` and mark the ones already done.
 
     A film's name is its file's stem; a name taken by another film (of this batch, or an
-    earlier spectrum made from another source) becomes ``stem-2``, ``stem-3``, ...: no
-    spectrum of another film is ever replaced. A film's own earlier spectrum is reused
-    as its output: skipped if complete with the same source and options (unless
-    ``force``), redone otherwise.
+    earlier spectrum made from another source), by the batch's own files
+    (:func:`reserved_names`: ``batch.mp4`` becomes ``batch-2.png``) or by any file the
+    batch reads (its films, ``inputs`` such as lists) becomes ``stem-2``, ``stem-3``,
+    ...: no spectrum of another film, and no input, is ever replaced. A film's own
+    earlier spectrum is reused as its output: skipped if complete with the same source
+    and options and its picture is the one saved with its data (unless ``force``),
+    redone otherwise.
     """
     key = options_key(options)
     taken: set[str] = set()
+    reserved = reserved_names()
+    read = _file_keys([*(f.input for f in films if not f.is_url), *inputs])
     for film in films:
         if not film.is_url:
             try:
@@ -229,7 +370,9 @@ def plan_batch(
             name = stem if n == 1 else f"{stem}-{n}"
             n += 1
             png = outdir / f"{name}.png"
-            if name in taken:
+            if name in taken or {png.name, f"{name}.json"} & reserved:
+                continue
+            if _is_input(png, read) or _is_input(json_path_for(png), read):
                 continue
             earlier = _recorded(json_path_for(png))
             if earlier is None and (png.exists() or json_path_for(png).exists()):
@@ -244,11 +387,13 @@ def plan_batch(
                     and earlier.get("mtime_ns") == film.mtime_ns
                     and earlier.get("options") == key
                 )
-                if same and not earlier["partial"] and png.exists():
+                if same and not earlier["partial"] and png.exists() and not earlier["torn"]:
                     film.state = "skipped"
                     film.reason = "already rendered with these options"
                 elif earlier["partial"]:
                     film.reason = "redone: it was interrupted"
+                elif same and (earlier["torn"] or not png.exists()):
+                    film.reason = f"redone: {earlier['torn'] or 'its picture is missing'}"
                 else:
                     film.reason = "redone: the film or the options changed"
             break
@@ -335,7 +480,7 @@ class Progress:
             what += f" ({film.ranges} ranges)"
         self.write(
             f"[{self.done}/{self.total} films, {self.hours_done:.2f}/{self.hours_total:.2f} h"
-            f"{eta}, {in_flight} in flight] {Path(film.input).name}: {what}"
+            f"{eta}, {in_flight} in flight] {shown(Path(film.input).name)}: {shown(what)}"
         )
 
 
@@ -426,11 +571,13 @@ def run_batch(
     t0 = time.perf_counter()
     options = options or RenderOptions()
     out = check_outdir(outdir)
+    inputs = list(inputs)
     films, bad = find_films(inputs)
     if not films:
         reasons = "; ".join(f"{f.input}: {f.reason}" for f in bad) or "no inputs"
         raise InputError(f"no films to render ({reasons})")
-    plan_batch(films, out, options, force=force)
+    lists = [os.fspath(i)[1:] for i in inputs if os.fspath(i).startswith("@")]
+    plan_batch(films, out, options, force=force, inputs=lists)
     for film in films:
         if film.state == "todo":
             _probe_hours(film)
@@ -455,6 +602,8 @@ def run_batch(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create the output folder {str(out)!r}: {exc}") from None
+        # One batch at a time in a folder: a second is refused before it renders.
+        stack.enter_context(output_lock(out / SUMMARY, advice="write to another folder with -o"))
         progress.workers = jobs or (pool_threads(pool) if pool is not None else 1)
         split_jobs = progress.workers if split else 1
         _run_and_report(todo, pool, options, timeout, progress, result, corpus, split_jobs, threads)
@@ -667,12 +816,12 @@ def print_summary(result: BatchResult, file: Any = None) -> None:
     print(
         f"batch: {n['done']} done, {n['skipped']} skipped, {n['partial']} partial, "
         f"{n['failed']} failed in {_duration(result.seconds)}; summary in "
-        f"{result.outdir / SUMMARY}",
+        f"{shown(result.outdir / SUMMARY)}",
         file=file,
     )
     for film in result.failed:
-        print(f"  failed: {film.input}: {film.reason}", file=file)
+        print(f"  failed: {shown(film.input)}: {shown(film.reason)}", file=file)
     if result.corpus and not result.corpus.startswith(str(result.outdir)):
-        print(f"  corpus {result.corpus}", file=file)
+        print(f"  corpus {shown(result.corpus)}", file=file)
     elif result.corpus:
-        print(f"  corpus: {result.corpus}", file=file)
+        print(f"  corpus: {shown(result.corpus)}", file=file)

@@ -91,7 +91,7 @@ def _run_quantize(args: argparse.Namespace) -> int:
             Path(args.compare) if args.compare else out.with_name(f"{out.stem}-compare{out.suffix}")
         )
     result = quantize_file(src, args.k, out, compare=compare, random_state=args.seed)
-    print(result.summary())
+    print(_shown(result.summary(), lines=True))
     return 0
 
 
@@ -403,19 +403,29 @@ def _add_parallel_args(p: argparse.ArgumentParser, *, what: str, default: str) -
 
 def _run_render(args: argparse.Namespace) -> int:
     import time
+    from pathlib import Path
 
     from tqdm import tqdm
 
-    from ._io import check_format_size
+    from ._io import check_format_size, output_lock
+    from .limits import check_jobs
     from .rendering import Renderer, check_spectrum_output, default_output
 
     spec = _source_spec(args)
     options = _render_options(args)
-    # Before anything is decoded: never replace the video (or the chapters file).
+    if args.jobs is not None:
+        check_jobs(args.jobs, local=args.dask in (None, "local"))
+    out = Path(args.output or default_output(spec))
+    args.html = _page_path(args.html, out)
+    # Before anything is decoded: no output (image, data, page) replaces an input (the
+    # video, the chapters file), and no other render writes the same output meanwhile.
     out = check_spectrum_output(
-        spec, args.output or default_output(spec), chapters=options.look.chapters
+        spec,
+        out,
+        chapters=options.look.chapters,
+        also=[("page", args.html, "--html")] if args.html else (),
     )
-    args.html = _check_html(args.html, spec, out)
+    args.hold.enter_context(output_lock(out))
     t0 = time.perf_counter()
     parallel = (args.jobs or 1) > 1 or args.dask is not None
     if args.preview and parallel:
@@ -449,7 +459,8 @@ def _run_render(args: argparse.Namespace) -> int:
         png, js = save_safely(draft, out)
         bar.clear()
         print(
-            f"preview: wrote {png} and {js.name}: {len(draft)} provisional strips (keyframes) "
+            f"preview: wrote {_shown(png)} and {_shown(js.name)}: {len(draft)} provisional "
+            "strips (keyframes) "
             f"in {time.perf_counter() - t0:.1f} s; now the {renderer.seek} pass",
             flush=True,
         )
@@ -478,32 +489,22 @@ def _say_sampling(command: str, note: str | None) -> None:
         print(f"{PROG} {command}: {note}", file=sys.stderr, flush=True)
 
 
-def _check_html(html: str | None, spec: str | None, out: Path) -> Path | None:
+def _page_path(html: str | None, out: Path) -> Path | None:
     """render --html: the page's path (default: beside the image), checked before any
-    work like the image's."""
+    work like the image's (its collisions with the inputs and the other outputs are
+    checked with theirs, by :func:`~streamspec.rendering.check_spectrum_output`)."""
     if html is None:
         return None
     from pathlib import Path
 
-    from ._io import check_outputs, check_writable
+    from ._io import check_writable
     from .errors import OutputError
     from .page import PAGE_SUFFIXES
-    from .rendering import source_file
-    from .spectrum import json_path_for
 
     page = Path(html) if html else out.with_suffix(".html")
     if page.suffix.lower() not in PAGE_SUFFIXES:
         raise OutputError(f"--html {str(page)!r}: a page is written as .html")
-    check_writable(page)
-    check_outputs(
-        [
-            ("the input video", source_file(spec)),
-            ("the spectrum image", out),
-            ("the spectrum data", json_path_for(out)),
-        ],
-        [("page", page, "--html")],
-    )
-    return page
+    return check_writable(page)
 
 
 def _save_and_report(
@@ -527,13 +528,13 @@ def _save_and_report(
 
         with signals_held():
             write_page(js, html)  # the page `streamspec page` makes of the saved data
-        print(f"wrote {html}")
+        print(f"wrote {_shown(html)}")
     for w in spectrum.warnings:
-        print(f"{PROG} render: warning: {w}", file=sys.stderr)
+        print(f"{PROG} render: warning: {_shown(w)}", file=sys.stderr)
     took = time.perf_counter() - t0
     state = "interrupted; saved the partial spectrum" if interrupted else "wrote"
     print(
-        f"{state} {png} and {js.name}: {len(spectrum)} strips of {_short(name)} "
+        f"{state} {_shown(png)} and {_shown(js.name)}: {len(spectrum)} strips of {_short(name)} "
         f"in {took:.1f} s{how}"
     )
     return 130 if interrupted else 0
@@ -628,9 +629,12 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
 
 def _run_batch(args: argparse.Namespace) -> int:
     from .batch import print_summary, run_batch
+    from .limits import check_jobs, check_timeout
 
-    if args.timeout is not None and not args.timeout > 0:
-        raise StreamspecError(f"--timeout must be greater than 0, got {args.timeout:g}")
+    if args.timeout is not None:
+        check_timeout(args.timeout)
+    if args.jobs is not None:
+        check_jobs(args.jobs, local=args.dask in (None, "local"))
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -656,10 +660,23 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 
 def _short(name: str, n: int = 40) -> str:
+    """A film's name for a progress bar or a summary line: its base name, escaped
+    (:func:`_shown`), at most ``n`` characters."""
     import os.path
 
-    base = os.path.basename(name) if os.path.sep in name else name
+    base = _shown(os.path.basename(name) if os.path.sep in name else name)
     return base if len(base) <= n else base[: n - 1] + "…"
+
+
+def _shown(text: object, *, lines: bool = False) -> str:
+    """``text`` safe for the terminal: control characters escaped, so a file name can
+    never move the cursor, retitle the terminal or forge a line (``lines``: keep the
+    text's own line breaks, escape the rest)."""
+    from ._io import shown
+
+    if lines:
+        return "\n".join(shown(line) for line in str(text).split("\n"))
+    return shown(text)
 
 
 # -- play ------------------------------------------------------------------------------
@@ -718,7 +735,7 @@ def _run_play(args: argparse.Namespace) -> int:
         return 130
     if result.error:
         saved = f"; the spectrum so far is in {result.png}" if result.png else ""
-        print(f"{PROG} play: error: {result.error}{saved}", file=sys.stderr)
+        print(f"{PROG} play: error: {_shown(result.error)}{_shown(saved)}", file=sys.stderr)
         return 2
     return 0
 
@@ -806,7 +823,8 @@ def _run_video(args: argparse.Namespace) -> int:
     sound = "with sound" if result.audio else "silent"
     speed = result.seconds / took if took > 0 else 0.0
     print(
-        f"{state} {result.path}: {result.seconds:.1f} s at {result.size[0]}x{result.size[1]}, "
+        f"{state} {_shown(result.path)}: {result.seconds:.1f} s at "
+        f"{result.size[0]}x{result.size[1]}, "
         f"{result.fps:g} fps, {sound}, {result.strips} strips, in {took:.1f} s "
         f"({speed:.1f}x real time)"
     )
@@ -866,10 +884,10 @@ def _run_redraw(args: argparse.Namespace) -> int:
     before = Spectrum.load(args.data)
     spectrum = before.restyle(**_collect(args, LookOptions))
     for w in spectrum.warnings[len(before.warnings) :]:
-        print(f"{PROG} redraw: warning: {w}", file=sys.stderr)
+        print(f"{PROG} redraw: warning: {_shown(w)}", file=sys.stderr)
     png, js = spectrum.save(out)
     took = time.perf_counter() - t0
-    print(f"wrote {png} and {js.name}: {len(spectrum)} strips in {took:.2f} s")
+    print(f"wrote {_shown(png)} and {_shown(js.name)}: {len(spectrum)} strips in {took:.2f} s")
     return 0
 
 
@@ -906,12 +924,12 @@ def _run_page(args: argparse.Namespace) -> int:
         out = write_page(args.data, args.output, video=args.video, title=args.title)
     for w in caught:
         if issubclass(w.category, PageWarning):
-            print(f"{PROG} page: warning: {w.message}", file=sys.stderr)
+            print(f"{PROG} page: warning: {_shown(w.message)}", file=sys.stderr)
         else:  # pragma: no cover - not ours: let it show as it would have
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     size = out.stat().st_size
     n = len(args.data)
-    print(f"wrote {out}: {n} spectr{'um' if n == 1 else 'a'}, {size / 1e6:.1f} MB")
+    print(f"wrote {_shown(out)}: {n} spectr{'um' if n == 1 else 'a'}, {size / 1e6:.1f} MB")
     return 0
 
 
@@ -933,7 +951,7 @@ def _run_devices(args: argparse.Namespace) -> int:
         print("no video capture devices found")
         return 0
     for spec, desc in devices:
-        print(f"{spec:14s} {desc}")
+        print(f"{spec:14s} {_shown(desc)}")
     return 0
 
 
@@ -967,7 +985,7 @@ def _run_corpus(args: argparse.Namespace) -> int:
     from .corpus import build_corpus
 
     def skipped(path: object, reason: str) -> None:
-        print(f"{PROG} corpus: warning: skipped {reason}", file=sys.stderr)
+        print(f"{PROG} corpus: warning: skipped {_shown(reason)}", file=sys.stderr)
 
     def progress(film: int, path: object) -> None:
         if not args.quiet and sys.stderr.isatty():
@@ -986,8 +1004,8 @@ def _run_corpus(args: argparse.Namespace) -> int:
         )
     skip = f"; skipped {len(result.skipped)} unreadable" if result.skipped else ""
     print(
-        f"wrote {result.colours_path} ({result.colours:,} colours of {result.strips:,} "
-        f"strips) and {result.films_path} ({result.films:,} films){skip} "
+        f"wrote {_shown(result.colours_path)} ({result.colours:,} colours of {result.strips:,} "
+        f"strips) and {_shown(result.films_path)} ({result.films:,} films){skip} "
         f"in {result.seconds:.1f} s"
     )
     return 1 if result.skipped else 0
@@ -1060,7 +1078,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         mode=args.mode,
     )
     w, h = cmp.image.size
-    print(f"wrote {args.output}: {len(cmp.titles)} films, {w}x{h} px")
+    print(f"wrote {_shown(args.output)}: {len(cmp.titles)} films, {w}x{h} px")
     if cmp.diff is not None:
         d = cmp.diff
         if d.mean != d.mean:  # NaN: no time where both films have a strip
@@ -1169,13 +1187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    import contextlib
+
     try:
-        return int(args.run(args) or 0)
+        # What a command holds until it ends (the lock on its output).
+        with contextlib.ExitStack() as args.hold:
+            return int(args.run(args) or 0)
     except StreamspecError as exc:
         if os.environ.get("STREAMSPEC_DEBUG"):
             raise
         given = getattr(args, "_flags_given", None)
-        print(f"{PROG} {args.command}: error: {_in_flag_words(exc, given)}", file=sys.stderr)
+        message = _shown(_in_flag_words(exc, given))
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)

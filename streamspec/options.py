@@ -562,6 +562,8 @@ class ViewOptions(_Options):
 # 4K export is the most anyone shares; below 160x120 nothing fits.
 MAX_MOVIE = (4096, 2304)
 MAX_MOVIE_FPS = 120.0
+# A movie plays at least a frame a second (and its frame rate is a fraction of 1001ths).
+MIN_MOVIE_FPS = 1.0
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 
 
@@ -593,6 +595,7 @@ class VideoOptions(_Options):
         "frames per second of the movie (default: the film's)",
         kind=float,
         positive=True,
+        minimum=MIN_MOVIE_FPS,
         maximum=MAX_MOVIE_FPS,
     )
     crf: int = option(

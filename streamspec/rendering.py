@@ -16,7 +16,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -491,12 +491,15 @@ def check_spectrum_output(
     output: str | os.PathLike[str],
     *,
     chapters: str | os.PathLike[str] | list[dict[str, Any]] | None = None,
+    also: Iterable[tuple[str, str | os.PathLike[str] | None, str]] = (),
 ) -> Path:
     """Check, before any decoding, that a spectrum can be saved to ``output``.
 
-    Refuses (one-line :class:`~streamspec.errors.OutputError`) an image or ``.json``
-    sidecar that would replace the video or a chapters file, an extension that is not
-    an image format streamspec writes, and an unwritable place. Returns ``output``.
+    Refuses (one-line :class:`~streamspec.errors.OutputError`) an image, ``.json``
+    sidecar or other output (``also``: ``(label, path, option)``, e.g. a page) that
+    would replace any input -- the video, a chapters file -- or another output, an
+    extension that is not an image format streamspec writes, and an unwritable place.
+    Returns ``output``.
     """
     out = check_writable(output)  # first: a directory has no sidecar name
     chapters_file = None
@@ -504,8 +507,7 @@ def check_spectrum_output(
         chapters_file = chapters
     check_outputs(
         [("the input video", source_file(source)), ("the chapters file", chapters_file)],
-        [("output", out, "-o"), ("output data", json_path_for(out), "-o")],
-        distinct=False,  # they differ unless out is a .json, which image_format refuses
+        [("output", out, "-o"), ("output data", json_path_for(out), "-o"), *also],
     )
     image_format(out)
     check_writable(json_path_for(out))

@@ -37,7 +37,7 @@ from .live.recorder import (
     silence_like,
     surface_pixels,
 )
-from .options import RenderOptions, VideoOptions
+from .options import MAX_MOVIE_FPS, MIN_MOVIE_FPS, RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
 from .sources import Frame, FrameSource
@@ -47,6 +47,8 @@ from .timefmt import describe_time
 __all__ = ["VideoResult", "make_video"]
 
 _EPS = 1e-6
+# The longest the last picture is held past its own time when the film ends early (s).
+_HOLD = 1.0
 
 
 @dataclass
@@ -134,7 +136,8 @@ def make_video(
         if on_note is not None and renderer.sampling_note:
             on_note(renderer.sampling_note)
         sampler, maker = renderer.sampler(), renderer.strip_maker()
-        fps = Fraction(video.fps or info.fps or 25.0).limit_denominator(1001)
+        own = info.fps if info.fps and MIN_MOVIE_FPS <= info.fps <= MAX_MOVIE_FPS else None
+        fps = Fraction(video.fps or own or 25.0).limit_denominator(1001)
         start, stop = renderer.grid.start, renderer.stop
         total = max(1, math.ceil((stop - start) * fps - _EPS))
         w, h = video.size
@@ -238,7 +241,10 @@ def _pictures(
             if frame.time >= stop - _EPS:
                 break
         if held is not None:
-            yield emit(math.inf)
+            # The last picture holds to the end -- of what was decoded: a film whose
+            # header claims more than it has ends here, not hours of one frame later.
+            last = held[0].time
+            yield emit(math.inf if last >= stop - _HOLD else last + _HOLD)
 
     return Prefetch(make, depth=4)
 

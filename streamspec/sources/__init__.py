@@ -102,7 +102,7 @@ def open_source(
         return AVSource(
             text, kind="url", name=text, mode=opts.seek, tonemap=opts.tonemap, threads=threads
         )
-    path = input_file(text.removeprefix("file://"), "a video", allow_empty=False)
+    path = input_file(text.removeprefix("file://"), "a video", allow_empty=False, seekable=True)
     return AVSource(
         str(path), kind="file", name=text, mode=opts.seek, tonemap=opts.tonemap, threads=threads
     )

@@ -154,6 +154,11 @@ class AVSource(FrameSource):
             duration = float(s.duration * s.time_base)
         elif c.duration:
             duration = c.duration / av.time_base
+        claimed = duration
+        if duration and self.kind == "file" and self.seekable:
+            measured = _measured_end(self.url, s.index, duration, self._t0)
+            if measured is not None and duration - measured > max(1.0, 0.05 * duration):
+                duration = measured  # the header is wrong: what the packets say counts
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._prescaler = av.video.reformatter.VideoReformatter()
         self._managed: dict[tuple[int, int], Any] = {}
@@ -190,6 +195,13 @@ class AVSource(FrameSource):
         self._colour = self._plan_colour(first)
         self.info.colour = self._colour.record
         self.info.warnings.extend(self._colour.warnings)
+        if claimed != duration:
+            from ..timefmt import describe_time
+
+            self.info.warnings.append(
+                f"the header says the video lasts {describe_time(claimed or 0.0)}, but its "
+                f"last frame ends at {describe_time(duration or 0.0)}: using that"
+            )
         if self._uses_table() and self.seekable:
             # Build the colour table now (a second or more when it is not cached), not
             # in the middle of a pass: the demuxer's read timeout counts from its last
@@ -858,6 +870,34 @@ def _is_dolby_vision(stream: Any, frame: Any) -> bool:
                 if "DOVI" in name or "DOLBY" in name:
                     return True
     return False
+
+
+# Packets read to find where a video really ends (a few GOPs past the last keyframe).
+_END_PACKETS = 20_000
+
+
+def _measured_end(path: str, index: int, claimed: float, origin: float) -> float | None:
+    """Where the video ``index`` of the file ``path`` really ends (s, from ``origin``),
+    read cheaply: one seek to the keyframe before the end the header claims, then the
+    packets after it, none decoded. None when it cannot tell (then the header is
+    believed)."""
+    try:
+        with av.open(path) as c:
+            s = c.streams[index]
+            if not s.time_base:
+                return None
+            tb = float(s.time_base)
+            c.seek(int((claimed + origin) / tb), stream=s, backward=True, any_frame=False)
+            end = None
+            for n, packet in enumerate(c.demux(s)):
+                if n > _END_PACKETS:
+                    return None  # the seek did not land near the end: cannot tell
+                if packet.pts is not None:
+                    stop = (packet.pts + (packet.duration or 0)) * tb
+                    end = stop if end is None else max(end, stop)
+    except (av.error.FFmpegError, OSError, ValueError, IndexError):
+        return None
+    return None if end is None else max(0.0, end - origin)
 
 
 def _chapters(container: Any) -> list[Chapter]:
