@@ -505,11 +505,14 @@ def check_spectrum_output(
     chapters_file = None
     if isinstance(chapters, (str, os.PathLike)) and os.fspath(chapters) not in ("auto", "none"):
         chapters_file = chapters
+    outputs = [("output", out, "-o"), ("output data", json_path_for(out), "-o"), *also]
     check_outputs(
         [("the input video", source_file(source)), ("the chapters file", chapters_file)],
-        [("output", out, "-o"), ("output data", json_path_for(out), "-o"), *also],
+        outputs,
+        distinct=False,
     )
-    image_format(out)
+    image_format(out)  # before the outputs are compared: a .json image is its own data
+    check_outputs([], outputs)
     check_writable(json_path_for(out))
     return out
 

@@ -6,17 +6,25 @@ stderr and exit 2 (or succeed) -- never a traceback, never a file outside the ou
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from videos import make_video, noisy
 
 from streamspec.cli import main
+from streamspec.errors import InputError, OutputError
 from streamspec.limits import MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_STRIP_WIDTH
 
 pytestmark = pytest.mark.badinput
@@ -297,3 +305,581 @@ def test_render_survives_any_option_values(rendered, tmp_path, capsys, data):
     assert {p.name for p in work.iterdir()} <= {"o.png", "o.json"}, args
     for p in work.iterdir():
         p.unlink()
+
+
+# == Crafted inputs, by class ===========================================================
+# Each class is fixed once (a helper every command uses) and tested here on the cases
+# that found it.
+
+
+def _no_traceback(err: str) -> None:
+    assert "Traceback" not in err, err
+
+
+# -- an output never replaces an input, whatever its role ---------------------------------
+@pytest.mark.parametrize("default_page", [False, True])
+def test_render_page_never_replaces_the_chapters_file(rendered, tmp_path, capsys, default_page):
+    clip, _ = rendered
+    chapters = tmp_path / ("s.html" if default_page else "chap.html")
+    chapters.write_text("0:00 Intro\n0:02 Two\n")
+    before = chapters.read_bytes()
+    html = [] if default_page else [chapters]
+    code, _, err = run(
+        ["render", clip, "-o", tmp_path / "s.png", "--chapters", chapters, "--html", *html, "-q"],
+        capsys,
+    )
+    assert "is the chapters file" in one_line_error(code, err)
+    assert chapters.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [chapters.name]
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_render_page_never_replaces_the_chapters_file_through_a_link(
+    rendered, tmp_path, capsys, link
+):
+    clip, _ = rendered
+    chapters = tmp_path / "chap.txt"
+    chapters.write_text("0:00 Intro\n0:02 Two\n")
+    page = tmp_path / "page.html"
+    (page.symlink_to if link == "symlink" else page.hardlink_to)(chapters)
+    code, _, err = run(
+        ["render", clip, "-o", tmp_path / "s.png", "--chapters", chapters, "--html", page, "-q"],
+        capsys,
+    )
+    assert "is the chapters file" in one_line_error(code, err)
+    assert chapters.read_text() == "0:00 Intro\n0:02 Two\n"
+
+
+def test_batch_film_named_like_the_batch_files_keeps_its_data(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    films = tmp_path / "films"
+    films.mkdir()
+    for name in ("batch.mp4", "corpus.mp4", "corpus-films.mp4"):
+        (films / name).write_bytes(clip.read_bytes())
+    out = tmp_path / "out"
+    code, _, err = run(["batch", films, "-o", out, "--every", "1", "--jobs", "1", "-q"], capsys)
+    assert code == 0, err
+    summary = json.loads((out / "batch.json").read_text())
+    assert summary["format"] == "streamspec-batch"
+    outputs = {Path(f["input"]).name: Path(f["output"]).name for f in summary["films"]}
+    assert outputs["batch.mp4"] == "batch-2.png"
+    from streamspec.spectrum import Spectrum, image_mismatch
+
+    for png in outputs.values():
+        assert len(Spectrum.load(out / png)) == 4
+        assert image_mismatch(out / png) is None
+
+
+def test_batch_output_never_replaces_a_list_it_reads(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    out = tmp_path / "out"
+    out.mkdir()
+    listing = out / "clip.json"  # a list of films that a film's data would be named like
+    listing.write_text(f"{clip}\n")
+    code, _, err = run(
+        ["batch", f"@{listing}", "-o", out, "--every", "1", "--jobs", "1", "-q"], capsys
+    )
+    assert code == 0, err
+    assert listing.read_text() == f"{clip}\n"
+    assert (out / "clip-2.png").exists() and (out / "clip-2.json").exists()
+
+
+# -- a picture and its data are one unit ---------------------------------------------------
+def _spectrum(height: int, strips: int = 6, noise: bool = False):
+    from streamspec.spectrum import Spectrum, Strip
+
+    rng = np.random.default_rng(height)
+    spec = Spectrum(
+        settings={
+            "start": 0.0,
+            "step": 1.0,
+            "height": height,
+            "order": "hls",
+            "mode": "sorted",
+            "strip_width": 1,
+        },
+        slots=strips,
+    )
+    for i in range(strips):
+        k = 256 if noise else 3
+        palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
+        counts = rng.integers(1, 100, k).astype(np.int64)
+        column = rng.integers(0, 256, (height, 3), dtype=np.uint8) if noise else None
+        spec.add(Strip(i, float(i), float(i), palette, counts, column))
+    if noise:
+        spec.settings["mode"] = "slitscan"
+    return spec
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 1 MiB file system of its own (tmpfs), to fill for real."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_keeps_the_earlier_picture_and_data_together(small_disk):
+    from streamspec.spectrum import Spectrum, image_mismatch
+
+    out = small_disk / "s.png"
+    _spectrum(20).save(out)
+    before = (out.read_bytes(), out.with_suffix(".json").read_bytes())
+    # Leave room for the new data but not for its picture (noise compresses badly).
+    bigger = _spectrum(2000, strips=120, noise=True)
+    free = os.statvfs(small_disk)
+    room = free.f_bavail * free.f_frsize
+    json_size = len(json.dumps(bigger.to_json()))
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * max(0, room - json_size - 64 * 1024))
+    with pytest.raises(OutputError, match="cannot write"):
+        bigger.save(out)
+    assert (out.read_bytes(), out.with_suffix(".json").read_bytes()) == before
+    assert image_mismatch(out) is None and Spectrum.load(out).look.height == 20
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "s.json", "s.png"]
+
+
+def test_a_second_writer_of_an_output_is_refused_in_one_line(rendered, tmp_path):
+    from streamspec._io import output_lock
+
+    clip, _ = rendered
+    out = tmp_path / "s.png"
+    with output_lock(out):  # another streamspec is writing s.png
+        done = subprocess.run(
+            [sys.executable, "-m", "streamspec", "render", str(clip), "-o", str(out), "-q"],
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "is being written by another streamspec" in done.stderr
+    assert f"(process {os.getpid()})" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the lock is gone too
+
+
+_WRITER = """
+import sys
+from streamspec.errors import OutputError
+sys.path.insert(0, {tests!r})
+from test_bad_inputs import _spectrum
+spec = _spectrum({height})
+refused = 0
+for _ in range(30):
+    try:
+        spec.save({out!r})
+    except OutputError:
+        refused += 1
+print(refused)
+"""
+
+
+def test_two_writers_never_leave_a_picture_and_data_that_disagree(tmp_path):
+    from streamspec.spectrum import Spectrum, image_mismatch
+
+    out = tmp_path / "s.png"
+    tests = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER.format(tests=tests, height=h, out=str(out))],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for h in (100, 2000)
+    ]
+    for p in procs:
+        _, stderr = p.communicate(timeout=240)
+        assert p.returncode == 0 and "Traceback" not in stderr, stderr
+    assert image_mismatch(out) is None
+    height = Spectrum.load(out).look.height
+    assert Image.open(out).size[1] == height
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+_KILLED_IN_SAVE = """
+import os, signal, sys
+real = os.replace
+def replace(src, dst, *a, **kw):
+    real(src, dst, *a, **kw)
+    if os.path.basename(str(dst)) in ("clip.png", "clip.json"):
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 in the middle of the save
+os.replace = replace
+from streamspec.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_kill_9_during_a_save_then_resume_redoes_the_torn_film(rendered, tmp_path, capsys):
+    from streamspec.spectrum import Spectrum, image_mismatch
+
+    clip, _ = rendered
+    out = tmp_path / "out"
+    batch = ["batch", str(clip), "-o", str(out), "--every", "1", "--jobs", "1", "-q"]
+    code, _, err = run([*batch, "--height", "60"], capsys)
+    assert code == 0, err
+    log = tmp_path / "killed.log"
+    with open(log, "w") as fh:
+        killed = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_IN_SAVE, *batch, "--height", "80"],
+            env=subprocess_env(),
+            stdout=fh,
+            stderr=fh,
+            start_new_session=True,  # its pool's processes too are ended below
+        )
+        try:
+            killed.wait(timeout=240)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(killed.pid, signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL, log.read_text()
+    assert image_mismatch(out / "clip.png") is not None  # torn: one file is the new one
+    assert [p for p in out.iterdir() if p.name.endswith(".part")]  # the killed one's temp
+    code, stdout, err = run([*batch, "--height", "80"], capsys)
+    assert code == 0, err
+    assert "1 done, 0 skipped" in stdout
+    assert image_mismatch(out / "clip.png") is None
+    spec = Spectrum.load(out / "clip.json")
+    assert spec.look.height == 80 and Image.open(out / "clip.png").size[1] == 80
+    assert not [p for p in out.iterdir() if p.name.endswith((".part", ".probe", ".lock"))]
+
+
+def test_a_picture_replaced_behind_its_data_is_told_apart(rendered, tmp_path):
+    from streamspec.spectrum import image_mismatch
+
+    out = tmp_path / "s.png"
+    _spectrum(20).save(out)
+    _spectrum(30).render_image().save(out)  # a picture that is not the one saved
+    assert "not the one its data was saved with" in image_mismatch(out)
+    out.unlink()
+    assert image_mismatch(out) == "its picture is missing"
+
+
+def test_temp_names_fit_the_name_limit_and_name_their_writer(tmp_path):
+    from streamspec._io import clean_stale, make_temp
+
+    target = tmp_path / ("é" * 120 + ".json")  # 245 bytes: legal
+    fd, tmp = make_temp(target)
+    os.close(fd)
+    assert len(Path(tmp).name.encode()) <= 255 and f".{os.getpid()}-" in Path(tmp).name
+    assert clean_stale(target) == []  # ours, and we are alive
+    # One left by a process that is gone is removed; another file is never touched.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    left = Path(tmp.replace(f".{os.getpid()}-", f".{dead}-"))
+    os.rename(tmp, left)
+    other = tmp_path / ".someone-elses.part"
+    other.write_text("x")
+    assert clean_stale(target) == [left]
+    assert other.exists()
+
+
+# -- reads and work are bounded -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["redraw", "/dev/zero", "-o", "{tmp}/r.png"],
+        ["page", "/dev/zero", "-o", "{tmp}/p.html"],
+        ["render", "{clip}", "-o", "{tmp}/c.png", "--chapters", "/dev/zero", "-q"],
+        ["batch", "@/dev/zero", "-o", "{tmp}/out"],
+    ],
+)
+def test_dev_zero_is_refused_as_soon_as_it_is_read(rendered, tmp_path, capsys, command):
+    clip, _ = rendered
+    args = [a.format(tmp=tmp_path, clip=clip) for a in command]
+    code, _, err = run(args, capsys)
+    assert code == 2 and "'/dev/zero' is binary" in err, err
+    _no_traceback(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corpus_refuses_dev_zero(tmp_path, capsys):
+    code, _, err = run(["corpus", "/dev/zero", "-o", tmp_path / "c.parquet"], capsys)
+    assert code == 2 and "'/dev/zero' is binary" in err, err
+    _no_traceback(err)
+
+
+def test_a_pipe_is_read_by_bytes_read_not_by_its_size(rendered, tmp_path, capsys):
+    from streamspec.limits import MAX_TEXT_BYTES
+
+    clip, _ = rendered
+    fifo = tmp_path / "chapters.fifo"
+    os.mkfifo(fifo)
+    line = b"0:01 a chapter\n"
+
+    def feed() -> None:  # more than the limit, for as long as it is read
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as fh:
+            for _ in range(MAX_TEXT_BYTES // len(line) + 1000):
+                fh.write(line)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    code, _, err = run(["render", clip, "-o", tmp_path / "c.png", "--chapters", fifo, "-q"], capsys)
+    writer.join(timeout=60)
+    assert f"is larger than {MAX_TEXT_BYTES // 2**20} MiB" in one_line_error(code, err)
+
+
+def test_a_long_chapter_title_is_fitted_in_few_measurements():
+    from streamspec.annotate import fit_text
+
+    calls = []
+
+    def measure(text: str) -> float:
+        calls.append(text)
+        return 7.0 * len(text)
+
+    title = "x" * 60_000
+    fitted = fit_text(title, 300.0, measure)
+    assert fitted.endswith("…") and measure(fitted) <= 300.0 < measure(fitted + "x")
+    assert len(calls) <= 2 + 12  # a binary search over at most 1,000 characters
+    assert fit_text("short", 300.0, measure) == "short"
+    assert fit_text("anything", 3.0, measure) == ""
+
+
+def test_render_with_a_60000_character_chapter_title(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    chapters = tmp_path / "c.txt"
+    chapters.write_text("0:00 " + "W" * 60_000 + "\n0:02 Two\n")
+    code, _, err = run(
+        ["render", clip, "-o", tmp_path / "s.png", "--chapters", chapters, "--every", "0.5", "-q"],
+        capsys,
+    )
+    assert code == 0, err
+
+
+def test_glob_through_symlink_loops_ends(rendered, tmp_path, capsys, monkeypatch):
+    clip, _ = rendered
+    loop = tmp_path / "loop"
+    (loop / "d").mkdir(parents=True)
+    (loop / "d" / "film.mp4").write_bytes(clip.read_bytes())
+    for name in ("a", "b", "c"):  # 3 ** 40 paths for a search that follows them all
+        (loop / "d" / name).symlink_to("..")
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(
+        ["batch", "loop/**/*.mp4", "-o", "out", "--every", "1", "--jobs", "1", "-q"], capsys
+    )
+    assert code == 0 and "1 done" in stdout, err
+    # And a search is bounded by the files it looks at, in one line.
+    from streamspec import batch
+
+    monkeypatch.setattr(batch, "MAX_FILES_SEEN", 3)
+    code, _, err = run(["batch", "loop/**/*.mp4", "-o", "out2"], capsys)
+    assert "more than 3 files looked at" in one_line_error(code, err)
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        (
+            ["render", "{clip}", "-o", "{tmp}/j.png", "--jobs", "100000"],
+            "--jobs 100,000 is too many",
+        ),
+        (["batch", "{clip}", "-o", "{tmp}/out", "--jobs", "100000"], "--jobs 100,000 is too many"),
+        (["batch", "{clip}", "-o", "{tmp}/out", "--timeout", "inf"], "--timeout must be"),
+        (["batch", "{clip}", "-o", "{tmp}/out", "--timeout", "nan"], "--timeout must be"),
+        (["quantize", "{png}", "-o", "{tmp}/q.png", "--seed", "-1"], "--seed must be at least 0"),
+        (["video", "{clip}", "-o", "{tmp}/v.mp4", "--fps", "1e-5"], "--fps must be at least 1"),
+    ],
+)
+def test_counts_and_numbers_are_bounded_in_one_line(rendered, tmp_path, capsys, command, words):
+    clip, js = rendered
+    args = [a.format(tmp=tmp_path, clip=clip, png=js.with_suffix(".png")) for a in command]
+    code, _, err = run(args, capsys)
+    assert words in one_line_error(code, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- names reaching a terminal are escaped -------------------------------------------------
+EVIL = "evil\x1b]0;owned\x07\x1b[2J\u202e\x9b\nbatch: 9 done, all good"
+
+
+def test_shown_escapes_every_control_character():
+    from streamspec._io import shown
+
+    text = shown(EVIL)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text)
+    assert "\\x1b]0;owned\\x07" in text and "\\n" in text and "\\x9b" in text
+    assert shown("Amélie — 天気の子.mp4") == "Amélie — 天気の子.mp4"
+
+
+def _assert_safe(text: str) -> None:
+    # (tqdm moves its own bar with \r)
+    assert not any((ord(c) < 32 and c not in "\n\r") or 0x7F <= ord(c) <= 0x9F for c in text), text
+    assert "\u202e" not in text
+    assert not any(line.startswith("batch: 9 done") for line in text.splitlines()), text
+
+
+def test_batch_and_render_print_names_escaped(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    films = tmp_path / "films"
+    films.mkdir()
+    evil = films / f"{EVIL}.mp4"
+    evil.write_bytes(clip.read_bytes())
+    code, stdout, err = run(
+        ["batch", films, "-o", tmp_path / "out", "--every", "1", "--jobs", "1"], capsys
+    )
+    assert code == 0, err
+    _assert_safe(stdout + err)
+    assert "\\x1b]0;owned" in err  # the progress line names it, escaped
+    code, stdout, err = run(
+        ["render", evil, "-o", tmp_path / "s.png", "--every", "1", "--progress"], capsys
+    )
+    assert code == 0, err
+    _assert_safe(stdout + err)
+    (films / "bad.mp4").write_bytes(b"not a film")
+    code, stdout, err = run(
+        ["batch", films / "bad.mp4", films / f"{EVIL}.mkv", "-o", tmp_path / "out2", "--jobs", "1"],
+        capsys,
+    )
+    _assert_safe(stdout + err)
+
+
+# -- tracebacks --------------------------------------------------------------------------------
+def test_deeply_nested_json_is_one_line_everywhere(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for args in (
+        ["redraw", deep, "-o", tmp_path / "r.png"],
+        ["page", deep, "-o", tmp_path / "p.html"],
+    ):
+        code, _, err = run(args, capsys)
+        assert "nested too deeply" in one_line_error(code, err)
+    # A batch resuming in a folder holding such a file leaves it alone.
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "clip.json").write_text(deep.read_text())
+    code, _, err = run(["batch", clip, "-o", out, "--every", "1", "--jobs", "1", "-q"], capsys)
+    assert code == 0, err
+    _no_traceback(err)
+    assert (out / "clip.json").read_text() == deep.read_text()
+    assert (out / "clip-2.png").exists()
+
+
+# -- what it writes, it reads --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("start,title\nnan,A\n", "chapter 1: start must be"),
+        ("start,title\ninf,A\n", "chapter 1: start must be"),
+        ("start,title\n-5,A\n", "chapter 1: start must be"),
+        ("start,title\n" + "".join(f"{i},c\n" for i in range(100_001)), "at most 100,000"),
+    ],
+)
+def test_chapters_are_checked_by_the_readers_rules(rendered, tmp_path, capsys, text, words):
+    clip, _ = rendered
+    chapters = tmp_path / "c.csv"
+    chapters.write_text(text)
+    code, _, err = run(
+        ["render", clip, "-o", tmp_path / "s.png", "--chapters", chapters, "-q"], capsys
+    )
+    assert words in one_line_error(code, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv"]
+
+
+def test_library_chapters_are_checked_by_the_readers_rules(rendered):
+    import streamspec
+
+    clip, _ = rendered
+    with pytest.raises(InputError, match="start must be"):
+        streamspec.Renderer(clip, chapters=[{"start": float("nan"), "title": "x"}])
+
+
+def test_what_render_writes_every_reader_reads(rendered, tmp_path, capsys):
+    clip, _ = rendered
+    chapters = tmp_path / "c.csv"
+    chapters.write_text("start,title\n0,A\n1.5,B\n")
+    out = tmp_path / "s.png"
+    code, _, err = run(["render", clip, "-o", out, "--chapters", chapters, "-q"], capsys)
+    assert code == 0, err
+    for args in (
+        ["redraw", out, "-o", tmp_path / "r.png"],
+        ["page", out, "-o", tmp_path / "p.html"],
+        ["corpus", tmp_path / "s.json", "-o", tmp_path / "c.parquet", "-q"],
+    ):
+        code, _, err = run(args, capsys)
+        assert code == 0, err
+
+
+def test_a_nan_duration_is_refused_not_drawn_as_a_page_that_never_draws(rendered, tmp_path, capsys):
+    _, js = rendered
+    data = json.loads(js.read_text())
+    data["source"]["duration"] = float("nan")
+    bad = tmp_path / "nan.json"
+    bad.write_text(json.dumps(data))  # Python writes NaN; JSON.parse refuses it
+    code, _, err = run(["page", bad, "-o", tmp_path / "p.html"], capsys)
+    assert "source.duration must be" in one_line_error(code, err)
+    assert not (tmp_path / "p.html").exists()
+
+
+# -- messages blame the right thing ----------------------------------------------------------
+def test_a_piped_film_is_refused_as_a_pipe(rendered, tmp_path):
+    clip, _ = rendered
+    with open(clip, "rb") as film:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "streamspec",
+                "render",
+                "/dev/stdin",
+                "-o",
+                str(tmp_path / "s.png"),
+                "-q",
+            ],
+            stdin=film,  # a file: /dev/stdin is then a regular file, and renders
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    cat = subprocess.Popen(["cat", str(clip)], stdout=subprocess.PIPE)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamspec",
+            "render",
+            "/dev/stdin",
+            "-o",
+            str(tmp_path / "p.png"),
+            "-q",
+        ],
+        stdin=cat.stdout,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    cat.stdout.close()
+    cat.wait()
+    assert done.returncode == 2
+    assert "'/dev/stdin' is a pipe" in one_line_error(done.returncode, done.stderr)
+    assert "is empty" not in done.stderr
+
+
+def test_a_legal_long_film_name_renders(rendered, tmp_path, capsys, monkeypatch):
+    clip, _ = rendered
+    film = tmp_path / ("f" * 240 + ".mp4")  # 244 bytes: NAME_MAX is 255
+    film.write_bytes(clip.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["render", film.name, "--every", "1", "-q"], capsys)
+    assert code == 0, err
+    code, _, err = run(
+        ["batch", film.name, "-o", "out", "--every", "1", "--jobs", "1", "-q"], capsys
+    )
+    assert code == 0, err

@@ -317,3 +317,51 @@ def test_every_is_bounded_when_the_rate_is_unknown():
     assert r.spectrum.warnings == [
         "--every 1e-06 is shorter than 1 ms: sampling every 1 ms (the frame rate is unknown)"
     ]
+
+
+# -- a header that claims more than the film has -------------------------------------------
+def _claiming(path: Path, seconds: float, mkv: Path) -> Path:
+    """A Matroska copy of ``path`` whose header claims ``seconds`` (its Duration element,
+    in the segment's milliseconds, rewritten in place)."""
+    import struct
+    import subprocess
+
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), "-c", "copy", str(mkv)],
+        check=True,
+    )
+    data = bytearray(mkv.read_bytes())
+    at = data.find(b"\x44\x89")  # Duration
+    size = data[at + 2] & 0x7F
+    assert data[at + 2] & 0x80 and size in (4, 8)
+    data[at + 3 : at + 3 + size] = struct.pack(">d" if size == 8 else ">f", seconds * 1000)
+    mkv.write_bytes(bytes(data))
+    with av.open(str(mkv)) as c:
+        assert c.duration / 1e6 == pytest.approx(seconds)
+    return mkv
+
+
+def test_a_claimed_duration_is_checked_against_the_packets(four_seconds, tmp_path, capsys):
+    import shutil
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is needed to remux the clip as Matroska")
+    liar = _claiming(four_seconds, 100_000.0, tmp_path / "liar.mkv")
+    with open_source(str(liar)) as src:
+        assert src.info.duration == pytest.approx(4.0, abs=0.1)
+        assert any("the header says" in w for w in src.info.warnings)
+    code, _ = run(["render", liar, "-o", tmp_path / "s.png", "-q"], capsys)
+    assert code == 0
+    spec = streamspec.Spectrum.load(tmp_path / "s.json")
+    assert spec.slots is not None and spec.slots <= 100 and not spec.partial
+    # The movie is the film's 4 s, not 100,000 s of its last frame.
+    code, _ = run(["video", liar, "-o", tmp_path / "v.mp4", "--size", "320x180", "-q"], capsys)
+    assert code == 0
+    with av.open(str(tmp_path / "v.mp4")) as c:
+        assert c.duration / 1e6 < 6.0
+
+
+def test_an_honest_header_is_believed(four_seconds):
+    with open_source(str(four_seconds)) as src:
+        assert src.info.duration == pytest.approx(4.0, abs=0.05)
+        assert not any("the header says" in w for w in src.info.warnings)

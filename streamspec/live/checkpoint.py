@@ -11,7 +11,6 @@ No pygame here.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import threading
@@ -20,8 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .._io import unique_path
+from .._io import load_json, unique_path
 from .._signals import mark_partial
+from ..errors import InputError
+from ..limits import MAX_JSON_BYTES
 from ..spectrum import Spectrum, json_path_for
 
 __all__ = ["Checkpointer", "Saver", "find_checkpoint", "set_aside", "snapshot_of"]
@@ -125,10 +126,10 @@ def find_checkpoint(out: Path) -> int | None:
     (its JSON sidecar says so), or None."""
     sidecar = json_path_for(out)
     try:
-        if not sidecar.is_file() or sidecar.stat().st_size > 1 << 30:
+        if not sidecar.is_file():
             return None
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = load_json(sidecar, MAX_JSON_BYTES, "a spectrum JSON file")
+    except InputError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
         return None

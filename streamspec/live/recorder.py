@@ -15,7 +15,6 @@ import math
 import os
 import queue
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from .._io import check_writable
+from .._io import check_writable, make_temp
 from ..errors import OutputError
 
 __all__ = [
@@ -120,9 +119,7 @@ class Recorder:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._closed = False
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-        )
+        fd, tmp = make_temp(self.path)  # named as ours: cleaned if we are killed
         os.close(fd)
         self._tmp = tmp
         try:
