@@ -13,6 +13,7 @@ import re
 import socket
 import stat
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -385,6 +386,8 @@ class OutputBusyError(OutputError):
 
 
 _HELD: dict[str, tuple[int, int]] = {}  # lock file -> (fd, depth), this process's
+_THREADS: dict[str, threading.RLock] = {}  # lock file -> its holder among our threads
+_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -396,14 +399,24 @@ def output_lock(
     one line (:class:`OutputBusyError`) instead of mixing its writes with this one's.
 
     An ``fcntl.flock`` on ``.NAME.lock`` beside ``path``, removed when released; the
-    same process may take it again (nested). The kernel drops the lock if the process
-    dies, so a killed writer never blocks the next one.
+    same thread may take it again (nested), another thread of this process waits for
+    it. The kernel drops the lock if the process dies, so a killed writer never blocks
+    the next one.
     """
-    import fcntl
-
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     lock = os.path.join(os.path.realpath(folder), f".{_base(p)}.lock")
+    with _GUARD:
+        mine = _THREADS.setdefault(lock, threading.RLock())
+    # This process's threads take turns; other processes are refused.
+    with mine, _locked(lock, p, advice):
+        yield
+
+
+@contextlib.contextmanager
+def _locked(lock: str, p: Path, advice: str) -> Iterator[None]:
+    import fcntl
+
     held = _HELD.get(lock)
     if held is not None:
         _HELD[lock] = (held[0], held[1] + 1)

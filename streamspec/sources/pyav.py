@@ -199,8 +199,9 @@ class AVSource(FrameSource):
             from ..timefmt import describe_time
 
             self.info.warnings.append(
-                f"the header says the video lasts {describe_time(claimed or 0.0)}, but its "
-                f"last frame ends at {describe_time(duration or 0.0)}: using that"
+                f"the video ends early at {describe_time(duration or 0.0)} (truncated or "
+                f"damaged?), though its header says {describe_time(claimed or 0.0)}: "
+                "what there is is used"
             )
         if self._uses_table() and self.seekable:
             # Build the colour table now (a second or more when it is not cached), not
