@@ -785,9 +785,9 @@ def test_deeply_nested_json_is_one_line_everywhere(rendered, tmp_path, capsys):
 @pytest.mark.parametrize(
     "text, words",
     [
-        ("start,title\nnan,A\n", "chapter 1: start must be"),
-        ("start,title\ninf,A\n", "chapter 1: start must be"),
-        ("start,title\n-5,A\n", "chapter 1: start must be"),
+        ("start,title\nnan,A\n", "line 2: bad time 'nan'"),
+        ("start,title\ninf,A\n", "line 2: bad time 'inf'"),
+        ("start,title\n-5,A\n", "line 2: bad time '-5'"),
         ("start,title\n" + "".join(f"{i},c\n" for i in range(100_001)), "at most 100,000"),
     ],
 )
