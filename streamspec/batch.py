@@ -570,6 +570,10 @@ def run_batch(
 
     t0 = time.perf_counter()
     options = options or RenderOptions()
+    if jobs is not None:
+        from .limits import check_jobs
+
+        check_jobs(jobs, local=dask in (None, "local"), flag="jobs")
     out = check_outdir(outdir)
     inputs = list(inputs)
     films, bad = find_films(inputs)

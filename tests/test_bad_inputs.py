@@ -895,3 +895,12 @@ def test_a_legal_long_film_name_renders(rendered, tmp_path, capsys, monkeypatch)
         ["batch", film.name, "-o", "out", "--every", "1", "--jobs", "1", "-q"], capsys
     )
     assert code == 0, err
+
+
+def test_library_batch_refuses_absurd_jobs(rendered, tmp_path):
+    from streamspec.batch import run_batch
+
+    clip, _ = rendered
+    with pytest.raises(InputError, match="jobs 100,000 is too many"):
+        run_batch([clip], tmp_path / "out", jobs=100_000)
+    assert list(tmp_path.iterdir()) == []

@@ -379,3 +379,29 @@ def test_the_windows_wheel_drag_and_keys_drive_the_view():
     assert m.show_marks and m.layout.chapters.h
     ev(pygame.KEYDOWN, key=pygame.K_c, mod=0, unicode="c")
     assert not m.show_marks and m.layout.chapters.h == 0
+
+
+@pytest.mark.badinput
+def test_a_60000_character_chapter_title_is_drawn_in_a_few_measurements():
+    """The title is fitted by a binary search: a frame never waits on a long title."""
+    m, painter, screen = _segments_model()
+    m.spectrum.chapters[0]["title"] = "W" * 60_000
+    real = painter.small
+    calls = []
+
+    class Counting:
+        def size(self, text):
+            calls.append(len(text))
+            return real.size(text)
+
+        def render(self, *args):
+            return real.render(*args)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    painter.small = Counting()
+    fitted = painter._fit("W" * 60_000, 300.0)
+    assert fitted is not None and fitted.get_width() <= 300
+    assert len(calls) <= 14 and max(calls) <= 1_001
+    painter.draw(screen, None)  # the whole panel, with the long title
