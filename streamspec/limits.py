@@ -16,6 +16,9 @@ makes the written image unreadable elsewhere:
   counted as it is read (pipes and devices have no size to check first).
 - ``MAX_CHAPTERS``, ``MAX_TEXT_BYTES``, ``MAX_TITLE_CHARS``, ``MAX_FILMS``,
   ``MAX_FILES_SEEN``, ``MAX_JOBS`` and ``MAX_TIMEOUT``: every other count, below.
+- ``MAX_SHOTS`` 1,000,000 shots a film (a 2-hour film has 1,000-3,000; one that is all
+  cuts at 24 fps, 172,800); ``MAX_SHOT_LOOKBACK_FRAMES`` 1,024 frames kept by the shot
+  detector (its longest gradual transition, 3 s by default, plus its look-ahead).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ __all__ = [
     "MAX_JOBS",
     "MAX_JOBS_PER_CORE",
     "MAX_JSON_BYTES",
+    "MAX_SHOTS",
+    "MAX_SHOT_LOOKBACK_FRAMES",
     "MAX_SLOTS",
     "MAX_STRIP_WIDTH",
     "MAX_TEXT_BYTES",
@@ -67,6 +72,8 @@ MAX_JOBS_PER_CORE = 4
 MAX_JOBS = 4_096
 # The longest --timeout of a film: a week.
 MAX_TIMEOUT = 7 * 24 * 3600.0
+MAX_SHOTS = 1_000_000
+MAX_SHOT_LOOKBACK_FRAMES = 1_024
 # Axis, chapter and segment bands add at most this many rows under the spectrum.
 ANNOTATION_ROWS = 200
 
