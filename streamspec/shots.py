@@ -77,6 +77,9 @@ FLAT_BLACK = 40.0
 FLAT_WHITE = 215.0
 
 KINDS = ("start", "cut", "dissolve", "fade")
+# Every frame this far from every frame across the boundary is a cut even when the
+# frames around it are cuts too (a film that is all cuts); quick fades (0.4 s) stay below ~0.7.
+SURE_CUT = 0.75
 # A gradual change is a dissolve only when detail or contrast sags below this share of
 # the straight line between its ends (two unrelated pictures at 50/50: about 0.71).
 DIP = 0.85
@@ -468,6 +471,13 @@ class ShotDetector:
                 self._diffs.append(distance(self._sig(p - 1), sig))
                 self._anchor += 0.2 * (sig - self._anchor)
                 return
+            cut = self._cut(low)
+            if c >= cut and self._cut_score(p, end) >= cut:
+                # One step to new content that stays: a cut, decided now (the new shot
+                # may keep moving, e.g. a fast pan, and never look settled).
+                idx, t = self._meta(p)
+                self._new_shot(_Boundary("cut", p, p, t, t, idx, t, flat_colour(sig), idx, idx), p)
+                return
             # A flash or strobe: within a few frames the content comes back to what it
             # was before (the anchor, or the frame before the jump).
             back = max(low, 0.25 * c)
@@ -476,13 +486,6 @@ class ShotDetector:
                 other = self._sig(q)
                 if min(distance(self._anchor, other), distance(before, other)) < back:
                     return
-            cut = self._cut(low)
-            if c >= cut and self._cut_score(p, end) >= cut:
-                # One step to new content that stays: a cut, decided now (the new shot
-                # may keep moving, e.g. a fast pan, and never look settled).
-                idx, t = self._meta(p)
-                self._new_shot(_Boundary("cut", p, p, t, t, idx, t, flat_colour(sig), idx, idx), p)
-                return
             self._changing_from = p
             self._old = self._anchor.copy()
             self._try_settle(p, end, low)
@@ -554,20 +557,17 @@ class ShotDetector:
             return 0.0
         return distance(self._sig(q - 1), self._sig(q))
 
-    def _cross(self, q: int, end: int) -> float:
+    def _cross(self, q: int, end: int, floor: float | None = None) -> float:
         """How far every frame of the few before ``q`` is from every frame of the few
         from ``q`` on (the smallest such distance): large only at a cut. A flash, a
         strobe or a gradual change always leaves a pair alike across ``q``."""
-        if self._step(q) < self._cut(self._low()):
-            return 0.0  # the pair (q - 1, q) is one of them: skip the rest
+        floor = self._cut(self._low()) if floor is None else floor
+        if q - 1 < self._base or self._step(q) < floor:
+            return 0.0  # the pair (q - 1, q) is one of them: the rest cannot be more
         lo = max(q - self.flash, self._base)
         hi = min(q + self.flash, end)
-        before, here = self._sig(q - 1), self._sig(q)
-        jump = distance(before, here)
-        for r in range(q + 1, hi):
-            other = self._sig(r)
-            if distance(before, other) < 0.5 * jump and distance(here, other) > 0.5 * jump:
-                return 0.0  # q is a transient: what follows is nearer what came before
+        if self._transient(q, hi):
+            return 0.0
         best = math.inf
         for a in range(lo, q):
             sa = self._sig(a)
@@ -575,14 +575,31 @@ class ShotDetector:
                 best = min(best, distance(sa, self._sig(b)))
         return 0.0 if best == math.inf else best
 
+    def _transient(self, q: int, hi: int) -> bool:
+        """Whether ``q`` starts a transient (a flash, a strobe's beat): a frame after it,
+        before ``hi``, is nearer the frame before ``q`` than ``q`` is."""
+        before, here = self._sig(q - 1), self._sig(q)
+        jump = distance(before, here)
+        for r in range(q + 1, hi):
+            other = self._sig(r)
+            if distance(before, other) < 0.5 * jump and distance(here, other) > 0.5 * jump:
+                return True
+        return False
+
     def _cut_score(self, q: int, end: int) -> float:
         """``_cross(q)`` where it stands out (twice that of the frames either side),
         else 0: in a fast pan or a quick fade every frame differs from the next."""
         here = self._cross(q, end)
         if here == 0.0:
+            step = self._step(q)
+            if step >= SURE_CUT and not self._transient(q, min(q + self.flash, end)):
+                return step  # a leap to unrelated colours, even among other cuts
             return 0.0
-        around = max(self._cross(q - 1, end), self._cross(q + 1, end) if q + 1 < end else 0.0)
-        return here if here >= 2.0 * around else 0.0
+        half = 0.5 * here
+        around = max(
+            self._cross(q - 1, end, half), self._cross(q + 1, end, half) if q + 1 < end else 0.0
+        )
+        return here if here >= 2.0 * around or here >= SURE_CUT else 0.0
 
     def _dips(self, s: int, p: int) -> bool:
         """Whether the detail (edge strength) or contrast (luma SD) sags in the middle of

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-
 from videos import make_video
 
 SIZE = (320, 180)
@@ -375,7 +374,7 @@ def evaluate(
             if found[matched_t[ti]][2] == tr.kind:
                 s.classified += 1
     false = [d for di, d in enumerate(found) if di not in used]
-    for frame, time, kind in found:
+    for _frame, _time, kind in found:
         if kind in scores:
             scores[kind].detections += 1
     for _frame, _time, kind in false:
