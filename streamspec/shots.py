@@ -596,10 +596,27 @@ class ShotDetector:
                 return step  # a leap to unrelated colours, even among other cuts
             return 0.0
         half = 0.5 * here
-        around = max(
+        sides = (
             self._cross(q - 1, end, half), self._cross(q + 1, end, half) if q + 1 < end else 0.0
         )
-        return here if here >= 2.0 * around or here >= SURE_CUT else 0.0
+        if here >= 2.0 * max(sides) or here >= SURE_CUT:
+            return here
+        # Cuts in a row (every frame a new picture): each is as large as its neighbours,
+        # but unlike a fade or a pan, frames two apart are no further apart than one.
+        if min(sides) >= self._cut(self._low()) and not self._progressive(q, end):
+            return here
+        return 0.0
+
+    def _progressive(self, q: int, end: int) -> bool:
+        """Whether frames around ``q`` drift apart the further apart they are (a fade, a
+        pan, a dissolve), rather than each being unrelated to the next (cuts in a row)."""
+        if q - 1 < self._base or q + 1 >= end:
+            return True
+        near = range(max(q - self.flash, self._base), min(q + self.flash, end))
+        if any(flat_colour(self._sig(r)) is not None for r in near):
+            return True  # near a flat frame: a fade's last steps, saturated
+        a, b, c = self._sig(q - 1), self._sig(q), self._sig(q + 1)
+        return distance(a, c) > 1.3 * max(distance(a, b), distance(b, c))
 
     def _dips(self, s: int, p: int) -> bool:
         """Whether the detail (edge strength) or contrast (luma SD) sags in the middle of

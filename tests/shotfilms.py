@@ -251,12 +251,12 @@ def _part(join: Join, *, incoming: bool) -> int:
     return 0
 
 
-def standard_films(count: int = 6, fps: int = 25) -> list[Film]:
+def standard_films(count: int = 6, fps: int = 25, seed: int = 1000) -> list[Film]:
     """The generated test set: ``count`` films of 10-14 shots each (seeded), every kind of
     join and distractor in each."""
     films = []
     for n in range(count):
-        rng = np.random.default_rng(1000 + n)
+        rng = np.random.default_rng(seed + n)
         nshots = int(rng.integers(10, 15))
         hue = rng.random()
         shots: list[ShotSpec] = []

@@ -245,10 +245,7 @@ def test_all_cuts_film(tmp_path):
     sigs = film_of(tmp_path, "cuts", lambda i, t: np.clip(painters[i].frame(0), 0, 255)
                    .astype(np.uint8), 30)
     shots = S.detect_shots(sigs, 25)
-    # Measured: 20 of the 30 frames. A jump between two frames is called a cut on its own
-    # only when it exceeds what a quick fade moves in one frame (shots.SURE_CUT); the
-    # neighbours here whose colours are closer than that are not.
-    assert len(shots) >= 0.6 * 30
+    assert len(shots) == 30
     for a, b in itertools.pairwise(shots):
         assert a.end == b.start
     assert all(s.kind in ("start", "cut") for s in shots)
