@@ -72,6 +72,7 @@ MAX_JOBS_PER_CORE = 4
 MAX_JOBS = 4_096
 # The longest --timeout of a film: a week.
 MAX_TIMEOUT = 7 * 24 * 3600.0
+# Shots of one film, and frames the shot detector keeps (see streamspec.shots).
 MAX_SHOTS = 1_000_000
 MAX_SHOT_LOOKBACK_FRAMES = 1_024
 # Axis, chapter and segment bands add at most this many rows under the spectrum.
