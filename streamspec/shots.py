@@ -44,6 +44,7 @@ __all__ = [
     "ShotDetector",
     "detect_shots",
     "distance",
+    "planes_from_yuv420p",
     "signature_from_planes",
     "signature_from_rgb",
 ]
@@ -215,13 +216,42 @@ def signature_from_planes(
     # Luma at the chroma sample's first pixel, one short of the edge so it has neighbours.
     xs = np.minimum(cxs * sub_x, max(W - 2, 0)).astype(np.intp)
     ys = np.minimum(cys * sub_y, max(H - 2, 0)).astype(np.intp)
-    Y, U, V = (np.ascontiguousarray(p) for p in (y, u, v))
+    Y = y
+    if not y.flags.c_contiguous:
+        # A strided view (a crop, a slice of a packed frame): copy only the rows read.
+        rows = np.unique(np.concatenate([ys, np.minimum(ys + 1, H - 1)]))
+        Y = np.ascontiguousarray(y[rows])
+        ys = np.searchsorted(rows, ys).astype(np.intp)
+    U, V = u, v
+    if not (u.flags.c_contiguous and v.flags.c_contiguous):
+        crows = np.unique(cys)
+        U = np.ascontiguousarray(u[crows])
+        V = np.ascontiguousarray(v[crows])
+        cys = np.searchsorted(crows, cys).astype(np.intp)
     out = np.empty(SIGNATURE_SIZE, np.float32)
     if full_range:
         signature_kernel(Y, U, V, ys, xs, cys, cxs, 0.0, 1.0, 1.0, out)
     else:
         signature_kernel(Y, U, V, ys, xs, cys, cxs, 16.0, 255.0 / 219.0, 255.0 / 224.0, out)
     return out
+
+
+def planes_from_yuv420p(
+    packed: NDArray[np.uint8],
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
+    """Y, U and V views of a packed 4:2:0 picture of shape (H * 3 / 2, W) -- what PyAV's
+    ``frame.to_ndarray()`` gives for yuv420p (even sizes) -- without copying."""
+    if packed.ndim != 2:
+        raise ValueError(f"not a packed 4:2:0 picture: {packed.shape}")
+    h3, w = packed.shape
+    h = h3 * 2 // 3
+    if h % 2 or w % 2 or h * 3 // 2 != h3 or h == 0:
+        raise ValueError(f"not a packed 4:2:0 picture of even size: {packed.shape}")
+    flat = packed.reshape(-1)  # chroma rows need not start on a row of the array
+    n, c = h * w, (h // 2) * (w // 2)
+    u = flat[n : n + c].reshape(h // 2, w // 2)
+    v = flat[n + c : n + 2 * c].reshape(h // 2, w // 2)
+    return packed[:h], u, v
 
 
 def signature_from_rgb(

@@ -100,6 +100,34 @@ def test_signature_from_rgb_and_planes_agree_on_a_picture():
     assert abs(a[S.I_MEAN] - b[S.I_MEAN]) < 3
 
 
+def test_strided_views_read_like_copies():
+    """A crop of a bigger plane (not contiguous) gives the signature of its copy."""
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 256, (300, 500), dtype=np.uint8)
+    u = rng.integers(0, 256, (150, 250), dtype=np.uint8)
+    v = rng.integers(0, 256, (150, 250), dtype=np.uint8)
+    views = (y[20:200, 40:360], u[10:100, 20:180], v[10:100, 20:180])
+    assert not views[0].flags.c_contiguous
+    copies = [np.ascontiguousarray(p) for p in views]
+    np.testing.assert_array_equal(S.signature_from_planes(*views),
+                                  S.signature_from_planes(*copies))
+
+
+def test_packed_yuv420p_array_reads_like_the_planes(tmp_path):
+    """PyAV's frame.to_ndarray() for yuv420p, split without copying, gives the same
+    signature as the decoder's planes."""
+    path = make_video(tmp_path / "p.mp4", lambda i, t: np.full((90, 160, 3), (200, 90, 20),
+                      np.uint8), seconds=0.2, size=(160, 90))
+    with av.open(str(path)) as c:
+        frame = next(c.decode(video=0))
+    planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size) for p in frame.planes]
+    a = S.signature_from_planes(*planes, width=frame.width)
+    b = S.signature_from_planes(*S.planes_from_yuv420p(frame.to_ndarray()))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError):
+        S.planes_from_yuv420p(np.zeros((91, 160), np.uint8))
+
+
 def test_signature_rejects_bad_planes():
     with pytest.raises(ValueError):
         S.signature_from_planes(np.zeros((4, 4), np.uint8), np.zeros((2, 2), np.uint8),
