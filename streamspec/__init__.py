@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import InputError, OutputError, StreamspecError
-from .kmeans import ColorKMeans
-from .spectrum import Spectrum, Strip
-from .strip import make_strip, strip_from_palette
 
 if TYPE_CHECKING:
     from .corpus import Corpus
+    from .kmeans import ColorKMeans
     from .rendering import Renderer, render
     from .sources import open_source, sample_frames
+    from .spectrum import Spectrum, Strip
+    from .strip import make_strip, strip_from_palette
 
 __all__ = [
     "ColorKMeans",
@@ -41,9 +41,15 @@ __all__ = [
     "strip_from_palette",
 ]
 
-# Decoding pulls in PyAV; load it only when asked, so the pure parts import without it.
-# The corpus needs pyarrow and pandas, an optional extra: also loaded only when asked.
+# Everything is loaded when first asked for: ``import streamspec`` (which the command
+# line's start runs before its signal handler can be installed) imports no NumPy; PyAV
+# and the corpus's pyarrow (an optional extra) come only with what needs them.
 _LAZY = {
+    "ColorKMeans": "kmeans",
+    "Spectrum": "spectrum",
+    "Strip": "spectrum",
+    "make_strip": "strip",
+    "strip_from_palette": "strip",
     "Corpus": "corpus",
     "Renderer": "rendering",
     "render": "rendering",

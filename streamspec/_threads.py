@@ -29,12 +29,20 @@ class Prefetch:
     """Run an iterator in a daemon thread, a few items ahead of the consumer.
 
     Exceptions in the thread are re-raised in the consumer; :meth:`close` stops the
-    thread at its next item (the consumer may stop early or be interrupted).
+    thread at its next item (the consumer may stop early or be interrupted); ``stop()``
+    (a stop request) ends the consumer's iteration at its next wait.
     """
 
     _DONE = object()
 
-    def __init__(self, make: Callable[[], Iterable[Any]], depth: int = 3) -> None:
+    def __init__(
+        self,
+        make: Callable[[], Iterable[Any]],
+        depth: int = 3,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        # stop(): checked while the consumer waits; True ends the iteration early.
+        self._wanted_stop = stop or (lambda: False)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         # Held by the thread while it runs the iterator: close() waits on it, so whatever
@@ -46,8 +54,9 @@ class Prefetch:
         try:
             self._thread.start()
         except BaseException:
-            # Ctrl-C lands in start()'s wait for the new thread, which runs all the same:
-            # stop it before the caller closes what it reads (a segfault in PyAV).
+            # An exception in start()'s wait for the new thread (a library caller's own
+            # KeyboardInterrupt), which runs all the same: stop it before the caller
+            # closes what it reads (a segfault in PyAV).
             self.close()
             raise
 
@@ -68,6 +77,8 @@ class Prefetch:
 
     def __iter__(self) -> Iterator[Any]:
         while True:
+            if self._wanted_stop():
+                return
             try:
                 item = self._queue.get(timeout=0.1)
             except queue.Empty:

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import _signals
 from ._io import atomic_write, check_writable, load_json, output_lock, read_limited, shown
 from ._signals import save_safely
 from .errors import InputError, OutputError, StreamspecError
@@ -37,6 +38,7 @@ from .limits import MAX_FILES_SEEN, MAX_FILMS, MAX_JSON_BYTES, MAX_TEXT_BYTES
 from .options import DEFAULT_SAMPLING_TEXT, Crop, RenderOptions
 from .parallel import (
     NotStartedError,
+    _stop_future,
     merge_parts,
     plan_task,
     pool_threads,
@@ -632,14 +634,16 @@ def _run_and_report(
             assert pool is not None
             _run(todo, pool, options, timeout, progress, result, split_jobs, threads)
     finally:
+        result.interrupted = result.interrupted or _signals.requested()
         for film in todo:
             if film.state == "todo":
                 film.reason = "not started (interrupted)"
         result.seconds = time.perf_counter() - t0 + result.seconds
-        if corpus and not result.interrupted:
-            _write_corpus(result)
-        text = json.dumps(result.summary(), indent=1)
-        atomic_write(result.outdir / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
+        with _signals.saving():
+            if corpus and not result.interrupted:
+                _write_corpus(result)
+            text = json.dumps(result.summary(), indent=1)
+            atomic_write(result.outdir / SUMMARY, lambda fh: fh.write(text.encode("utf-8")))
 
 
 @dataclass
@@ -682,7 +686,6 @@ def _run(
     as soon as all of it is back (the client alone writes OUTDIR)."""
     running: dict[Future[Any], tuple[_Job, str, int]] = {}
     share = progress.hours_total / split_jobs if split_jobs > 1 else 0.0
-    stopping = False
 
     def submit(job: _Job, kind: str, index: int, fn: Any, *args: Any) -> None:
         running[pool.submit(fn, *args)] = (job, kind, index)
@@ -707,7 +710,7 @@ def _run(
         except KeyboardInterrupt:
             raise
         except Exception as exc:
-            if stopping:
+            if _signals.requested():
                 # After Ctrl-C an error is the interruption's (a cluster's workers stop
                 # too): the film is left for the next run, not reported as failed.
                 job.not_started = True
@@ -720,7 +723,7 @@ def _run(
                 job.parts, job.crop_mode = [None] * len(value.ranges), value.crop_mode
                 job.film.ranges = len(value.ranges)
                 try:
-                    for i, r in enumerate(value.ranges if not stopping else []):
+                    for i, r in enumerate(value.ranges if not _signals.requested() else []):
                         args = (job.film.source, value.options, r, timeout, threads)
                         submit(job, "range", i, render_task, *args)
                 except Exception as exc:  # a broken pool (a worker crashed): this film fails
@@ -762,28 +765,46 @@ def _run(
         waiting = len({id(j) for j, _, _ in running.values()})
         progress.film(film, min(waiting, progress.workers))
 
+    # A stop request (Ctrl-C, SIGTERM) completes this future: the wait below wakes at
+    # once; the local pool has already told its workers (their renders return what
+    # they did at their next strip).
+    stopped = _stop_future()
     try:
-        while running:
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        while running and not _signals.requested():
+            finished, _ = wait([*running, stopped], return_when=FIRST_COMPLETED)
             for fut in finished:
-                collect(fut)
-    except KeyboardInterrupt:
-        result.interrupted = stopping = True
+                if fut is not stopped:
+                    collect(fut)
+        if running:
+            _stop(running, result, collect, finish)
+    finally:
+        stopped.cancel()
+
+
+def _stop(
+    running: dict[Future[Any], tuple[_Job, str, int]],
+    result: BatchResult,
+    collect: Callable[[Future[Any]], None],
+    finish: Callable[[_Job], None],
+) -> None:
+    """After a stop request: cancel what has not started, and save what the running
+    films return (partial spectra) as they come back, within 30 s."""
+    result.interrupted = True
+    with _signals.saving():  # a second Ctrl-C gets a line saying so
         for fut in running:
             fut.cancel()
-        # The running films stop and return what they did; keep it as partial spectra.
         deadline = time.monotonic() + 30
         while running:
-            fut = next(iter(running))
-            # Its outcome (a spectrum or an error) is saved or reported by collect().
-            with contextlib.suppress(BaseException):
-                fut.result(timeout=max(0.1, deadline - time.monotonic()))
-            if fut.cancelled() or not fut.done():
-                job, _, _ = running.pop(fut)
-                if not any(other is job for other, _, _ in running.values()):
-                    finish(job)
-            else:
-                collect(fut)
+            left = deadline - time.monotonic()
+            finished, _ = wait(list(running), timeout=max(0.0, left))
+            for fut in finished:
+                collect(fut)  # its spectrum saved, or the film left for the next run
+            if left <= 0:
+                break
+        for fut in list(running):  # not back in time: left for the next run
+            job, _, _ = running.pop(fut)
+            if not any(other is job for other, _, _ in running.values()):
+                finish(job)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -520,13 +520,13 @@ def _save_and_report(
     line; the exit status (130 when the render was interrupted)."""
     import time
 
-    from ._signals import save_safely, signals_held
+    from . import _signals
 
-    png, js = save_safely(spectrum, out)
+    png, js = _signals.save_safely(spectrum, out)
     if html is not None:
         from .page import write_page
 
-        with signals_held():
+        with _signals.saving():
             write_page(js, html)  # the page `streamspec page` makes of the saved data
         print(f"wrote {_shown(html)}")
     for w in spectrum.warnings:
@@ -537,7 +537,8 @@ def _save_and_report(
         f"{state} {_shown(png)} and {_shown(js.name)}: {len(spectrum)} strips of {_short(name)} "
         f"in {took:.1f} s{how}"
     )
-    return 130 if interrupted else 0
+    # A stop asked for while it was saved: the work is whole, but the run was interrupted.
+    return 130 if interrupted or _signals.requested() else 0
 
 
 def _local_decoder_threads(jobs: int | None, dask: str | None) -> int | None:
@@ -573,7 +574,7 @@ def _render_parallel(
                 threads=threads,
                 on_plan=lambda plan: None if args.quiet else _say_sampling("render", plan.note),
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # a stop before any range was back
             print(
                 f"{PROG} render: interrupted before any range ended; nothing saved", file=sys.stderr
             )
@@ -819,6 +820,8 @@ def _run_video(args: argparse.Namespace) -> int:
     if result.path is None:
         print(f"{PROG} video: interrupted before the first frame; nothing written", file=sys.stderr)
         return 130
+    from . import _signals
+
     state = "interrupted; wrote what was done:" if result.interrupted else "wrote"
     sound = "with sound" if result.audio else "silent"
     speed = result.seconds / took if took > 0 else 0.0
@@ -828,7 +831,7 @@ def _run_video(args: argparse.Namespace) -> int:
         f"{result.fps:g} fps, {sound}, {result.strips} strips, in {took:.1f} s "
         f"({speed:.1f}x real time)"
     )
-    return 130 if result.interrupted else 0
+    return 130 if result.interrupted or _signals.requested() else 0
 
 
 # -- redraw ----------------------------------------------------------------------------
@@ -1174,7 +1177,27 @@ def _bare_flags(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Ctrl-C and SIGTERM are stop requests from here on (see :mod:`streamspec._signals`):
+    each command stops at a safe point and saves what it made; exit status 130.
+    """
+    from . import _signals
+
+    with _signals.handling():
+        return _main(argv)
+
+
+def _interrupted(command: str) -> int:
+    from . import _signals
+
+    print(f"{PROG} {command}: {_signals.signal_name()}", file=sys.stderr)
+    return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from . import _signals
+
     parser = build_parser()
     argv = _bare_flags(sys.argv[1:] if argv is None else [str(a) for a in argv])
     try:
@@ -1187,6 +1210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if _signals.requested():  # while starting: nothing was begun
+        return _interrupted(args.command)
     import contextlib
 
     try:
@@ -1200,9 +1225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _shown(_in_flag_words(exc, given))
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # a stop before anything was made (raised at a safe point)
+        return _interrupted(args.command)
     except MemoryError:
         print(f"{PROG} {args.command}: error: out of memory", file=sys.stderr)
         return 2

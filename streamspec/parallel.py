@@ -30,14 +30,16 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import _signals
 from .errors import InputError, StreamspecError
 from .options import Crop, RenderOptions
 from .spectrum import Spectrum
@@ -229,33 +231,62 @@ def _check_readable(source: str) -> None:
 
 
 # -- in the worker -------------------------------------------------------------------------
-# Whether this worker process is rendering now: Ctrl-C reaches every process of the
-# terminal's group; a rendering worker stops and returns its partial spectrum, an idle
-# one (or one waiting for its film's child process, which stops by itself) ignores it.
-_rendering = True
+# A local worker never handles Ctrl-C itself (it is ignored; a terminal sends it to the
+# whole group): the client stops its workers through a pipe (:func:`_watch_client`), so
+# a stop is a message here too, and the render returns what it did at its next strip.
 # Whether this process has run the kernels (their OpenMP threads make fork unsafe).
 _kernels_used = False
-# Set by Ctrl-C in an idle local worker: the films queued to it are not started (the
-# pool hands a worker its next film before the client can cancel it).
-_stop_requested = False
+# The signal a film's own process (``--timeout``) is told to stop by.
+_STOP_CHILD = signal.SIGUSR1
 
 
 class NotStartedError(StreamspecError):
     """A film was not started: the batch was interrupted before its turn."""
 
 
-def _on_sigint(signum: int, frame: object) -> None:
-    global _stop_requested
-    _stop_requested = True
-    if _rendering:
-        raise KeyboardInterrupt
+def _die_with_parent() -> None:
+    """Linux: this process is killed when its parent dies (``PR_SET_PDEATHSIG``), even
+    by ``kill -9`` -- no orphan goes on rendering, or writes to a terminal, after it."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
-def _worker_init() -> None:
-    """Initializer of local worker processes: Ctrl-C only while rendering."""
-    global _rendering
-    _rendering = False
-    signal.signal(signal.SIGINT, _on_sigint)
+def _worker_init(stop: Any = None) -> None:
+    """Initializer of local worker processes: Ctrl-C ignored, stop requests from the
+    client (``stop``: the read end of its pipe), and gone at once when the client is."""
+    _signals.in_child_process()
+    _die_with_parent()  # the server the worker was forked from
+    if stop is not None:
+        threading.Thread(
+            target=_watch_client, args=(stop,), name="streamspec-client", daemon=True
+        ).start()
+
+
+def _watch_client(stop: Any) -> None:
+    """A byte from the client asks this worker to stop (the render returns what it did;
+    queued films are not started); the pipe's other end closing means the client is
+    gone (even killed with ``kill -9``): nobody is left to take a result, leave now.
+    Only one byte is taken: the others are the other workers'."""
+    import select
+
+    fd = stop.fileno()
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while True:
+        events = dict(poller.poll())
+        if events.get(fd, 0) & (select.POLLHUP | select.POLLERR):
+            os._exit(0)  # the client is gone: no clean-up, nothing printed
+        if events.get(fd, 0) & select.POLLIN and not _signals.requested():
+            with contextlib.suppress(OSError):
+                os.read(fd, 1)
+            _signals.request(signal.SIGINT)
+            poller.modify(fd, select.POLLHUP | select.POLLERR)  # (the others' bytes)
 
 
 def _crash_once() -> None:
@@ -270,39 +301,59 @@ def _render(
 ) -> dict[str, Any]:
     from .rendering import Renderer
 
-    global _rendering, _kernels_used
-    _rendering = _kernels_used = True
+    global _kernels_used
+    _kernels_used = True
+    if _signals.requested():
+        raise NotStartedError("not started (interrupted)")
+    renderer = Renderer(source, options, threads=threads)
+    if slots is not None:
+        renderer.only_slots(*slots)
     try:
-        renderer = Renderer(source, options, threads=threads)
-        if slots is not None:
-            renderer.only_slots(*slots)
         return renderer.run().to_json()
-    finally:
-        _rendering = False
+    except _signals.Interrupted:  # stopped before its first strip
+        raise NotStartedError("not started (interrupted)") from None
 
 
 def _outcome(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
     """``("ok", fn(*args))``, or ``("error", one line)`` for anything it raises: what a
-    task's own process hands back."""
+    task's own process hands back (``("not started", ...)`` when it was stopped first)."""
     try:
         return ("ok", fn(*args))
+    except NotStartedError as exc:
+        return ("not started", str(exc))
     except StreamspecError as exc:
         return ("error", str(exc))
     except BaseException as exc:  # a bug or a decoder error: still one line
         return ("error", f"{type(exc).__name__}: {exc}")
 
 
+def _in_film_process() -> None:
+    """A film's own process: its own stop requests (from the worker, by
+    :data:`_STOP_CHILD`), Ctrl-C ignored, and killed with the worker."""
+    _signals.in_child_process()
+    signal.signal(_STOP_CHILD, _signals.on_signal)
+    _die_with_parent()
+
+
 def _child(write_fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """The body of a task's own process: the result or the one-line reason, pickled
     into the pipe; never returns (no atexit handlers, no flushing of the parent's
-    buffers)."""
+    buffers, nothing printed if the worker is gone)."""
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _in_film_process()
         out = _outcome(fn, args)
         with os.fdopen(write_fd, "wb") as fh:
             fh.write(pickle.dumps(out))
     finally:
         os._exit(0)
+
+
+def _unpack(result: str, value: Any) -> Any:
+    if result == "not started":
+        raise NotStartedError(value)
+    if result != "ok":
+        raise TaskError(value)
+    return value
 
 
 def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
@@ -314,16 +365,16 @@ def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float
     children. The worker itself never runs the kernels then (their OpenMP threads and
     fork do not mix); each film's process loads them, about a second.
     """
-    global _rendering
     if _kernels_used:
         return _in_new_interpreter(fn, args, timeout)
     read_fd, write_fd = os.pipe()
-    was, _rendering = _rendering, False  # the child handles Ctrl-C for this film
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (measured by the tests' outcomes)
         os.close(read_fd)
         _child(write_fd, fn, args)
     os.close(write_fd)
+    # A stop request here is passed on: the film's process returns what it did.
+    forward = _signals.on_request(lambda _: _kill_quietly(pid, _STOP_CHILD))
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
     try:
@@ -340,15 +391,17 @@ def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float
                 break
             chunks.append(chunk)
     finally:
-        _rendering = was
+        forward()
         os.close(read_fd)
         _, status = os.waitpid(pid, 0)
     if not chunks:
         raise TaskError(f"the decoder crashed ({_exit_reason(status)})")
-    result, value = pickle.loads(b"".join(chunks))
-    if result != "ok":
-        raise TaskError(value)
-    return value
+    return _unpack(*pickle.loads(b"".join(chunks)))
+
+
+def _kill_quietly(pid: int, sig: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, sig)
 
 
 def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
@@ -358,7 +411,6 @@ def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: fl
     import subprocess
     import sys
 
-    global _rendering
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     code = "from streamspec.parallel import _subprocess_main; _subprocess_main()"
     proc = subprocess.Popen(
@@ -368,7 +420,7 @@ def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: fl
         stderr=subprocess.DEVNULL,
         env=env,
     )
-    was, _rendering = _rendering, False
+    forward = _signals.on_request(lambda _: _kill_quietly(proc.pid, _STOP_CHILD))
     try:
         out, _ = proc.communicate(pickle.dumps((fn, args)), timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -378,20 +430,16 @@ def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: fl
             f"took more than {timeout:g} s (the decoder hangs?); stopped"
         ) from None
     finally:
-        _rendering = was
+        forward()
     if not out:
         raise TaskError(f"the decoder crashed (exit status {proc.returncode})")
-    result, value = pickle.loads(out)
-    if result != "ok":
-        raise TaskError(value)
-    return value
+    return _unpack(*pickle.loads(out))
 
 
 def _subprocess_main() -> None:
     """The fresh Python of :func:`_in_new_interpreter`: a pickled call on stdin, its
     pickled outcome on stdout."""
-    import sys
-
+    _in_film_process()
     fn, args = pickle.loads(sys.stdin.buffer.read())
     sys.stdout.buffer.write(pickle.dumps(_outcome(fn, args)))
     sys.stdout.flush()
@@ -419,7 +467,7 @@ def render_task(
     machines; the library's exception classes need not).
     """
     _crash_once()
-    if _stop_requested:
+    if _signals.requested():
         raise NotStartedError("not started (interrupted)")
     _check_readable(source)
     t0 = time.perf_counter()
@@ -428,6 +476,8 @@ def render_task(
     else:
         try:
             data = _render(source, options, slots, threads)
+        except NotStartedError:
+            raise
         except StreamspecError as exc:
             raise TaskError(str(exc)) from None
     # The render's own time (not its time in the queue), for the summary's costs.
@@ -505,7 +555,7 @@ def local_cluster(jobs: int | None = None, *, verbose: bool = False) -> Iterator
         # The server starts importing what a worker runs now, on another core, while
         # this process imports Dask (0.3-0.6 s off the start, measured).
         multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *_PRELOAD])
-        multiprocessing.forkserver.ensure_running()
+        _start_servers()
     distributed = _require_dask()
     import dask  # installed with distributed
 
@@ -569,6 +619,52 @@ def _say_size(client: Any, where: str) -> None:
     print(f"dask: {where}: {n} worker{'s' * (n != 1)}, {t} thread{'s' * (t != 1)}", file=sys.stderr)
 
 
+def _start_servers() -> None:
+    """Start multiprocessing's servers (the forkserver, the resource tracker) now, with
+    Ctrl-C and SIGTERM blocked: they inherit the mask, so a terminal's Ctrl-C never
+    reaches them (no traceback from a server importing its modules), and they end when
+    their client does (the forkserver on its pipe's end, the tracker when the last
+    process holding it is gone)."""
+    from multiprocessing import resource_tracker
+
+    with _signals.blocked():
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            multiprocessing.forkserver.ensure_running()
+        resource_tracker.ensure_running()
+
+
+@contextlib.contextmanager
+def _local_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """The local process pool, stopped by message: a stop request here (Ctrl-C,
+    SIGTERM) writes to a pipe every worker watches (:func:`_watch_client`), so their
+    renders return what they did at their next strip; and the pipe closing (this
+    process gone, even by ``kill -9``) ends every worker at once."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    _start_servers()
+    reader, writer = ctx.Pipe(duplex=False)
+    stop_fd = writer.fileno()
+    os.set_blocking(stop_fd, False)
+
+    def tell_workers(_: int) -> None:
+        # A byte per worker, and spares for workers that are still starting.
+        with contextlib.suppress(OSError):
+            os.write(stop_fd, b"s" * (4 * jobs + 16))
+
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(reader,))
+    remove = _signals.on_request(tell_workers)
+    try:
+        yield pool
+    finally:
+        remove()
+        # Queued films are dropped; the running ones end (at once after a stop).
+        pool.shutdown(wait=True, cancel_futures=True)
+        reader.close()
+        writer.close()
+
+
 @contextlib.contextmanager
 def executor(
     jobs: int | None = None, dask: str | None = None, *, verbose: bool = False
@@ -586,16 +682,8 @@ def executor(
     """
     jobs = jobs or cores()
     if dask is None:
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init) as pool:
-            try:
-                yield pool
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
+        with _local_pool(jobs) as pool:
+            yield pool
         return
     address = dask_address(dask)
     with contextlib.ExitStack() as stack:
@@ -657,7 +745,7 @@ def plan_task(
     source: str, options: RenderOptions, parts: int, timeout: float | None = None
 ) -> RangePlan:
     """:func:`plan_ranges` as a worker's task (within ``timeout`` seconds)."""
-    if _stop_requested:
+    if _signals.requested():
         raise NotStartedError("not started (interrupted)")
     _check_readable(source)
     if timeout is not None:
@@ -710,9 +798,9 @@ def render_parallel(
     """Render ``source`` as ``parts`` slot ranges on ``pool`` and merge them (``threads``:
     each range's decoder threads, as for :func:`render_task`).
 
-    Ctrl-C cancels the ranges not started, waits for the running ones (which return
-    what they did) and returns the merged partial spectrum; with nothing done it
-    re-raises.
+    A stop request (Ctrl-C, SIGTERM) cancels the ranges not started, waits for the
+    running ones (which return what they did) and returns the merged partial spectrum;
+    with nothing done it raises :class:`~streamspec._signals.Interrupted`.
     """
     plan = plan_ranges(source, options, parts)
     there = worker_source(source)
@@ -722,32 +810,58 @@ def render_parallel(
         pool.submit(render_task, there, plan.options, r, None, threads) for r in plan.ranges
     ]
     results: list[dict[str, Any] | None] = [None] * len(futures)
-    interrupted = False
-    for i, fut in enumerate(futures):
-        try:
-            results[i] = fut.result()
-        except KeyboardInterrupt:
-            interrupted = True
-            break
-        except TaskError as exc:
-            for f in futures:
-                f.cancel()
-            raise InputError(str(exc)) from None
-        if on_part is not None:
-            on_part(i, plan.ranges[i])
-    if interrupted:
-        for f in futures:
-            f.cancel()
-        for i, fut in enumerate(futures):
-            if results[i] is None and not fut.cancelled():
-                with contextlib.suppress(Exception):
-                    results[i] = fut.result(timeout=30)
-    done = [r for r in results if r is not None]
-    if not done:
-        raise KeyboardInterrupt
-    spectrum = merge_parts(done, crop_mode=plan.crop_mode)
+    reported: set[int] = set()
+    stopped = _stop_future()
+    try:
+        pending: set[Future[Any]] = set(futures)
+        while pending and not _signals.requested():
+            done, pending = wait({*pending, stopped}, return_when=FIRST_COMPLETED)
+            pending.discard(stopped)
+            for i, fut in enumerate(futures):
+                if fut not in done or i in reported:
+                    continue
+                reported.add(i)
+                try:
+                    results[i] = fut.result()
+                except NotStartedError:
+                    continue
+                except TaskError as exc:
+                    for f in futures:
+                        f.cancel()
+                    raise InputError(str(exc)) from None
+                if on_part is not None:
+                    on_part(i, plan.ranges[i])
+        if _signals.requested():
+            with _signals.saving():  # the running ranges return what they did
+                for f in futures:
+                    f.cancel()
+                wait(futures, timeout=30)
+                for i, fut in enumerate(futures):
+                    if results[i] is None and fut.done() and not fut.cancelled():
+                        with contextlib.suppress(Exception):
+                            results[i] = fut.result()
+    finally:
+        stopped.cancel()
+    done_parts = [r for r in results if r is not None]
+    if not done_parts:
+        raise _signals.Interrupted()
+    spectrum = merge_parts(done_parts, crop_mode=plan.crop_mode)
     if spectrum.source.get("name") == there:  # the film as the user named it
         spectrum.source["name"] = source
-    if len(done) < len(results):
+    if len(done_parts) < len(results):
         spectrum.partial = True
     return spectrum
+
+
+def _stop_future() -> Future[int]:
+    """A future that completes when a stop is requested: a scheduler waits on it with
+    its tasks, so a stop wakes it at once."""
+    fut: Future[int] = Future()
+
+    def done(signum: int) -> None:
+        with contextlib.suppress(Exception):  # (already done)
+            fut.set_result(signum)
+
+    remove = _signals.on_request(done)
+    fut.add_done_callback(lambda _: remove())
+    return fut

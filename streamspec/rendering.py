@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import _signals
 from ._io import check_outputs, check_writable, image_format, unique_path
-from ._signals import interrupts_as_keyboard, mark_partial
+from ._signals import mark_partial
 from ._threads import Prefetch
 from .annotate import read_chapters
 from .errors import InputError
@@ -301,27 +302,28 @@ class Renderer:
             raise
         if first is None:
             return self.run(on_strip)
-        try:
-            with interrupts_as_keyboard():
+        with _signals.handling():
+            try:
                 draft = first.run(on_provisional)
-                if first.interrupted:
-                    self.interrupted = True
-                    self.close()
-                    return draft
-                draft.partial = True  # provisional strips: not yet the spectrum asked for
-                on_preview(draft)
-        except KeyboardInterrupt:  # between the passes (or before the first strip)
-            self.interrupted = True
-            self.close()
-            if len(first.spectrum) == 0:
+            except KeyboardInterrupt:  # stopped before the first strip
+                self.interrupted = True
+                self.close()
                 raise
-            mark_partial(first.spectrum)
-            return first.spectrum
-        try:
-            final = self.run(on_strip)
-        except KeyboardInterrupt:  # before the first exact strip: the draft stands
-            self.interrupted = True
-            return draft
+            if first.interrupted or _signals.requested():
+                self.interrupted = True
+                self.close()
+                return draft
+            draft.partial = True  # provisional strips: not yet the spectrum asked for
+            on_preview(draft)
+            if _signals.requested():  # while the draft was saved: the draft stands
+                self.interrupted = True
+                self.close()
+                return draft
+            try:
+                final = self.run(on_strip)
+            except KeyboardInterrupt:  # before the first exact strip: the draft stands
+                self.interrupted = True
+                return draft
         if self.interrupted:
             for strip in draft.strips:
                 final.add(strip)  # only where there is no exact strip
@@ -335,15 +337,21 @@ class Renderer:
         """
         sampler, maker = self.sampler(), self.strip_maker()
         begin = None if self.slot_range is None else self.grid.time(self.slot_range[0])
-        samples = Prefetch(lambda: sampler.samples(begin))
+        # A stop request ends the wait for the next sample (the safe point: between strips).
+        samples = Prefetch(lambda: sampler.samples(begin), stop=_signals.requested)
         try:
             for sample in samples:
+                if _signals.requested():
+                    break
                 strip = maker.make(sample)
                 self.spectrum.add(strip)
                 self.spectrum.skipped_frames = self.source.errors
                 yield strip
         finally:
             samples.close()
+        if _signals.requested():  # stopped: what is done stands, nothing is concluded
+            self.interrupted = True
+            return
         self._finish()
 
     def _finish(self) -> None:
@@ -369,22 +377,27 @@ class Renderer:
         """Render everything and return the spectrum (``on_strip`` is called with each
         strip as it is made, e.g. for a progress bar).
 
-        Ctrl-C (or SIGTERM, in the main thread) stops the render and returns what is
-        done as a partial spectrum (``spectrum.partial``, :attr:`interrupted`), ready
-        to save: nothing done is lost. It re-raises when not even one strip was made.
+        Ctrl-C or SIGTERM (a stop request, see :mod:`streamspec._signals`; in the main
+        thread the handler is in place while this runs) stops the render at the next
+        strip and returns what is done as a partial spectrum (``spectrum.partial``,
+        :attr:`interrupted`), ready to save: nothing done is lost. With not even one
+        strip made it raises :class:`~streamspec._signals.Interrupted` (a
+        KeyboardInterrupt). A KeyboardInterrupt raised by ``on_strip`` stops it the
+        same way.
         """
-        try:
-            with interrupts_as_keyboard():
+        with _signals.handling():
+            try:
                 for strip in self:
                     if on_strip is not None:
                         on_strip(strip)
-        except KeyboardInterrupt:
+            except KeyboardInterrupt:  # raised by on_strip: the caller's own stop
+                self.interrupted = True
+            finally:
+                self.close()
+        if self.interrupted:
             if len(self.spectrum) == 0:
-                raise
-            self.interrupted = True
+                raise _signals.Interrupted()
             mark_partial(self.spectrum, self.source.errors)
-        finally:
-            self.close()
         return self.spectrum
 
     def close(self) -> None:

@@ -24,8 +24,8 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _signals
 from ._io import check_outputs
-from ._signals import interrupts_as_keyboard, signals_held
 from ._threads import Prefetch
 from .errors import InputError
 from .live.model import LiveModel
@@ -160,25 +160,25 @@ def make_video(
         src.close()
         raise
     frames = _pictures(sampler, maker, (layout.video.w, layout.video.h), start, stop, fps, total)
-    interrupted = False
     try:
-        with interrupts_as_keyboard():
+        with _signals.handling():
             _draw_all(model, frames, recorder, total, on_frame)
-    except KeyboardInterrupt:
-        interrupted = True
+            interrupted = _signals.requested()
+            # The movie is finished whole (encoders flushed, index written), or not at
+            # all: a signal now only gets a line saying so.
+            with _signals.saving():
+                frames.close()
+                try:
+                    path = recorder.close()
+                finally:
+                    src.close()
+                    if feed is not None:
+                        feed.close()
     except BaseException:
         frames.close()
         recorder.abort()
         src.close()
         raise
-    with signals_held():  # the movie is finished whole, or not at all
-        frames.close()
-        try:
-            path = recorder.close()
-        finally:
-            src.close()
-            if feed is not None:
-                feed.close()
     if path is None and not interrupted:
         raise InputError(f"{info.name!r}: no frames could be decoded; nothing written")
     return VideoResult(
@@ -246,7 +246,7 @@ def _pictures(
             last = held[0].time
             yield emit(math.inf if last >= stop - _HOLD else last + _HOLD)
 
-    return Prefetch(make, depth=4)
+    return Prefetch(make, depth=4, stop=_signals.requested)
 
 
 def _draw_all(
@@ -268,6 +268,8 @@ def _draw_all(
     surface = pygame.Surface((w, h), depth=32)  # BGRA in memory: swscale converts it exactly
     done = 0
     for shown in pictures:
+        if _signals.requested():  # the safe point: between two pictures
+            return
         for strip in shown.strips:
             model.add_strip(strip)
         if shown.repeat == 0 or shown.rgb is None:

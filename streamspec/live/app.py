@@ -13,14 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import _signals
 from .._io import check_format_size, unique_path
-from .._signals import (
-    Terminated,
-    interrupts_as_keyboard,
-    mark_partial,
-    save_safely,
-    signals_held,
-)
+from .._signals import mark_partial, save_safely
 from ..errors import InputError
 from ..kmeans import warm_up
 from ..options import RenderOptions, ViewOptions
@@ -205,7 +200,9 @@ def play(
         if finished:
             return
         finished = True
-        with signals_held():  # saving must not be cut short by a second signal
+        # Nothing can cut this short (a signal only records a request); one arriving
+        # now gets a line saying the save goes on.
+        with _signals.saving():
             try:
                 _stop_sound(window, announce)
                 if filler is not None:
@@ -247,8 +244,9 @@ def play(
             sys.stdout.flush()
             os._exit(1)
 
-    try:
-        with interrupts_as_keyboard():
+    # Ctrl-C and SIGTERM are stop requests: the window loop looks at them every frame.
+    with _signals.handling():
+        try:
             window.open()
             if track is not None:
                 _start_sound(window, src, track, view, announce)
@@ -257,17 +255,16 @@ def play(
             on_display_lost(display_lost)
             pipeline.start()
             announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
-            reason = window.run()
-    except Terminated:
-        reason = "terminated"
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
-        reason = "error"
-        raise
-    finally:
-        on_display_lost(None)
-        finish()
+            if not _signals.requested():  # (asked while the window opened: stop now)
+                reason = window.run()
+        except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
+            reason = "error"
+            raise
+        finally:
+            on_display_lost(None)
+            finish()
+            if _signals.requested():
+                reason = _signals.signal_name()
     error = model.error
     if model.error and reason not in ("interrupted", "terminated"):
         reason = "error"
@@ -400,10 +397,15 @@ def _stop_sound(window: Any, announce: Callable[[str], None]) -> None:
 
 def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:
     """Strips the worker finished after the window stopped still belong to the session."""
+    import queue
+
     from .pipeline import StripReady
 
-    while not pipeline.events.empty():
-        ev = pipeline.events.get_nowait()
+    while True:
+        try:
+            ev = pipeline.events.get_nowait()
+        except queue.Empty:
+            return
         if isinstance(ev, StripReady):
             model.spectrum.add(ev.strip)
 

@@ -18,6 +18,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
+from .. import _signals
 from .clock import MediaClock, next_speed
 from .model import LiveModel, SeekThrottle, fit_window
 from .painter import HELP, Painter
@@ -143,7 +144,8 @@ _SOUND_KEYS = (
 
 
 class LiveWindow:
-    """The window. ``run()`` returns why it stopped: "quit", "closed" or "ended"."""
+    """The window. ``run()`` returns why it stopped: "quit", "closed", "ended", or
+    "interrupted" / "terminated" (a stop request: Ctrl-C, SIGTERM)."""
 
     def __init__(
         self,
@@ -217,6 +219,8 @@ class LiveWindow:
         self.running = True
         reason = "quit"
         while self.running:
+            if _signals.requested():  # looked at every frame (at most 1/fps late)
+                return _signals.signal_name()
             for event in pygame.event.get():
                 r = self.handle(event)
                 if r:
