@@ -563,10 +563,11 @@ def run_batch(
     ``threads`` caps each film's decoder threads
     (:func:`streamspec.parallel.decoder_threads`; None: its mode's own). ``log`` gets the
     progress lines.
-    Ctrl-C stops the batch: films not started are left for the next run, the running
-    ones come back partial (local processes) and are saved; the summary is written
-    either way. Raises :class:`InputError` when no input names a film,
-    :class:`OutputError` when ``outdir`` cannot be written -- both before any work.
+    A stop request (Ctrl-C, SIGTERM; see :mod:`streamspec._signals`) stops the batch:
+    films not started are left for the next run, the running ones come back partial
+    (local processes) and are saved; the summary is written either way. Raises
+    :class:`InputError` when no input names a film, :class:`OutputError` when
+    ``outdir`` cannot be written -- both before any work.
     """
     from .parallel import executor
 
@@ -600,6 +601,11 @@ def run_batch(
         sampling = options.sampling
         if todo and sampling.every is None and sampling.strips is None:
             log(f"{DEFAULT_SAMPLING_TEXT}; --every or --strips to choose")
+    if _signals.requested():  # asked to stop while the films were found: start nothing
+        result.interrupted = True
+        todo, films_left = [], todo
+        for film in films_left:
+            film.reason = "not started (interrupted)"
     with contextlib.ExitStack() as stack:
         if todo and pool is None:
             # Before OUTDIR is made: an unreachable scheduler leaves nothing behind.
@@ -844,6 +850,13 @@ def print_summary(result: BatchResult, file: Any = None) -> None:
         f"{shown(result.outdir / SUMMARY)}",
         file=file,
     )
+    if result.interrupted:
+        left = len([f for f in result.films if f.state == "todo"])
+        print(
+            f"  interrupted: {n['partial']} saved partial, {left} not started; "
+            "the next run renders them",
+            file=file,
+        )
     for film in result.failed:
         print(f"  failed: {shown(film.input)}: {shown(film.reason)}", file=file)
     if result.corpus and not result.corpus.startswith(str(result.outdir)):

@@ -628,9 +628,31 @@ def _start_servers() -> None:
     from multiprocessing import resource_tracker
 
     with _signals.blocked():
+        # The tracker first (the forkserver would start it otherwise): its only words
+        # are warnings about semaphores it cleans up after a client killed with kill -9,
+        # not for the terminal of a process that is gone.
+        with _stderr_to_devnull():
+            resource_tracker.ensure_running()
         if "forkserver" in multiprocessing.get_all_start_methods():
             multiprocessing.forkserver.ensure_running()
-        resource_tracker.ensure_running()
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    """Within the block, file descriptor 2 is /dev/null (for a process started in it)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 @contextlib.contextmanager
