@@ -125,9 +125,13 @@ def make_video(
         [("the input video", source_file(source)), ("the chapters file", chapters_file)],
         [("output", out, "-o")],
     )
+    if _signals.requested():  # asked while starting (the imports): nothing begun
+        raise _signals.Interrupted()
     renderer = Renderer(source, options)
     src = renderer.source
     try:
+        if _signals.requested():
+            raise _signals.Interrupted()
         info = src.info
         if info.live or renderer.stop is None or renderer.grid.slots is None:
             raise InputError(

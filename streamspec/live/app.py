@@ -143,7 +143,8 @@ def play(
 
         # Load the quantizer's kernels before playback: at the first sample they would
         # stall the picture for ~0.9 s (Numba's set-up holds the GIL).
-        warm_up(background=False)
+        if not _signals.requested():  # (a stop asked already: no window, no wait)
+            warm_up(background=False)
 
         found = find_checkpoint(out)
         if found is not None:  # never overwrite what a crashed session saved
@@ -244,19 +245,25 @@ def play(
             sys.stdout.flush()
             os._exit(1)
 
+    def _open_and_run() -> None:
+        nonlocal recorder, reason
+        window.open()
+        if track is not None:
+            _start_sound(window, src, track, view, announce)
+        if record is not None:
+            recorder = _start_recording(window, record)
+        on_display_lost(display_lost)
+        pipeline.start()
+        announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
+        if not _signals.requested():
+            reason = window.run()
+
     # Ctrl-C and SIGTERM are stop requests: the window loop looks at them every frame.
     with _signals.handling():
         try:
-            window.open()
-            if track is not None:
-                _start_sound(window, src, track, view, announce)
-            if record is not None:
-                recorder = _start_recording(window, record)
-            on_display_lost(display_lost)
-            pipeline.start()
-            announce(f"playing {info.name} - press H in the window for keys; saving to {out}")
-            if not _signals.requested():  # (asked while the window opened: stop now)
-                reason = window.run()
+            # (A stop asked for while starting: no window at all.)
+            if not _signals.requested():
+                _open_and_run()
         except Exception:  # a bug in the window must not lose the spectrum: save, re-raise
             reason = "error"
             raise
