@@ -627,13 +627,14 @@ def _start_servers() -> None:
     process holding it is gone)."""
     from multiprocessing import resource_tracker
 
-    with _signals.blocked():
-        # The tracker first (the forkserver would start it otherwise): its only words
-        # are warnings about semaphores it cleans up after a client killed with kill -9,
-        # not for the terminal of a process that is gone.
-        with _stderr_to_devnull():
-            resource_tracker.ensure_running()
-        if "forkserver" in multiprocessing.get_all_start_methods():
+    # The tracker first (the forkserver would start it otherwise; it blocks the signals
+    # itself, and unblocks them after): its only words are warnings about semaphores it
+    # cleans up after a client killed with kill -9, not for the terminal of a process
+    # that is gone.
+    with _stderr_to_devnull():
+        resource_tracker.ensure_running()
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        with _signals.blocked():
             multiprocessing.forkserver.ensure_running()
 
 
