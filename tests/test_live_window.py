@@ -364,7 +364,10 @@ def test_signals_save(tmp_path, sig):
     env = subprocess_env()
     out = tmp_path / "sig.png"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamspec", "play", "-o", str(out), "--size", "480x360"],
+        [
+            *(sys.executable, "-m", "streamspec", "play", "-o", str(out), "--size", "480x360"),
+            *("--checkpoint", "0.2"),  # the strips so far, on disk: the test waits for two
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -374,14 +377,19 @@ def test_signals_save(tmp_path, sig):
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "playing ..." once the window is up
     assert "playing" in line, proc.stderr.read() if proc.poll() is not None else line
-    time.sleep(3.0)  # a few demo-film strips (one per 0.5 s)
+    # A few demo-film strips (one per 0.5 s): waited for, not slept for (CI is loaded).
+    deadline = time.monotonic() + 120
+    while (find_checkpoint(out) or 0) < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline, "no strips in two minutes"
+        time.sleep(0.05)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "saved" in stdout
     data = json.loads(out.with_suffix(".json").read_text())
     assert data["partial"] is True and len(data["strips"]) >= 2
+    assert not data["settings"].get("checkpoint")  # the final save, not a checkpoint
     with Image.open(out) as img:
         img.verify()
 
