@@ -376,8 +376,8 @@ def test_signals_at_random_moments_stop_every_command_cleanly(tmp_path: Path) ->
         make_video(media["lib"] / f"f{i}.mp4", noisy(COLOURS, 2, seed=i), seconds=6)
     rng = random.Random(19)  # the same moments every time: a failure reproduces
     plan = [
-        (kind, rng.choice([signal.SIGINT, signal.SIGTERM]), rng.uniform(0.0, 2.5))
-        for _ in range(4)
+        (kind, rng.choice([signal.SIGINT, signal.SIGTERM]), rng.uniform(0.0, 4.0))
+        for _ in range(5)
         for kind in ("render", "play", "video", "batch")
     ]
     report = []
