@@ -585,6 +585,8 @@ class LiveWindow:
         while f is not None and f.time <= media + 0.5 / self.fps:
             if shown is not None:
                 m.frames_dropped(1)  # drawing fell behind: skip the stale picture
+                for slot in shown.samples:  # (its samples' moment has come all the same)
+                    m.sample_shown(slot)
             shown = f
             self._next = None
             f = self._take()
