@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STOP_SIGNALS",
     "Interrupted",
+    "finished",
     "handling",
     "install",
     "mark_partial",
@@ -219,6 +220,15 @@ def uninstall() -> None:
         os.close(_state.wake_r)
         _state.waker = None
     _state.installed = False
+
+
+def finished() -> None:
+    """The process's result is final (its exit status decided): from now on Ctrl-C and
+    SIGTERM are ignored while it exits. (At shutdown the interpreter puts the default
+    actions back, and a signal then would end the process with another status.)"""
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
