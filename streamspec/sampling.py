@@ -106,8 +106,17 @@ class Sampler:
         targets = grid.times(grid.first_slot_from(begin), end)
         current: tuple[int, float] | None = next(targets, None)
 
-        def next_target() -> float | None:
-            return None if current is None else current[1]
+        def next_target(after: float = -math.inf) -> float | None:
+            # The first slot time still to serve at or after ``after``: a frame-threaded
+            # decoder takes packets well ahead of the frames it gives back, so a packet
+            # may hold the sample of a slot after the one being waited for.
+            if current is None:
+                return None
+            if after <= current[1]:
+                return current[1]
+            first = max(current[0], grid.first_slot_from(after))
+            later = next(grid.times(first, end), None)
+            return None if later is None else later[1]
 
         prev: Frame | None = None
         # Shown frames are all wanted: nothing may be skipped for them.

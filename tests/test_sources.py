@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -331,21 +332,81 @@ def test_gap_counter():
     assert v.missing() == 0  # irregular: variable frame rate, not damage
 
 
+class _Packet:
+    def __init__(self, pts, key=False, size=100):
+        self.pts, self.dts, self.is_keyframe, self.size = pts, pts, key, size
+
+
+def _look_ahead(packets):
+    from streamspec.sources.pyav import _LookAhead
+
+    return _LookAhead((p for p in packets), lambda p: p.pts)
+
+
+def _targets(times):
+    def next_target(after=-math.inf):
+        return next((t for t in times if t >= after), None)
+
+    return next_target
+
+
 def test_skip_plan():
     from streamspec.sources.pyav import _SkipPlan
 
-    plan = _SkipPlan([0.0, 10.0, 20.0], window=0.08, tolerance=0.02)
-    # The packets that may hold the sample at 12.0 are decoded whole.
-    assert plan.decide(12.0, False, 12.0) == "NONE"
-    assert plan.decide(12.04, False, 12.0) == "NONE"
-    # Before it: only reference frames; after the window: the same.
-    assert plan.decide(11.9, False, 12.0) == "NONREF"
-    assert plan.decide(12.2, False, 12.0) == "NONREF"
-    # The tail of a GOP whose next keyframe comes before the sample: nothing.
-    assert plan.decide(8.0, False, 12.0) == "ALL"
-    assert plan.decide(8.0, False, 10.0) == "ALL"  # the sample is that keyframe
-    assert plan.decide(8.0, True, 12.0) == "NONREF"  # keyframes are never skipped
-    assert plan.decide(8.0, False, 9.0) == "NONREF"
-    # No index: no GOP skipping; no timestamp: decode.
-    assert _SkipPlan([], 0.08, 0.02).decide(8.0, False, 12.0) == "NONREF"
-    assert plan.decide(None, False, 12.0) == "NONE"
+    # Keyframes presented at 0, 10 and 20 s; a frame every 0.04 s (in presentation
+    # order here: the plan reads only times and keyframe flags).
+    packets = [_Packet(round(i * 0.04, 2), key=i % 250 == 0) for i in range(750)]
+    ahead = _look_ahead(packets)
+    plan = _SkipPlan(ahead, window=0.08)
+    decided = {}
+    todo = [12.0, 13.0, 24.0]
+    for p in ahead:
+        decided[p.pts] = plan.decide(p.pts, _targets(todo))
+        # The sampler is served a few frames after a packet goes in.
+        todo = [t for t in todo if t > p.pts - 0.2]
+    # The packets that may hold a sample are decoded whole, for the samples after the
+    # next one too (a frame-threaded decoder takes packets well ahead of its output).
+    assert decided[12.0] == decided[12.04] == decided[12.08] == "NONE"
+    assert decided[13.0] == decided[13.04] == "NONE"
+    # Between samples: only reference frames.
+    assert decided[11.96] == decided[12.2] == decided[12.96] == "NONREF"
+    # The tail of a GOP whose next keyframe comes before the next sample: nothing,
+    # keyframes included when the next one also comes before the sample.
+    assert decided[0.0] == decided[8.0] == decided[9.96] == "ALL"
+    assert decided[10.0] == decided[11.0] == "NONREF"  # the sample at 12 needs them
+    assert decided[13.4] == decided[19.96] == "ALL"
+    assert decided[20.0] == "NONREF"  # no keyframe after it: the sample at 24 needs it
+    # No timestamp: decode.
+    assert plan.decide(None, _targets([12.0])) == "NONE"
+
+
+def test_skip_plan_reads_keyframe_times_from_the_packets():
+    """An open GOP's keyframe is presented after frames decoded after it: its time
+    comes from its own packet, never from a decoding-time index."""
+    from streamspec.sources.pyav import _SkipPlan
+
+    # Decoding order: P 9.88, B 9.84, keyframe 10.0 (presented after the Bs that follow),
+    # B 9.92, B 9.96.
+    packets = [_Packet(9.88), _Packet(9.84), _Packet(10.0, key=True), _Packet(9.92), _Packet(9.96)]
+    ahead = _look_ahead(packets)
+    plan = _SkipPlan(ahead, window=0.08)
+    got = [plan.decide(p.pts, _targets([9.93])) for p in ahead]
+    # 9.88 is a reference of the sample at 9.96 (decoded after the keyframe): kept.
+    assert got[0] == "NONREF"
+    assert got[3] == "NONREF" and got[4] == "NONE"
+
+
+def test_look_ahead_is_bounded_and_hands_out_every_packet():
+    from streamspec.sources.pyav import _LookAhead
+
+    packets = [_Packet(i * 0.04, key=i == 5000) for i in range(6000)]
+    ahead = _look_ahead(packets)
+    assert ahead.next_key() is None  # beyond the limit: unknown
+    assert len(ahead._buf) <= _LookAhead.MAX_PACKETS
+    out = [next(ahead) for _ in range(2000)]
+    assert ahead.next_key() == pytest.approx(200.0)
+    out += list(ahead)
+    assert [p.pts for p in out] == [p.pts for p in packets]
+    ahead = _look_ahead([_Packet(0.0, key=True), _Packet(0.04)])
+    next(ahead)
+    assert ahead.next_key() == math.inf  # the stream ends first

@@ -118,12 +118,13 @@ class FrameSource(abc.ABC):
         self,
         start: float = 0.0,
         *,
-        next_target: Callable[[], float | None] | None = None,
+        next_target: Callable[[float], float | None] | None = None,
     ) -> Iterator[Frame]:
         """Frames from ``start`` seconds on.
 
-        ``next_target`` (used in ``fast`` mode) tells the decoder the next time a full
-        frame is wanted; ``None`` from it means no more are wanted.
+        ``next_target`` (used in ``fast`` mode) tells the decoder which frames are
+        wanted: ``next_target(t)`` is the first sample time at or after ``t`` still to
+        be served (``next_target(-inf)``: the next one); ``None`` means no more are.
         """
 
     @abc.abstractmethod

@@ -41,7 +41,7 @@ class DemoSource(FrameSource):
         self,
         start: float = 0.0,
         *,
-        next_target: Callable[[], float | None] | None = None,
+        next_target: Callable[[float], float | None] | None = None,
     ) -> Iterator[Frame]:
         fps = self.film.fps
         i = max(0, math.ceil(start * fps - _EPS))

@@ -15,6 +15,7 @@ mode is fixed when a source opens (``mode``):
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
 import heapq
 import math
@@ -164,14 +165,12 @@ class AVSource(FrameSource):
         self._managed: dict[tuple[int, int], Any] = {}
         self._table: NDArray[np.uint8] | None = None
         self._graphs: dict[tuple[int, int, str, int, int], Any] = {}
-        self._iter: Generator[Any, None, None] | None = None
+        self._iter: _LookAhead | None = None
         self._pending: list[Any] = []
-        self._keys: list[float] | None = None
         self.extent = 0.0
         self._next_untimed = 0.0  # the time of a frame without a timestamp, if first
         # Decode the first frame now: real size, rotation, and "no frames at all".
         first = self._first_frame(name)
-        self._first_time = self._time(first)
         self.rotation = round((first.rotation or 0) / 90.0) * 90 % 360
         sar = ctx.sample_aspect_ratio or s.sample_aspect_ratio
         w, h = first.width, first.height
@@ -338,7 +337,7 @@ class AVSource(FrameSource):
         return self.decode_errors + (self._gaps.missing() if self._count_gaps else 0)
 
     def _first_frame(self, name: str) -> Any:
-        self._iter = self._counted(self._packets())
+        self._iter = _LookAhead(self._counted(self._packets()), self._packet_time)
         for packet in self._iter:
             frames = self._decode(packet)
             if frames:
@@ -352,6 +351,11 @@ class AVSource(FrameSource):
         if f.pts is None:
             return None
         return f.pts * self._tb - self._t0
+
+    def _packet_time(self, packet: Any) -> float | None:
+        """A packet's presentation time (s; its decoding time if it has none)."""
+        pt = packet.pts if packet.pts is not None else packet.dts
+        return None if pt is None else pt * self._tb - self._t0
 
     def _end_pass(self) -> None:
         """Close the pass in progress, if any. PyAV arms the container's read timeout
@@ -428,7 +432,7 @@ class AVSource(FrameSource):
         self,
         start: float = 0.0,
         *,
-        next_target: Callable[[], float | None] | None = None,
+        next_target: Callable[[float], float | None] | None = None,
     ) -> Iterator[Frame]:
         ctx = self.stream.codec_context
         pending, self._pending = self._pending, []
@@ -438,10 +442,10 @@ class AVSource(FrameSource):
             it = self._iter  # go on where the previous pass stopped (live sources)
         else:
             pending = []
-            it = self._iter = self._counted(self._seek(start))
+            it = self._iter = _LookAhead(self._counted(self._seek(start)), self._packet_time)
 
         fps = self.info.fps or 25.0
-        plan = _SkipPlan(self._key_times(), window=2.0 / fps, tolerance=0.5 / fps)
+        plan = _SkipPlan(it, window=2.0 / fps)
         skip: _Skip = "NONE"
         last_t = -math.inf
 
@@ -461,13 +465,10 @@ class AVSource(FrameSource):
                 yield Frame(self, f, t, bool(f.key_frame))
         try:
             for packet in it:
-                pt = packet.pts if packet.pts is not None else packet.dts
-                ptime = None if pt is None else pt * self._tb - self._t0
                 if self.mode == "fast" and next_target is not None:
-                    target = next_target()
-                    if target is None:
+                    if next_target(-math.inf) is None:
                         return
-                    want = plan.decide(ptime, bool(packet.is_keyframe), target)
+                    want = plan.decide(self._packet_time(packet), next_target)
                     if want != skip:
                         skip = ctx.skip_frame = want
                 for f in self._decode(packet):
@@ -510,24 +511,6 @@ class AVSource(FrameSource):
                 return Frame(self, f, t if when is None else when, True)
             break
         return None
-
-    def _key_times(self) -> list[float]:
-        """Keyframe presentation times (s) from the container's index, if it has one.
-
-        MP4 indexes decode times; the keyframes' presentation delay is read off the first
-        keyframe (its index time against the first decoded frame's time).
-        """
-        if self._keys is None:
-            try:
-                entries = self.stream.index_entries
-                keys = sorted(e.timestamp * self._tb - self._t0 for e in entries if e.is_keyframe)
-            except (AttributeError, av.error.FFmpegError):  # older PyAV, or no index
-                keys = []
-            if keys and self._first_time is not None:
-                delay = max(0.0, self._first_time - keys[0])
-                keys = [k + delay for k in keys]
-            self._keys = keys
-        return self._keys
 
     def convert(
         self, frame: Frame, size: tuple[int, int] | None, *, cropped: bool = True
@@ -711,29 +694,108 @@ def _hdr_peak(raw: Any) -> tuple[float, str | None]:
     return DEFAULT_HDR_PEAK, None
 
 
+class _LookAhead:
+    """The packets of a pass, read ahead on demand as far as the next keyframe.
+
+    ``fast`` mode needs to know when the next keyframe is presented to skip the rest
+    of a GOP. Container indexes cannot say: MP4's holds decoding times, and with an
+    open GOP a keyframe is presented several frames after its decoding time; MPEG-TS
+    and raw streams have none; Matroska's cues may list only a few. The packets
+    themselves can: they are read ahead (at most ``MAX_PACKETS`` packets or
+    ``MAX_BYTES`` bytes, then the answer is "unknown") and handed out in order.
+    """
+
+    MAX_PACKETS = 4096
+    MAX_BYTES = 128 << 20
+
+    def __init__(self, packets: Generator[Any, None, None], when: Callable[[Any], float | None]):
+        self._packets = packets
+        self._when = when
+        self._buf: collections.deque[Any] = collections.deque()
+        self._bytes = 0
+        self._scanned = 0  # packets of the buffer known not to be keyframes
+        self._key: float | None = None  # the next keyframe's time, once found
+        self._at_end = False
+
+    def __iter__(self) -> _LookAhead:
+        return self
+
+    def __next__(self) -> Any:
+        if self._buf:
+            packet = self._buf.popleft()
+            self._bytes -= packet.size
+            if self._scanned:
+                self._scanned -= 1
+            else:  # that was the keyframe found: look for the next one
+                self._key = None
+            return packet
+        self._key = None
+        return next(self._packets)
+
+    def close(self) -> None:
+        """End the pass: the packets read ahead are dropped."""
+        self._buf.clear()
+        self._bytes = self._scanned = 0
+        self._key = None
+        self._packets.close()
+
+    def next_key(self) -> float | None:
+        """When the first keyframe after the packet last handed out is presented (s):
+        ``inf`` when the stream ends first, None when that is not known (too far ahead,
+        or a keyframe without timestamps)."""
+        if self._key is not None:
+            return self._key
+        buf = self._buf
+        while True:
+            while self._scanned < len(buf):
+                packet = buf[self._scanned]
+                if packet.is_keyframe and packet.size:
+                    t = self._when(packet)
+                    if t is not None:
+                        self._key = t
+                    return t
+                self._scanned += 1
+            if self._at_end:
+                return math.inf
+            if len(buf) >= self.MAX_PACKETS or self._bytes >= self.MAX_BYTES:
+                return None
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                self._at_end = True
+                continue
+            buf.append(packet)
+            self._bytes += packet.size
+
+
 class _SkipPlan:
     """What the decoder may skip for each packet in ``fast`` mode.
 
-    ``NONE`` for packets that may hold the sample itself -- presented at the sample time
-    or within ``window`` after it (the first frame there is the one ``exact`` mode takes;
-    the frames it is predicted from are reference frames, decoded anyway); ``ALL`` for
-    the rest of a GOP when the sample lies beyond the next keyframe (nothing there can
-    be needed: decoding restarts at that keyframe); ``NONREF`` otherwise (only frames
-    that later frames depend on). ``keys`` are keyframe presentation times from the
-    index; ``tolerance`` absorbs timestamp rounding.
+    The decision is made when a packet goes in; a frame-threaded decoder gives frames
+    back several packets later, so a packet is judged against every sample still to
+    come, not only the one being waited for. ``NONE`` for packets that may hold a
+    sample itself -- presented at a sample time or within ``window`` after it (the
+    first frame there is the one ``exact`` mode takes; the frames it is predicted from
+    are reference frames, decoded anyway); ``ALL`` for the rest of a GOP when the next
+    sample is presented at or after the next keyframe (decoding restarts there, and no
+    frame decoded before a keyframe is presented after it); ``NONREF`` otherwise
+    (only frames that later frames depend on).
     """
 
-    def __init__(self, keys: list[float], window: float, tolerance: float) -> None:
-        self.keys = keys
+    def __init__(self, packets: _LookAhead, window: float) -> None:
+        self.packets = packets
         self.window = window
-        self.tolerance = tolerance
 
-    def decide(self, t: float | None, is_key: bool, target: float) -> _Skip:
-        if t is None or target - _EPS <= t <= target + self.window:
+    def decide(self, t: float | None, next_target: Callable[[float], float | None]) -> _Skip:
+        if t is None:
             return "NONE"
-        if t < target and not is_key and self.keys:
-            i = bisect.bisect_right(self.keys, t + self.tolerance)
-            if i < len(self.keys) and target >= self.keys[i] - self.tolerance:
+        first = next_target(t - self.window - _EPS)
+        if first is not None and first <= t + _EPS:
+            return "NONE"
+        nxt = next_target(-math.inf)
+        if nxt is not None and nxt >= t:
+            key = self.packets.next_key()
+            if key is not None and nxt >= key - _EPS:
                 return "ALL"
         return "NONREF"
 
