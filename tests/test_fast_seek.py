@@ -66,6 +66,7 @@ def films(tmp_path_factory):
         ("closed GOP", "keyint=48:min-keyint=48:bframes=3:b-pyramid=normal", ".mp4"),
         ("open GOP", "keyint=48:bframes=3:b-pyramid=normal:open-gop=1", ".mp4"),
         ("open GOP, Matroska", "keyint=48:bframes=3:b-pyramid=normal:open-gop=1", ".mkv"),
+        ("open GOP, MPEG-TS", "keyint=48:bframes=3:b-pyramid=normal:open-gop=1", ".ts"),
         ("scene cuts", "keyint=250:bframes=3:b-adapt=2:scenecut=40", ".mp4"),
     ]:
         out[name] = make_video(
@@ -80,7 +81,9 @@ def films(tmp_path_factory):
 
 
 @pytest.mark.parametrize("every", [0.29, 2.5])
-@pytest.mark.parametrize("name", ["closed GOP", "open GOP", "open GOP, Matroska", "scene cuts"])
+@pytest.mark.parametrize(
+    "name", ["closed GOP", "open GOP", "open GOP, Matroska", "open GOP, MPEG-TS", "scene cuts"]
+)
 def test_fast_takes_the_frame_exact_takes(films, name, every):
     times, diffs = compare(films[name], every)
     assert [f for _, f in times] == [e for e, _ in times]
