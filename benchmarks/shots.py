@@ -195,21 +195,21 @@ def cost(quick: bool) -> None:
                     out.mux(p)
             for p in st.encode():
                 out.mux(p)
-    # Decoding as a render does (threads on), then the same frames' signatures.
-    with av.open(str(path)) as c:
-        st = c.streams.video[0]
-        st.thread_type = "AUTO"
-        t = time.perf_counter()
-        decoded = list(c.decode(st))
-        decode = (time.perf_counter() - t) / len(decoded)
-    with av.open(str(path)) as c:
-        st = c.streams.video[0]
-        st.thread_type = "NONE"
-        t = time.perf_counter()
-        n1 = sum(1 for _ in c.decode(st))
-        decode_1 = (time.perf_counter() - t) / n1
+    # Decoding as a render does (threads on) and on one thread; each the best of a few
+    # rounds, as the signature's timing is (the machine may be shared).
+    def decode(threads: str) -> tuple[float, list[av.VideoFrame]]:
+        with av.open(str(path)) as c:
+            st = c.streams.video[0]
+            st.thread_type = threads
+            t = time.perf_counter()
+            frames = list(c.decode(st))
+            return (time.perf_counter() - t) / len(frames), frames
+
+    rounds = 1 if quick else 3
+    decode_t, decoded = min((decode("AUTO") for _ in range(rounds)), key=lambda r: r[0])
+    decode_1 = min(decode("NONE")[0] for _ in range(rounds))
     S.signature_from_planes(*planes(decoded[0]), width=decoded[0].width)  # compile
-    repeat = 1 if quick else 3
+    repeat = rounds
     best_sig = best_det = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
@@ -227,15 +227,15 @@ def cost(quick: bool) -> None:
     to_nd = (time.perf_counter() - t) / 20
     print(f"\n## Cost per 1080p frame ({len(decoded)} frames)\n")
     rows = [
-        ["decode, threads on (as render)", round(decode * 1e3, 3), 1.0],
-        ["decode, one thread", round(decode_1 * 1e3, 3), round(decode_1 / decode, 3)],
-        ["signature from the planes", round(best_sig * 1e3, 4), round(best_sig / decode, 4)],
-        ["detector push", round(best_det * 1e3, 4), round(best_det / decode, 4)],
+        ["decode, threads on (as render)", round(decode_t * 1e3, 3), 1.0],
+        ["decode, one thread", round(decode_1 * 1e3, 3), round(decode_1 / decode_t, 3)],
+        ["signature from the planes", round(best_sig * 1e3, 4), round(best_sig / decode_t, 4)],
+        ["detector push", round(best_det * 1e3, 4), round(best_det / decode_t, 4)],
         ["(for scale: frame.to_ndarray(), not used)", round(to_nd * 1e3, 3),
-         round(to_nd / decode, 3)],
+         round(to_nd / decode_t, 3)],
     ]
     print(table(["step", "ms per frame", "ratio to threaded decode"], rows))
-    total = (best_sig + best_det) / decode
+    total = (best_sig + best_det) / decode_t
     print(f"\n{'PASS' if total <= 0.05 else 'FAIL'}  shot detection / decoding: "
           f"{total:.3f} (target <= 0.05); against one-thread decoding: "
           f"{(best_sig + best_det) / decode_1:.3f}")
@@ -245,9 +245,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="two films, one timing round")
     args = ap.parse_args()
-    # The tests' films (the detector was developed on them), then films it never saw.
+    # The tests' films (the detector was developed on them); a second set, looked at
+    # once (it showed two dissolves around a fast pan merged, since fixed); a third
+    # the detector was never tuned on.
     generated(args.quick, 1000, "the tests' set")
-    generated(args.quick, 7000, "held out")
+    generated(args.quick, 7000, "second set")
+    generated(args.quick, 3000, "held out")
     real_clips()
     cost(args.quick)
 

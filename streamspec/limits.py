@@ -18,7 +18,7 @@ makes the written image unreadable elsewhere:
   ``MAX_FILES_SEEN``, ``MAX_JOBS`` and ``MAX_TIMEOUT``: every other count, below.
 - ``MAX_SHOTS`` 1,000,000 shots a film (a 2-hour film has 1,000-3,000; one that is all
   cuts at 24 fps, 172,800); ``MAX_SHOT_LOOKBACK_FRAMES`` 1,024 frames kept by the shot
-  detector (its longest gradual transition, 3 s by default, plus its look-ahead).
+  detector (its longest gradual transition, 5 s by default, plus its look-ahead).
 """
 
 from __future__ import annotations

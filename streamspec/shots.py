@@ -81,6 +81,9 @@ KINDS = ("start", "cut", "dissolve", "fade")
 # Every frame this far from every frame across the boundary is a cut even when the
 # frames around it are cuts too (a film that is all cuts); quick fades (0.4 s) stay below ~0.7.
 SURE_CUT = 0.75
+# Detail back to this share of the line between a change's ends, between two sags: the
+# change was two dissolves with a shot between them.
+RECOVERED = 0.95
 # A gradual change is a dissolve only when detail or contrast sags below this share of
 # the straight line between its ends (two unrelated pictures at 50/50: about 0.71).
 DIP = 0.85
@@ -356,6 +359,7 @@ class _Boundary:
     frame_s: int = 0  # frame indices of s and e
     frame_e: int = 0
     via: str | None = None  # a complete fade ("fade"): its flat colour
+    apart: bool = False  # never merged with the gradual boundary before it
 
 
 @dataclass
@@ -387,7 +391,7 @@ class ShotDetector:
         *,
         min_shot: float = 0.0,
         sensitivity: float = 1.0,
-        max_transition: float = 3.0,
+        max_transition: float = 5.0,
         max_shots: int = MAX_SHOTS,
     ) -> None:
         if not (fps > 0 and math.isfinite(fps)):
@@ -573,13 +577,47 @@ class ShotDetector:
             # change): the same shot.
             self._anchor = sig.copy()
             return
-        mid = (s + p + 1) // 2
-        idx, t = self._meta(mid)
         # The change began one frame before the first frame that left the anchor.
         ts = self._meta(s - 1)[1] if s - 1 >= self._base else ts
         kind = "fade" if flat is None and through is not None else "gradual"
-        b = _Boundary(kind, s, p, ts, te, idx, t, flat_colour(sig), fs, fe, through)
+        m = self._recovers(s, p) if kind == "gradual" and flat is None else None
+        if m is not None:
+            # Two dissolves with a moving shot between them that never looked settled.
+            idx, t = self._meta((s + m + 1) // 2)
+            tm = self._meta(m)
+            b1 = _Boundary("gradual", s, m, ts, tm[1], idx, t, None, fs, tm[0])
+            self._add_boundary(b1)
+            idx, t = self._meta((m + p + 1) // 2)
+            b = _Boundary("gradual", m, p, tm[1], te, idx, t, flat_colour(sig), tm[0], fe,
+                          apart=True)
+        else:
+            idx, t = self._meta((s + p + 1) // 2)
+            b = _Boundary(kind, s, p, ts, te, idx, t, flat_colour(sig), fs, fe, through)
         self._new_shot(b, p)
+
+    def _recovers(self, s: int, p: int) -> int | None:
+        """The frame between two separate sags of detail inside frames ``s``-``p`` where
+        it comes back to full strength, if there is one: two blends in a row."""
+        lo = max(s - 1, self._base)
+        if p - lo < 6:
+            return None
+        for i in (I_EDGE, I_SD):
+            v = np.array([self._sig(q)[i] for q in range(lo, p + 1)], np.float64)
+            r = v / np.maximum(np.linspace(v[0], v[-1], len(v)), 1.0)
+            low = np.flatnonzero(r < DIP)
+            if len(low) < 2:
+                continue
+            first, last = int(low[0]), int(low[-1])
+            k = first + int(np.argmax(r[first : last + 1]))
+            m = lo + k
+            if (
+                r[k] >= RECOVERED
+                and min(m - s, p - m) >= self.settle
+                and min(distance(self._sig(lo), self._sig(m)),
+                        distance(self._sig(m), self._sig(p))) >= self._cut(self._low())
+            ):
+                return m  # each side a blend of its own, long enough, between two pictures
+        return None
 
     def _step(self, q: int) -> float:
         """The difference between frame ``q`` and the one before (0 at the edges)."""
@@ -676,6 +714,7 @@ class ShotDetector:
         if (
             a is not None
             and a.kind == b.kind == "gradual"
+            and not b.apart
             and cur.flat is None
             and b.s - a.e <= self.settle
         ):

@@ -358,3 +358,20 @@ def test_generated_films_beat_pyscenedetect(generated, tmp_path_factory):
         theirs_found += sum(s.found for s in s_theirs.values())
     assert ours_false == 0 < theirs_false
     assert ours_found > theirs_found
+
+
+@pytest.mark.slow
+def test_two_dissolves_around_a_fast_pan(tmp_path):
+    """A dissolve into a fast pan of about 0.6 s and a dissolve out of it: both found,
+    not one long dissolve across the pan (which never looks settled)."""
+    shots = [
+        sf.ShotSpec(40, seed=11, hue=0.05, pan=1.0),
+        sf.ShotSpec(52, seed=12, hue=0.45, pan=14.0),
+        sf.ShotSpec(45, seed=13, hue=0.8, pan=1.0),
+    ]
+    film = sf.Film("pan", shots, [sf.Join("dissolve", length=43), sf.Join("dissolve", length=32)])
+    sigs = decode_signatures(sf.write(film, tmp_path / "pan.mp4"))
+    found = S.detect_shots(sigs, film.fps)
+    scores, false = sf.evaluate(film.truths, boundaries(found), film.fps)
+    assert not false
+    assert scores["dissolve"].classified == 2
