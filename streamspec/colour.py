@@ -1,8 +1,9 @@
 """One home for colour maths: sRGB and linear light, OKLab, CIEDE2000, HDR curves.
 
-Pure NumPy. Every mean of colours (a strip's average, a segment's colour, merged
-summaries) is taken in linear light -- decode sRGB, average, re-encode -- because
-light adds linearly: a frame half black, half white averages to sRGB 188, not 128.
+NumPy, and one compiled kernel (the colour merge). Every mean of colours (a strip's
+average, a segment's colour, merged summaries) is taken in linear light -- decode sRGB,
+average, re-encode -- because light adds linearly: a frame half black, half white
+averages to sRGB 188, not 128.
 Distances between colours are taken in OKLab (Björn Ottosson, 2020), where a
 Euclidean step of about 0.02 is just noticeable. The HDR curves (SMPTE ST 2084 PQ,
 ARIB STD-B67 HLG and its OOTF), the highlight roll-off (:func:`rolloff`), the display
@@ -15,9 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _kernels
+
 __all__ = [
     "BT2020_TO_BT709",
     "DEFAULT_HDR_PEAK",
+    "FILM_MERGE_DISTANCE",
     "HDR_REFERENCE_WHITE",
     "HLG_NOMINAL_PEAK",
     "MERGE_DISTANCE",
@@ -398,6 +402,11 @@ def bt2020_to_bt709(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
 #: list of colours, while colours a viewer tells apart stay separate. The spectrum
 #: itself is drawn unmerged.
 MERGE_DISTANCE = 0.04
+#: The same rule for a whole film's palette (``Corpus.palette``): colours a viewer would
+#: call "the same" at a glance, about 2.5 just-noticeable differences (two sRGB greys 15
+#: levels apart are 0.05 apart; red 220,30,30 and 200,30,30 are 0.04). A film pools
+#: thousands of strips, whose near colours a one-strip list would keep apart.
+FILM_MERGE_DISTANCE = 0.05
 
 
 def merge_leaders(
@@ -406,10 +415,12 @@ def merge_leaders(
     """For each colour of one strip, the index of the colour it is merged with.
 
     Greedy and deterministic: the heaviest colour not yet merged (ties: the earlier one)
-    leads a group, and takes every colour not yet merged that lies closer than
-    ``threshold`` to it in OKLab; repeat. Groups are stars around their leader, so a
-    chain of small steps never merges two colours far apart. This is the plain
-    reference; :func:`merge_leaders_batch` does many strips at once.
+    leads a group (it is its own leader), and takes every colour not yet merged that
+    lies closer than ``threshold`` to it in OKLab; repeat. Groups are stars around their
+    leader, so a chain of small steps never merges two colours far apart. This is the
+    plain reference, one NumPy step per leader; :func:`merge_colours` runs the same rule
+    as a compiled kernel that looks only at colours near the leader's lightness, and
+    :func:`merge_leaders_batch` does many strips at once.
     """
     lab = oklab(np.asarray(palette, dtype=np.uint8).reshape(-1, 3))
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
@@ -423,6 +434,7 @@ def merge_leaders(
         diff = lab - lab[i]
         d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1] + diff[:, 2] * diff[:, 2]
         leader[(leader < 0) & (d2 < limit)] = i
+        leader[i] = i
     return leader
 
 
@@ -446,6 +458,7 @@ def merge_leaders_batch(
         diff = lab[:, None, :, ch] - lab[:, :, None, ch]
         d2 += diff * diff
     close = d2 < threshold * threshold  # close[s, i, j]: colour j is near colour i
+    close[:, np.arange(k), np.arange(k)] = True  # a leader leads itself
     del d2
     rank = np.argsort(np.where(valid, -weights, np.inf), axis=1, kind="stable")
     leader = np.full((n, k), -1, np.intp)
@@ -461,32 +474,60 @@ def merge_leaders_batch(
 
 
 def merge_colours(
-    palette: ArrayLike, weights: ArrayLike, threshold: float = MERGE_DISTANCE
+    palette: ArrayLike,
+    weights: ArrayLike,
+    threshold: float = MERGE_DISTANCE,
+    *,
+    top: int | None = None,
 ) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """Near-duplicate colours merged: ``(colours (m, 3) uint8, shares (m,))``, largest
-    share first (ties: the earlier group).
+    share first (ties: the group whose leader came first), at most ``top`` of them.
 
-    Groups are :func:`merge_leaders`' (OKLab distance below ``threshold``, star-shaped
-    around the heaviest colour); a group's colour is its members' weighted mean in
-    linear light, its share the sum of theirs (shares sum to 1).
+    The one colour merge of streamspec (segments' colours, the live tooltip, a corpus
+    film's palette). A colour given more than once counts once with the sum of its
+    weights. Groups are :func:`merge_leaders`' (OKLab distance below ``threshold``,
+    star-shaped around the heaviest colour); a group's colour is its members' weighted
+    mean in linear light, its share the sum of theirs over the total weight (shares of
+    every group sum to 1). A group of zero weight keeps its leader's colour.
     """
     pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(w) != len(pal):
+        raise ValueError(f"{len(pal)} colours but {len(w)} weights")
     if len(w) == 0:
         return np.zeros((0, 3), np.uint8), np.zeros(0)
-    leader = merge_leaders(pal, w, threshold)
-    groups, inv = np.unique(leader, return_inverse=True)
-    total = np.bincount(inv, weights=w, minlength=len(groups))
-    lin = srgb_to_linear(pal)
+    # Exact repeats pooled first (a steady shot repeats its colours strip after strip),
+    # kept in the order of their first appearance.
+    packed = (pal[:, 0].astype(np.int64) << 16) | (pal[:, 1].astype(np.int64) << 8) | pal[:, 2]
+    _, first, inv = np.unique(packed, return_index=True, return_inverse=True)
+    appear = np.argsort(first)  # unique colours in order of first appearance
+    rank_of = np.empty_like(appear)
+    rank_of[appear] = np.arange(len(appear))
+    inv = rank_of[inv.reshape(-1)]
+    cols = pal[first[appear]]
+    cw = np.bincount(inv, weights=w, minlength=len(cols))
+    # Merge order: heaviest first, ties the earlier colour.
+    order = np.argsort(-cw, kind="stable")
+    lab = np.ascontiguousarray(oklab(cols[order]))
+    by_l = np.argsort(lab[:, 0], kind="stable")
+    pos = np.empty_like(by_l)
+    pos[by_l] = np.arange(len(by_l))
+    lead = _kernels.merge_leaders(lab, by_l, pos, float(threshold))
+    leader = np.empty(len(cols), np.intp)
+    leader[order] = order[lead]  # back to indices of ``cols``
+    groups, ginv = np.unique(leader, return_inverse=True)
+    ginv = ginv.reshape(-1)
+    total = np.bincount(ginv, weights=cw, minlength=len(groups))
+    lin = srgb_to_linear(cols)
     sums = np.stack(
-        [np.bincount(inv, weights=w * lin[:, c], minlength=len(groups)) for c in range(3)], 1
+        [np.bincount(ginv, weights=cw * lin[:, c], minlength=len(groups)) for c in range(3)], 1
     )
     colours = linear_to_srgb(sums / np.maximum(total, 1e-300)[:, None])
     empty = total <= 0  # a group of zero weight: its leader's own colour
-    colours[empty] = pal[groups[empty]]
+    colours[empty] = cols[groups[empty]]
     shares = total / (w.sum() or 1.0)
-    order = np.lexsort((groups, -total))
-    return colours[order], shares[order]
+    rank = np.lexsort((groups, -total))[: None if top is None else max(int(top), 0)]
+    return colours[rank], shares[rank]
 
 
 # -- OKLab as a uint8 grid, for the RGB quantizer (--space oklab) -------------------------

@@ -49,7 +49,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._io import atomic_write, check_outputs, check_writable
 from ._version import __version__
-from .colour import linear_to_oklab, linear_to_srgb, oklab, srgb_to_linear
+from .colour import (
+    FILM_MERGE_DISTANCE,
+    linear_to_oklab,
+    linear_to_srgb,
+    merge_colours,
+    oklab,
+    srgb_to_linear,
+)
 from .errors import InputError, OutputError, StreamspecError
 from .spectrum import Spectrum
 
@@ -140,10 +147,9 @@ FILM_COLUMNS: dict[str, tuple[str, str, str]] = {
     "segments": ("int32", "count", "colour segments found"),
     "partial": ("bool", "", "the render was interrupted: some slots are missing"),
 }
-# Colours a viewer would call "the same" at a glance: about 2.5 just-noticeable
-# differences in OKLab (two sRGB greys 15 levels apart are 0.05 apart; red 220,30,30 and
-# 200,30,30 are 0.04).
-MERGE_DISTANCE = 0.05
+# A film's palette merges colours closer than this (the rule and its reason live in
+# streamspec.colour, beside the merge itself).
+MERGE_DISTANCE = FILM_MERGE_DISTANCE
 # "This colour" in rank_by_colour: red 220,30,30 takes in 250,60,60 (0.076) and 190,0,0
 # (0.070) but not orange 230,120,30 (0.15).
 RANK_TOLERANCE = 0.1
@@ -584,47 +590,6 @@ def build_corpus(
 
 
 # -- querying ---------------------------------------------------------------------------
-def _merge_colours(
-    rgb: NDArray[np.uint8], weight: NDArray[np.float64], k: int, threshold: float
-) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
-    """The ``k`` heaviest merged colours of weighted colours, and their weights.
-
-    Heaviest first, each colour joins the first merged colour whose leader (its
-    heaviest member) is within ``threshold`` in OKLab, or leads a new one. Members are
-    averaged in linear light, weighted. Equivalent to extracting, again and again, the
-    heaviest remaining colour and everything near it; it stops once the mass left is
-    lighter than the k-th merged colour so far (nothing left can enter the top k).
-    """
-    keep = weight > 0
-    rgb, weight = rgb[keep], weight[keep]
-    # Exact duplicates first (strips of a steady shot repeat their colours).
-    packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
-    uniq, inv = np.unique(packed, return_inverse=True)
-    w = np.bincount(inv, weights=weight, minlength=len(uniq))
-    cols = _unpack(uniq)
-    # Heaviest first; merged colours are dropped as they go, so each pass is shorter.
-    first = np.argsort(-w, kind="stable")
-    w, lab, lin = w[first], oklab(cols[first]), srgb_to_linear(cols[first])
-    remaining = float(w.sum())
-    found_rgb: list[NDArray[np.float64]] = []
-    found_w: list[float] = []
-    while len(w):
-        if len(found_w) >= k and remaining < sorted(found_w, reverse=True)[k - 1]:
-            break
-        near = np.sqrt(((lab - lab[0]) ** 2).sum(axis=1)) < threshold  # lab[0] leads
-        mass = float(w[near].sum())
-        found_rgb.append((lin[near] * w[near, None]).sum(axis=0) / mass)
-        found_w.append(mass)
-        remaining -= mass
-        keep = ~near
-        w, lab, lin = w[keep], lab[keep], lin[keep]
-    order = np.argsort(-np.asarray(found_w), kind="stable")[:k]
-    return (
-        linear_to_srgb(np.asarray(found_rgb)[order]).reshape(-1, 3),
-        np.asarray(found_w)[order],
-    )
-
-
 def _unpack(packed: NDArray[np.int64]) -> NDArray[np.uint8]:
     """``0xRRGGBB`` integers as ``(n, 3)`` uint8 colours."""
     return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1).astype(
@@ -799,7 +764,8 @@ class Corpus:
         """A film's overall palette: its ``k`` commonest colours over the whole film.
 
         Each strip counts as much as any other (shares are averaged over strips, i.e.
-        over sampled time). Near-duplicates are merged: heaviest first, a colour joins a
+        over sampled time). Near-duplicates are merged by
+        :func:`~streamspec.colour.merge_colours`: heaviest first, a colour joins a
         heavier one whose OKLab distance is below ``merge`` (:data:`MERGE_DISTANCE`,
         0.05), and the merged colour is the share-weighted mean in linear light (sRGB
         decoded, averaged, re-encoded). Returns ``rank, hex, r, g, b, share`` (share of
@@ -819,15 +785,18 @@ class Corpus:
         n_strips = max(len(np.unique(rows["slot"])), 1)
         rgb = np.stack([rows["r"], rows["g"], rows["b"]], axis=1).astype(np.uint8)
         weight = rows["share"].astype(np.float64) / n_strips
-        cols, w = _merge_colours(rgb, weight, int(k), float(merge))
+        if not float(merge) >= 0:
+            raise InputError(f"merge must be a distance of 0 or more, got {merge}")
+        keep = weight > 0
+        cols, share = merge_colours(rgb[keep], weight[keep], float(merge), top=int(k))
         return pd.DataFrame(
             {
-                "rank": np.arange(len(w)),
+                "rank": np.arange(len(share)),
                 "hex": _hex(cols),
                 "r": cols[:, 0],
                 "g": cols[:, 1],
                 "b": cols[:, 2],
-                "share": w / max(float(weight.sum()), 1e-300),
+                "share": share,
             }
         )
 

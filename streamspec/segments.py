@@ -114,7 +114,7 @@ def _dominant(strips: Sequence[Strip], top: int = 5) -> list[dict[str, Any]]:
 
     Colours are first pooled on a 16-level RGB grid (bounding the work on long segments;
     a cell's colour is its members' linear-light mean), then near-duplicates merged in
-    OKLab (:func:`~streamspec.colour.merge_colours`, :data:`MERGE_DISTANCE`)."""
+    OKLab (:func:`~streamspec.colour.merge_colours`, the one colour merge)."""
     pal = np.concatenate([s.palette for s in strips]).astype(np.int64)
     cnt = np.concatenate([s.counts for s in strips]).astype(np.float64)
     key = (pal[:, 0] // 16) * 256 + (pal[:, 1] // 16) * 16 + pal[:, 2] // 16

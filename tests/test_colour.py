@@ -28,6 +28,7 @@ from streamspec.colour import (
     linear_mean,
     linear_to_srgb,
     merge_colours,
+    merge_leaders,
     oklab,
     oklab_grid_to_srgb,
     pq_inverse_eotf,
@@ -450,3 +451,78 @@ def test_render_space_oklab(tmp_path):
     assert spec.settings["space"] == "oklab"
     got = np.array([s.palette[np.argmax(s.counts)] for s in spec.strips])
     assert (delta_e(got, SDR_PATCHES) < 3).all(), got
+
+
+# The two merges streamspec had before it had one, kept here as references: the
+# segments'/tooltip merge (no pooling of repeats) and the corpus palette's (repeats
+# pooled, leaders extracted one at a time, top k).
+def _old_strip_merge(pal, w, threshold):
+    leader = merge_leaders(pal, w, threshold)
+    groups, inv = np.unique(leader, return_inverse=True)
+    total = np.bincount(inv, weights=w, minlength=len(groups))
+    lin = srgb_to_linear(pal)
+    sums = np.stack(
+        [np.bincount(inv, weights=w * lin[:, c], minlength=len(groups)) for c in range(3)], 1
+    )
+    colours = linear_to_srgb(sums / np.maximum(total, 1e-300)[:, None])
+    order = np.lexsort((groups, -total))
+    return colours[order], (total / w.sum())[order]
+
+
+def _old_corpus_merge(rgb, weight, k, threshold):
+    packed = (rgb[:, 0].astype(np.int64) << 16) | (rgb[:, 1].astype(np.int64) << 8) | rgb[:, 2]
+    uniq, inv = np.unique(packed, return_inverse=True)
+    w = np.bincount(inv, weights=weight, minlength=len(uniq))
+    cols = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], axis=1).astype(np.uint8)
+    first = np.argsort(-w, kind="stable")
+    w, lab, lin = w[first], oklab(cols[first]), srgb_to_linear(cols[first])
+    found_rgb, found_w = [], []
+    while len(w):
+        near = np.sqrt(((lab - lab[0]) ** 2).sum(axis=1)) < threshold
+        mass = float(w[near].sum())
+        found_rgb.append((lin[near] * w[near, None]).sum(axis=0) / mass)
+        found_w.append(mass)
+        keep = ~near
+        w, lab, lin = w[keep], lab[keep], lin[keep]
+    order = np.argsort(-np.asarray(found_w), kind="stable")[:k]
+    return linear_to_srgb(np.asarray(found_rgb)[order]).reshape(-1, 3), np.asarray(found_w)[order]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_colour_merge_gives_both_old_merges_results(seed):
+    rng = np.random.default_rng(seed)
+    n = [5, 60, 400, 2000][seed % 4]
+    centres = rng.integers(0, 256, (max(n // 15, 1), 3))
+    pal = np.clip(centres[rng.integers(0, len(centres), n)] + rng.integers(-12, 13, (n, 3)), 0, 255)
+    pal = pal.astype(np.uint8)
+    w = rng.random(n) + 0.01  # no ties: where the two old merges agreed
+    threshold = [MERGE_DISTANCE, 0.05, 0.1][seed % 3]
+    # Colours without repeats: the segments' merge, colour for colour.
+    _, first = np.unique(pal.view("V3").ravel(), return_index=True)
+    once, w1 = pal[np.sort(first)], w[np.sort(first)]
+    got, shares = merge_colours(once, w1, threshold)
+    ref, ref_shares = _old_strip_merge(once, w1, threshold)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(shares, ref_shares)
+    # With repeats: the corpus palette's merge, top k.
+    got, shares = merge_colours(pal, w, threshold, top=10)
+    ref, ref_w = _old_corpus_merge(pal, w, 10, threshold)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_allclose(shares, ref_w / w.sum(), rtol=1e-12)
+
+
+def test_merge_colours_pools_a_repeated_colour():
+    # A colour given twice weighs as both entries together: 200,30,30 (0.3 + 0.3)
+    # outweighs 184,30,30 (0.4), leads, and takes it in; 171,30,30 is near 184 but not
+    # near the leader, so it stays apart. Counted once each, 184 would lead and take
+    # both others into one group.
+    pal = np.array([[200, 30, 30], [184, 30, 30], [200, 30, 30], [171, 30, 30]], np.uint8)
+    w = [0.3, 0.4, 0.3, 0.35]
+    colours, shares = merge_colours(pal, w)
+    assert shares.tolist() == pytest.approx([1.0 / 1.35, 0.35 / 1.35])
+    assert colours[1].tolist() == [171, 30, 30]
+    assert len(_old_strip_merge(pal, np.array(w), MERGE_DISTANCE)[1]) == 1
+    zero = merge_colours(pal, w, 0.0)  # threshold 0 merges nothing
+    assert zero[0].tolist() == [[200, 30, 30], [184, 30, 30], [171, 30, 30]]
+    with pytest.raises(ValueError):
+        merge_colours(pal, [1.0, 2.0])

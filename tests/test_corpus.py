@@ -19,6 +19,7 @@ pd = pytest.importorskip("pandas")
 import streamspec  # noqa: E402
 from streamspec import corpus as corpus_mod  # noqa: E402
 from streamspec.cli import main  # noqa: E402
+from streamspec.colour import merge_colours  # noqa: E402
 from streamspec.corpus import (  # noqa: E402
     MERGE_DISTANCE,
     Corpus,
@@ -427,9 +428,9 @@ def test_palette_threshold_is_documented():
     a, b = np.array([220, 30, 30], np.uint8), np.array([200, 30, 30], np.uint8)
     assert np.linalg.norm(oklab(a) - oklab(b)) < MERGE_DISTANCE
     rgb = np.array([a, b])
-    cols, w = corpus_mod._merge_colours(rgb, np.array([0.6, 0.4]), 10, MERGE_DISTANCE)
+    cols, w = merge_colours(rgb, np.array([0.6, 0.4]), MERGE_DISTANCE, top=10)
     assert len(cols) == 1 and w.tolist() == [pytest.approx(1.0)]
-    cols, w = corpus_mod._merge_colours(rgb, np.array([0.6, 0.4]), 10, 0.01)
+    cols, w = merge_colours(rgb, np.array([0.6, 0.4]), 0.01, top=10)
     assert cols.tolist() == [[220, 30, 30], [200, 30, 30]]
 
 

@@ -323,3 +323,32 @@ def test_lloyd_rotating_matches_reference(n, parts, passes):
     got = C.copy()
     K.lloyd_rotating(X, got, parts, passes)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_leaders_kernel_matches_numpy_reference(seed):
+    # The kernel (leaders scan only a window of lightness) against the plain NumPy
+    # reference that compares every leader with every colour: the same leaders, on
+    # random colours, clustered colours (many merges), repeats and tied weights.
+    from streamspec.colour import merge_leaders, oklab
+
+    rng = np.random.default_rng(seed)
+    n = [1, 40, 600, 3000, 500, 800][seed]
+    if seed % 2:  # clusters of near colours
+        centres = rng.integers(0, 256, (max(n // 20, 1), 3))
+        near = rng.integers(-9, 10, (n, 3))
+        pal = np.clip(centres[rng.integers(0, len(centres), n)] + near, 0, 255)
+    else:
+        pal = rng.integers(0, 256, (n, 3))
+    pal = pal.astype(np.uint8)
+    w = rng.integers(1, 4, n).astype(np.float64) if seed >= 4 else rng.random(n)
+    for threshold in (0.0, 0.02, 0.04, 0.15, 2.0):
+        order = np.argsort(-w, kind="stable")
+        lab = np.ascontiguousarray(oklab(pal[order]))
+        by_l = np.argsort(lab[:, 0], kind="stable")
+        pos = np.empty_like(by_l)
+        pos[by_l] = np.arange(n)
+        lead = K.merge_leaders(lab, by_l, pos, threshold)
+        got = np.empty(n, np.intp)
+        got[order] = order[lead]
+        np.testing.assert_array_equal(got, merge_leaders(pal, w, threshold))
