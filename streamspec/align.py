@@ -33,6 +33,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
+from .limits import MAX_CELLS
 
 __all__ = ["DEFAULT_GAP", "DEFAULT_STRETCH", "MAX_CELLS", "Alignment", "align", "strip_features"]
 
@@ -40,8 +41,6 @@ __all__ = ["DEFAULT_GAP", "DEFAULT_STRETCH", "MAX_CELLS", "Alignment", "align", 
 DEFAULT_GAP = 0.04
 #: Extra cost of pairing a strip with the strip of the other version just paired.
 DEFAULT_STRETCH = 0.01
-#: Most cells of the alignment grid (n x m): 64 M, a 2-hour film at one strip per second.
-MAX_CELLS = 64_000_000
 
 # traceback codes
 _MATCH, _DEL, _INS, _STRETCH_A, _STRETCH_B = 1, 2, 3, 4, 5

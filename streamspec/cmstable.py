@@ -39,6 +39,7 @@ from .colour import (
     sdr_decode,
     sdr_encode,
 )
+from .limits import MAX_CACHED_TABLES
 
 __all__ = [
     "NODES",
@@ -63,8 +64,7 @@ _SHIFT = 9  # 65536 / (NODES - 1) == 1 << _SHIFT
 # (HDR scaled by its peak, not by reference white); 2: built from the formulas here,
 # stored with STEP and OFFSET.
 _VERSION = 2
-# At most this many tables (6.4 MB each) stay on disk; the oldest go first.
-MAX_CACHED = 8
+MAX_CACHED = MAX_CACHED_TABLES  # the limit and its reason live in limits.py
 
 
 def grid() -> tuple[NDArray[np.uint16], NDArray[np.uint16], NDArray[np.uint16]]:

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .colour import oklab
 from .errors import InputError
+from .limits import MAX_COLOUR_TEXT
 
 __all__ = [
     "BASIC_TERMS",
@@ -50,8 +51,6 @@ BASIC_TERMS: tuple[str, ...] = (
 #: How many of the survey's most common names represent the basic terms.
 MODEL_NAMES = 300
 
-#: The longest colour text parse_colour reads (a name, a hex code or rgb(...)).
-MAX_COLOUR_TEXT = 100
 
 _ALIASES = {"gray": "grey"}
 

@@ -32,6 +32,7 @@ from .annotate import BACKGROUND, DIM, INK, annotate_image
 from .corpus import film_title, oklab
 from .errors import InputError
 from .limits import ANNOTATION_ROWS, MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+from .limits import MAX_COMPARE_FILMS as MAX_FILMS
 from .spectrum import Spectrum, Strip
 from .timefmt import clock, format_hms, nice_ticks
 
@@ -48,7 +49,6 @@ __all__ = [
 # Default output width: one column per strip of the most densely sampled film, within
 # these bounds (narrower and the labels do not fit; wider is for --width to ask).
 MIN_WIDTH, MAX_DEFAULT_WIDTH = 800, 4000
-MAX_FILMS = 64
 CURVE = (255, 190, 60)
 
 

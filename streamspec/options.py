@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import InputError
-from .limits import MAX_COLOURS, MAX_HEIGHT, MAX_IMAGE_COLOURS, MAX_SLOTS, MAX_STRIP_WIDTH
+from .limits import (
+    MAX_AUDIO_TRACK,
+    MAX_COLOURS,
+    MAX_HEIGHT,
+    MAX_IMAGE_COLOURS,
+    MAX_MOVIE,
+    MAX_MOVIE_FPS,
+    MAX_SLOTS,
+    MAX_STRIP_WIDTH,
+    MAX_VOLUME,
+    MAX_WINDOW,
+    MAX_ZOOM,
+    MIN_MOVIE_FPS,
+    MIN_WINDOW,
+)
 from .strip import MODES, ORDERS
 from .timefmt import describe_time, parse_time
 
@@ -45,7 +59,6 @@ __all__ = [
 SEEK_MODES: tuple[str, ...] = ("exact", "fast", "keyframes")
 # --tonemap: what each does is in sources/colourspace.py.
 TONEMAPS: tuple[str, ...] = ("auto", "off", "rolloff", "clip", "perceptual")
-MAX_AUDIO_TRACK = 64  # FFmpeg's containers hold at most a few dozen streams
 # The default sampling (see SamplingOptions.default_every): a sample every 2 s for a
 # film; a shorter clip gets about DEFAULT_STRIPS samples, never more than one a frame.
 DEFAULT_EVERY = 2.0
@@ -459,10 +472,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-# Window limits: below 160x120 nothing fits; above, SDL refuses on most drivers.
-MIN_WINDOW = (160, 120)
-MAX_WINDOW = 16_384
-MAX_ZOOM = 32  # pixels per strip in the window
 
 
 @dataclass(frozen=True)
@@ -500,7 +509,12 @@ class ViewOptions(_Options):
         metavar="N",
     )
     volume: int = option(
-        100, "sound volume in percent, 0-150 (100)", kind=int, minimum=0, maximum=150, metavar="PCT"
+        100,
+        f"sound volume in percent, 0-{MAX_VOLUME} (100)",
+        kind=int,
+        minimum=0,
+        maximum=MAX_VOLUME,
+        metavar="PCT",
     )
     checkpoint: float = option(
         30.0,
@@ -558,12 +572,6 @@ class ViewOptions(_Options):
         object.__setattr__(self, "size", (w, h))
 
 
-# A movie's limits: 4096x2304 is H.264 level 5.1's largest 16:9 picture, and a
-# 4K export is the most anyone shares; below 160x120 nothing fits.
-MAX_MOVIE = (4096, 2304)
-MAX_MOVIE_FPS = 120.0
-# A movie plays at least a frame a second (and its frame rate is a fraction of 1001ths).
-MIN_MOVIE_FPS = 1.0
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 
 

@@ -48,6 +48,7 @@ from ._io import atomic_write, check_outputs, check_writable
 from ._version import __version__
 from .colour import MERGE_DISTANCE, merge_leaders, merge_leaders_batch, oklab
 from .errors import InputError, OutputError
+from .limits import MAX_PAGE_SLOTS
 from .spectrum import Spectrum, json_path_for
 from .strip import ORDERS, order_palette
 from .timefmt import format_time
@@ -66,9 +67,6 @@ __all__ = [
 ]
 
 
-#: The widest film a page shows, in slots (about 55 hours at one sample every 2 s): the
-#: browser keeps the strips as bitmaps of 512 rows, 2 kB a slot.
-MAX_PAGE_SLOTS = 100_000
 
 SHARE_SCALE = 65535  # shares are stored as uint16 fractions of this
 PAGE_SUFFIXES = (".html",)

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from .colour import oklab
 from .colournames import parse_colour
 from .errors import InputError
+from .limits import MAX_PALETTE_TEXT, MAX_SEARCH_PALETTE
 
 __all__ = [
     "MAX_PALETTE",
@@ -42,10 +43,8 @@ __all__ = [
     "reduce_palette",
 ]
 
-#: Most colours in one palette compared by emd (a query or a strip's search palette).
-MAX_PALETTE = 64
-#: Longest palette text parse_palette reads.
-MAX_PALETTE_TEXT = 4000
+#: Most colours in one palette compared by emd (the limit lives in limits.py).
+MAX_PALETTE = MAX_SEARCH_PALETTE
 
 # Shares below this are empty (rounding of float32 shares, spent supplies).
 _EPS = 1e-9

@@ -32,14 +32,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._io import atomic_write
 from .errors import InputError
+from .limits import MAX_HITS
 from .palettes import MAX_PALETTE, Palette, _emd_rows, _nearest_bound
 
 __all__ = ["INDEX_VERSION", "MAX_HITS", "PaletteIndex", "brute_force", "palette_fingerprint"]
 
 #: Format version of index files; another version is rebuilt.
 INDEX_VERSION = 1
-#: Most hits one search returns.
-MAX_HITS = 10_000
 # Palettes per exact-EMD batch in a search (bounds re-checked between batches).
 _BATCH = 2048
 

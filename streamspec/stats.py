@@ -59,6 +59,7 @@ from .export.items import (
     item_palette,
     strips_in,
 )
+from .limits import MAX_BINS
 
 if TYPE_CHECKING:
     from .spectrum import Spectrum, Strip
@@ -77,8 +78,6 @@ __all__ = [
     "write_table",
 ]
 
-#: Bins in one shot-length histogram.
-MAX_BINS = 10_000
 TABLE_FORMAT = "streamspec-stats"
 # Below this OKLab chroma a mean has no hue: exact greys come out of the conversion with
 # chroma around 1e-8 (rounding), and the eye needs about 0.02 to see any colour at all.

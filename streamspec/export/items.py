@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
+from ..limits import MAX_ITEMS, MAX_PALETTE_COLOURS
 
 if TYPE_CHECKING:
     from ..spectrum import Spectrum, Strip
@@ -43,10 +44,6 @@ __all__ = [
 
 ITEM_KINDS = ("shot", "chapter", "segment")
 TRANSITIONS = ("cut", "dissolve", "fade")
-#: Items in one export: a 115-day film at one shot a second is 10 million (MAX_SLOTS).
-MAX_ITEMS = 10_000_000
-#: Colours in one palette: as many as a strip may have (MAX_COLOURS).
-MAX_PALETTE_COLOURS = 256
 #: Colours a pooled palette keeps by default (the rest share under 1-2 % each).
 DEFAULT_TOP = 8
 

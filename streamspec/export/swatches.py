@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import InputError
+from ..limits import MAX_PALETTES
 from .items import MAX_PALETTE_COLOURS, Palette, hex_colour
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
 ]
 
 JSON_FORMAT = "streamspec-palettes"
-#: Palettes in one swatch file (one per strip of a long film is still far below).
-MAX_PALETTES = 1_000_000
 # ASE names are counted in UTF-16 units in a 16-bit field; palettes are named briefly.
 _MAX_NAME = 200
 

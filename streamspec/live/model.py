@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ..colour import merge_colours
 from ..grid import SlotGrid
+from ..limits import MAX_ZOOM
 from ..segments import segment_spectrum
 from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
@@ -34,7 +35,7 @@ __all__ = [
     "provisional_look",
 ]
 
-MAX_PPS = 32.0  # the closest zoom, pixels per strip
+MAX_PPS = float(MAX_ZOOM)  # the closest zoom, pixels per strip
 LIVE_PPS = 3.0  # a live source's default zoom (its timeline has no end to fit)
 MAX_TAPS = 8  # strips averaged into one pixel column at most (spread over its span)
 PANEL_BG = (34, 34, 38)  # empty slots
