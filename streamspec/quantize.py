@@ -9,10 +9,13 @@ label buffer.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from . import _kernels as K
 from ._io import check_format_size, check_image_output, check_outputs, input_file, save_image
 from .errors import InputError
 from .kmeans import MAX_COLORS, ColorKMeans
+from .limits import MAX_QUANTIZE_PIXELS
 
 __all__ = [
     "QuantizeResult",
@@ -34,8 +38,23 @@ __all__ = [
     "quantized_image",
 ]
 
-# Decompression-bomb guard: large photos are fine, absurd headers are not.
-Image.MAX_IMAGE_PIXELS = 400_000_000
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pixel_limit(limit: int) -> Iterator[None]:
+    """Pillow's decompression-bomb check at ``limit`` pixels for the images opened inside
+    (it has no per-call setting, only a module global), then as it was: importing
+    streamspec never changes how Pillow treats anyone else's images. Above ``limit`` its
+    warning becomes an error; the lock keeps two of our opens from interleaving."""
+    with _PILLOW_LIMIT, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = limit
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 @dataclass
@@ -106,8 +125,7 @@ def load_rgb(path: str | os.PathLike[str]) -> tuple[NDArray[np.uint8], NDArray[n
     """
     p = input_file(path, "an image")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _pixel_limit(MAX_QUANTIZE_PIXELS):
             img: Image.Image = Image.open(p)
             img.load()
     except UnidentifiedImageError:

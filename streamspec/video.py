@@ -261,9 +261,7 @@ def _draw_all(
     on_frame: Callable[[int, int], object] | None,
 ) -> None:
     """Draw each picture with the live view's painter and hand it to the encoder."""
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame
-
+    from .live._pygame import pygame
     from .live.painter import Painter
     from .live.pipeline import DisplayFrame
 

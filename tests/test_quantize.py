@@ -13,6 +13,7 @@ from conftest import subprocess_env
 from PIL import Image
 
 from streamspec.cli import main
+from streamspec.errors import InputError
 from streamspec.quantize import load_rgb, quantize_file
 
 
@@ -257,3 +258,35 @@ def test_50_megapixel_image_memory(tmp_path):
     assert pixels == h * w and colours == 64
     image = 3 * pixels  # the decoded RGB image itself
     assert extra - image < 4 * 3 * pixels, f"{(extra - image) / pixels:.1f} bytes/pixel extra"
+
+
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that claims ``width x height`` grey pixels but holds one empty row."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + data)
+    return path
+
+
+def test_pixel_limit_is_applied_where_images_are_opened(tmp_path):
+    from streamspec.limits import MAX_QUANTIZE_PIXELS
+
+    before = Image.MAX_IMAGE_PIXELS
+    # Over the limit: refused from the header alone, in one line, before decoding.
+    huge = _png_header(tmp_path / "huge.png", 20_000, MAX_QUANTIZE_PIXELS // 20_000 + 1)
+    with pytest.raises(InputError, match="decompression bomb") as err:
+        load_rgb(huge)
+    assert "\n" not in str(err.value)
+    # 100 MP (over Pillow's own default, under ours): opened, then found truncated.
+    big = _png_header(tmp_path / "big.png", 10_000, 10_000)
+    with pytest.raises(InputError) as err:
+        load_rgb(big)
+    assert "bomb" not in str(err.value)
+    assert Image.MAX_IMAGE_PIXELS == before  # Pillow's setting is left as it was

@@ -31,6 +31,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from ..limits import MAX_VOLUME  # noqa: F401  (kept: its old public home)
 from ..options import OptionError
 from ..timefmt import describe_time
 from .clock import AudioTimeline, MediaClock
@@ -43,7 +44,6 @@ BUFFER_SECONDS = 0.04
 QUEUE_SECONDS = 0.5  # decoded ahead of the device
 GAP = 0.03  # a jump in the audio's timestamps larger than this is a gap (or an overlap)
 LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
-MAX_VOLUME = 150
 _ALLOW_ANY_CHANGE = 0x0F  # frequency, format, channels, samples
 _INIT_AUDIO = 0x10
 # Drivers that write each buffer as soon as the callback fills it (no device queue).
@@ -126,10 +126,11 @@ class AudioPlayer:
     # -- the device ---------------------------------------------------------------------
     def open_device(self) -> str | None:
         """Open SDL's default audio device; returns why it cannot, or None."""
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         try:
             from pygame._sdl2 import audio as sdl_audio
             from pygame._sdl2 import sdl2
+
+            from ._pygame import pygame  # noqa: F401  (first, and quietly)
         except ImportError as exc:  # pragma: no cover - pygame-ce always has them
             return f"pygame has no SDL audio ({exc})"
         try:

@@ -4,14 +4,10 @@ off-screen surface for a video of the spectrum building. No window, no events he
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-
-import pygame
-
+from ._pygame import pygame
 from .model import HoverInfo, LiveModel
 from .pipeline import DisplayFrame
 

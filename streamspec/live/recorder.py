@@ -378,7 +378,7 @@ class _AbortedError(Exception):
 def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
     """A copy of a pygame surface's pixels and their FFmpeg pixel format, straight from
     its memory where the layout is one FFmpeg knows (8x faster than ``tobytes``)."""
-    import pygame
+    from ._pygame import pygame
 
     w, h = surface.get_size()
     size, masks = surface.get_bytesize(), surface.get_masks()[:3]
@@ -444,7 +444,7 @@ class ScreenRecorder:
         self._handed = 0  # movie frames handed to the encoder
 
     def __call__(self, surface: Any) -> None:
-        import pygame
+        from ._pygame import pygame
 
         now = self.clock()
         if self._t0 is None:

@@ -1,7 +1,8 @@
 """The pygame window: a thin shell that feeds events to the model and draws it.
 
-Only this module imports pygame. Everything worth testing about what the window shows
-(layout, scrolling, hit-testing, reveal timing) lives in :mod:`streamspec.live.model`.
+Only this module and the painter draw with pygame. Everything worth testing about what
+the window shows (layout, scrolling, hit-testing, reveal timing) lives in
+:mod:`streamspec.live.model`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-
-import pygame
-
 from .. import _signals
+from ..limits import MAX_VOLUME
+from ._pygame import pygame
 from .clock import MediaClock, next_speed
 from .model import LiveModel, SeekThrottle, fit_window
 from .painter import HELP, Painter
@@ -386,7 +385,7 @@ class LiveWindow:
         if key == pygame.K_m:
             a.muted = not a.muted
         else:
-            a.volume = min(max(a.volume + (10 if key == pygame.K_UP else -10), 0), 150)
+            a.volume = min(max(a.volume + (10 if key == pygame.K_UP else -10), 0), MAX_VOLUME)
             a.muted = False
         m.volume, m.muted = a.volume, a.muted
         self.notify("muted" if a.muted else f"volume {a.volume}%", 1.5)
