@@ -244,7 +244,7 @@ def main() -> None:
             extra = f", --dask local {dask_s:.2f} s ({dask_s / pool_s:.3f}x)" if dask_s else ""
             print(f"round {r + 1}: batch --jobs 2 {pool_s:.2f} s{extra}", flush=True)
 
-        long_film = film(args.long_minutes)  # 1920x1080 H.264, as the issue asks
+        long_film = film(args.long_minutes)  # 1920x1080 H.264: a full-HD film
         long_rows = []
         for seek in () if args.no_long else ("fast", "exact"):
             # Alternating rounds, each --jobs 2 starting its own pool as `render` does;

@@ -3,13 +3,13 @@
 For frames of the shared real footage, at their native size and upscaled to 1920x1080,
 each method clusters the frame into 50 colours, labels every pixel and builds the strip:
 
-  (a) the seed recipe: MiniBatchKMeans(n_clusters=50, random_state=0).fit(all pixels)
+  (a) the classic recipe: MiniBatchKMeans(n_clusters=50, random_state=0).fit(all pixels)
       + predict(all pixels);
   (b) KMeans(50, n_init=1) fitted on a 20k-pixel subsample + predict(all pixels);
   (c) streamspec's ColorKMeans(50, random_state=0).
 
 The strip is built the same (fast) way for all three from the labels, so the ratios
-measure clustering; the seed's per-pixel Python sort would add seconds more to (a).
+measure clustering; the classic recipe's per-pixel Python sort would add seconds more to (a).
 MSE is over all pixels of the full-size frame, in 0-255 units, to the float centres.
 
 Run: python benchmarks/kmeans.py [--frames 3] [--no-1080p] [--skip-a]
@@ -85,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=3, help="frames per clip (default 3)")
     ap.add_argument("--no-1080p", action="store_true", help="skip the upscaled frames")
-    ap.add_argument("--skip-a", action="store_true", help="skip the (slow) seed recipe")
+    ap.add_argument("--skip-a", action="store_true", help="skip the (slow) classic recipe")
     args = ap.parse_args()
 
     run_c(np.zeros((64, 3), np.uint8) + np.arange(64, dtype=np.uint8)[:, None])  # compile

@@ -37,7 +37,7 @@ from PIL import Image
 from streamspec.live.app import play
 from streamspec.rendering import Renderer
 
-_common.CACHE = Path("/tmp/benchmarks/.cache")  # shared by the worktrees of this machine
+_common.CACHE = Path("/tmp/benchmarks/.cache")  # shared by every checkout on the machine
 
 
 def looped_film(minutes: float, base_minutes: float = 0.75) -> Path:

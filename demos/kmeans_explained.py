@@ -1,4 +1,4 @@
-"""K-means, step by step: the seed analysis's walk-through as an animation.
+"""K-means, step by step: the algorithm behind every strip, as an animation.
 
 Two clouds of 2-D points and K = 2 centroids placed at random. Then, until nothing
 moves: assign every point to its nearest centroid, move each centroid to the mean of its

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._deprecated import warn_renamed
 from ._version import __version__
 from .errors import InputError, OutputError, StreamspecError
 
 if TYPE_CHECKING:
     from .corpus import Corpus
-    from .kmeans import ColorKMeans
+    from .kmeans import ColourKMeans
     from .rendering import Renderer, render
     from .sources import open_source, sample_frames
     from .spectrum import Spectrum, Strip
     from .strip import make_strip, strip_from_palette
 
 __all__ = [
-    "ColorKMeans",
+    "ColourKMeans",
     "Corpus",
     "InputError",
     "OutputError",
@@ -45,7 +46,7 @@ __all__ = [
 # line's start runs before its signal handler can be installed) imports no NumPy; PyAV
 # and the corpus's pyarrow (an optional extra) come only with what needs them.
 _LAZY = {
-    "ColorKMeans": "kmeans",
+    "ColourKMeans": "kmeans",
     "Spectrum": "spectrum",
     "Strip": "spectrum",
     "make_strip": "strip",
@@ -59,6 +60,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ColorKMeans":  # the old spelling
+        warn_renamed("streamspec.ColorKMeans", "streamspec.ColourKMeans")
+        name = "ColourKMeans"
     if name in _LAZY:
         import importlib
 

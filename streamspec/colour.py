@@ -16,8 +16,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _kernels
-
 __all__ = [
     "BT2020_TO_BT709",
     "DEFAULT_HDR_PEAK",
@@ -512,6 +510,9 @@ def merge_colours(
     by_l = np.argsort(lab[:, 0], kind="stable")
     pos = np.empty_like(by_l)
     pos[by_l] = np.arange(len(by_l))
+    # Imported here: Numba's import (~0.4 s) waits until a kernel runs (see kmeans.K).
+    from . import _kernels
+
     lead = _kernels.merge_leaders(lab, by_l, pos, float(threshold))
     leader = np.empty(len(cols), np.intp)
     leader[order] = order[lead]  # back to indices of ``cols``

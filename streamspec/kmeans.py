@@ -1,10 +1,10 @@
 """Colour k-means: a scikit-learn style estimator over the Numba kernels.
 
 The public class validates and orchestrates; the arithmetic lives in
-:mod:`streamspec._kernels`. The fit follows the seed recipe's idea (mini-batch k-means,
-Sculley 2010) but works on a random subsample of the pixels, which is where the speed
-comes from: colour proportions of a 16k-pixel sample differ from the full frame's by
-well under 1 %.
+:mod:`streamspec._kernels`. The fit follows the classic film-palette recipe's idea
+(scikit-learn's mini-batch k-means, Sculley 2010) but works on a random subsample of
+the pixels, which is where the speed comes from: colour proportions of a 16k-pixel
+sample differ from the full frame's by well under 1 %.
 
 1. k-means++ seeding on a spread part of the subsample (or warm start from given
    centres);
@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .limits import MAX_IMAGE_COLOURS as MAX_COLORS
+from ._deprecated import renamed, warn_renamed
+from .limits import MAX_IMAGE_COLOURS
 
-__all__ = ["ColorKMeans", "as_pixels", "sample_palette", "warm_up"]
+__all__ = ["ColourKMeans", "as_pixels", "sample_palette", "warm_up"]
 
 SEED_POINTS = 4096  # k-means++ runs on about this many of the sampled pixels
 
@@ -104,13 +105,14 @@ def _check_positive_int(name: str, value: object, maximum: int | None = None) ->
     return int(value)
 
 
-class ColorKMeans:
+class ColourKMeans:
     """Mini-batch k-means for RGB colours.
 
     Parameters
     ----------
-    n_colors:
-        Number of colours (clusters), 1..65536.
+    n_colours:
+        Number of colours (clusters), 1..65536 (:data:`~streamspec.limits.MAX_IMAGE_COLOURS`).
+        ``n_colors``, its old name, still works with a warning.
     batch_size:
         Points per mini-batch update.
     max_iter:
@@ -119,7 +121,7 @@ class ColorKMeans:
         Stop refining when the inertia improves by less than this fraction.
     init:
         ``"k-means++"`` or an ``(n, 3)`` array of starting centres (warm start, e.g. the
-        previous frame's palette); ``n`` may differ from ``n_colors``.
+        previous frame's palette); ``n`` may differ from ``n_colours``.
     sample_size:
         Pixels drawn (without replacement) to fit on; all pixels are labelled.
     random_state:
@@ -128,7 +130,7 @@ class ColorKMeans:
 
     Attributes (after :meth:`fit`)
     ------------------------------
-    cluster_centers_ : (k, 3) float32, k <= n_colors (clusters nobody uses are dropped)
+    cluster_centers_ : (k, 3) float32, k <= n_colours (clusters nobody uses are dropped)
     counts_ : (k,) int64, pixels per centre over all fitted pixels
     labels_ : (N,) uint8 or uint16, centre of every fitted pixel
     inertia_ : float, sum of squared distances of all pixels to their centre (0-255 units)
@@ -137,7 +139,7 @@ class ColorKMeans:
 
     def __init__(
         self,
-        n_colors: int = 50,
+        n_colours: int = 50,
         *,
         batch_size: int = 1024,
         max_iter: int = 100,
@@ -145,8 +147,12 @@ class ColorKMeans:
         init: str | ArrayLike = "k-means++",
         sample_size: int = 16384,
         random_state: int | np.random.Generator | None = None,
+        n_colors: int | None = None,
     ) -> None:
-        self.n_colors = n_colors
+        if n_colors is not None:
+            warn_renamed("ColourKMeans(n_colors=...)", "n_colours")
+            n_colours = n_colors
+        self.n_colours = n_colours
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -156,7 +162,7 @@ class ColorKMeans:
 
     # -- validation -------------------------------------------------------------------
     def _validate(self) -> None:
-        _check_positive_int("n_colors", self.n_colors, MAX_COLORS)
+        _check_positive_int("n_colours", self.n_colours, MAX_IMAGE_COLOURS)
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_int("sample_size", self.sample_size)
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)):
@@ -176,12 +182,23 @@ class ColorKMeans:
                 raise ValueError("init centres must be finite")
 
     # -- fitting ----------------------------------------------------------------------
-    def fit(self, pixels: ArrayLike) -> ColorKMeans:
+    @property
+    def n_colors(self) -> int:
+        """Deprecated name of :attr:`n_colours`."""
+        warn_renamed("ColourKMeans.n_colors", "n_colours")
+        return self.n_colours
+
+    @n_colors.setter
+    def n_colors(self, value: int) -> None:
+        warn_renamed("ColourKMeans.n_colors", "n_colours")
+        self.n_colours = value
+
+    def fit(self, pixels: ArrayLike) -> ColourKMeans:
         """Fit colour centres to ``pixels`` ((H, W, 3) or (N, 3) uint8) and label them."""
         self._validate()
         X = as_pixels(pixels)
         rng = np.random.default_rng(self.random_state)
-        k = int(self.n_colors)
+        k = int(self.n_colours)
 
         distinct = K.distinct_colors(X, k)
         if len(distinct):
@@ -232,7 +249,7 @@ class ColorKMeans:
     def predict(self, pixels: ArrayLike) -> NDArray[np.unsignedinteger[Any]]:
         """Index of the nearest fitted centre for each pixel, shape (N,) (images flattened)."""
         if not hasattr(self, "cluster_centers_"):
-            raise RuntimeError("ColorKMeans is not fitted yet; call fit() first")
+            raise RuntimeError("ColourKMeans is not fitted yet; call fit() first")
         return _label(as_pixels(pixels), self.cluster_centers_)[0]
 
     def fit_predict(self, pixels: ArrayLike) -> NDArray[np.unsignedinteger[Any]]:
@@ -245,7 +262,7 @@ class ColorKMeans:
         return np.clip(np.rint(self.cluster_centers_), 0, 255).astype(np.uint8)
 
     def __repr__(self) -> str:
-        return f"ColorKMeans(n_colors={self.n_colors}, random_state={self.random_state!r})"
+        return f"ColourKMeans(n_colours={self.n_colours}, random_state={self.random_state!r})"
 
 
 def _grid_sample(
@@ -289,7 +306,7 @@ def sample_palette(
     """``k`` colours of an image and their shares, from a stratified sample of it.
 
     ``image`` is a C-contiguous ``(H, W, 3)`` uint8 array (not validated: this is the
-    per-frame path; :class:`ColorKMeans` is the checked, label-every-pixel estimator).
+    per-frame path; :class:`ColourKMeans` is the checked, label-every-pixel estimator).
 
     About ``sample_size`` pixels are drawn, one at a random place in each cell of a
     grid. The sample is cut into interleaved parts of about ``fit_size`` pixels;
@@ -355,3 +372,8 @@ def warm_up(background: bool = True) -> threading.Thread | None:
     thread = threading.Thread(target=warm_up, args=(False,), daemon=True, name="streamspec-warm-up")
     thread.start()
     return thread
+
+
+__getattr__ = renamed(
+    __name__, globals(), {"ColorKMeans": "ColourKMeans", "MAX_COLORS": "MAX_IMAGE_COLOURS"}
+)

@@ -1,6 +1,6 @@
-"""Still-image colour quantization (the seed's image-compression section).
+"""Still-image colour quantization (a palette PNG: the image compressed to K colours).
 
-Every pixel is replaced by the nearest of K colours found with :class:`ColorKMeans`,
+Every pixel is replaced by the nearest of K colours found with :class:`ColourKMeans`,
 and the result is written as a palette PNG (or JPEG, WebP, TIFF by the extension).
 Memory stays close to the image itself: pixels are never copied to floating point,
 labels are one byte each for K <= 256 and the palette PNG is built directly on the
@@ -24,10 +24,11 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import _kernels as K
+from ._deprecated import warn_renamed
 from ._io import check_format_size, check_image_output, check_outputs, input_file, save_image
 from .errors import InputError
-from .kmeans import MAX_COLORS, ColorKMeans
-from .limits import MAX_QUANTIZE_PIXELS
+from .kmeans import ColourKMeans
+from .limits import MAX_IMAGE_COLOURS, MAX_QUANTIZE_PIXELS
 
 __all__ = [
     "QuantizeResult",
@@ -61,7 +62,7 @@ def _pixel_limit(limit: int) -> Iterator[None]:
 class QuantizeResult:
     """What :func:`quantize_file` did, with the numbers the CLI prints."""
 
-    colors: int
+    colours: int
     mse: float
     input_bytes: int
     output_bytes: int
@@ -69,7 +70,13 @@ class QuantizeResult:
     height: int
     output: Path
     compare: Path | None = None
-    requested: int | None = None  # the K asked for (colors is what the image has)
+    requested: int | None = None  # the K asked for (colours is what the image has)
+
+    @property
+    def colors(self) -> int:
+        """Deprecated name of :attr:`colours`."""
+        warn_renamed("QuantizeResult.colors", "QuantizeResult.colours")
+        return self.colours
 
     @property
     def psnr(self) -> float:
@@ -82,10 +89,10 @@ class QuantizeResult:
         return self.input_bytes / self.output_bytes if self.output_bytes else math.inf
 
     def _fewer(self) -> list[str]:
-        if self.requested is None or self.colors >= self.requested:
+        if self.requested is None or self.colours >= self.requested:
             return []
         return [
-            f"note         the image has only {self.colors} distinct colours, fewer than the "
+            f"note         the image has only {self.colours} distinct colours, fewer than the "
             f"{self.requested} asked for: every colour is kept exactly"
         ]
 
@@ -94,7 +101,7 @@ class QuantizeResult:
         psnr = "inf" if math.isinf(self.psnr) else f"{self.psnr:.2f}"
         lines = [
             f"image        {self.width}x{self.height}",
-            f"colours      {self.colors}",
+            f"colours      {self.colours}",
             *self._fewer(),
             f"MSE          {self.mse:.3f}",
             f"PSNR         {psnr} dB",
@@ -181,7 +188,7 @@ def quantize_array(
     fit_on = pixels if mask is None else pixels[mask.reshape(-1)]
     if fit_on.shape[0] == 0:
         fit_on = pixels
-    km = ColorKMeans(k, random_state=random_state).fit(fit_on)
+    km = ColourKMeans(k, random_state=random_state).fit(fit_on)
     palette = km.palette_
     labels = km.labels_ if mask is None else km.predict(pixels)
     if mask is None:
@@ -239,8 +246,8 @@ def quantize_file(
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise InputError(f"k must be an integer, got {k!r}")
-    if not 1 <= k <= MAX_COLORS:
-        raise InputError(f"k must be between 1 and {MAX_COLORS}, got {k}")
+    if not 1 <= k <= MAX_IMAGE_COLOURS:
+        raise InputError(f"k must be between 1 and {MAX_IMAGE_COLOURS}, got {k}")
     check_outputs(
         [("the input image", path)],
         [("output", output, "-o"), ("--compare image", compare, "--compare")],
@@ -264,7 +271,7 @@ def quantize_file(
         side.paste(img.convert(side.mode), (rgb.shape[1], 0))
         save_image(side, cmp_path)
     return QuantizeResult(
-        colors=len(palette),
+        colours=len(palette),
         mse=mse,
         input_bytes=os.path.getsize(path),
         output_bytes=os.path.getsize(out_path),

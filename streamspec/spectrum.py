@@ -42,8 +42,8 @@ from .annotate import annotate_image, read_chapters
 from .colour import oklab_grid_to_srgb, srgb_to_oklab_grid
 from .errors import InputError, OutputError
 from .grid import SlotGrid
-from .kmeans import MAX_COLORS, sample_palette
-from .limits import MAX_JSON_BYTES, check_image_size
+from .kmeans import sample_palette
+from .limits import MAX_IMAGE_COLOURS, MAX_JSON_BYTES, check_image_size
 from .options import LookOptions
 from .segments import segment_spectrum
 from .strip import make_strip, sorted_strips
@@ -122,8 +122,12 @@ def analyze_frame(
     The random state depends on ``seed`` and the slot ``index`` only, so a strip is the
     same whichever order frames are analysed in (render and the live view agree).
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_COLORS:
-        raise ValueError(f"k must be a whole number from 1 to {MAX_COLORS}, got {k!r}")
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, (int, np.integer))
+        or not 1 <= k <= MAX_IMAGE_COLOURS
+    ):
+        raise ValueError(f"k must be a whole number from 1 to {MAX_IMAGE_COLOURS}, got {k!r}")
     rgb = np.ascontiguousarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise ValueError(f"a frame must be a non-empty (H, W, 3) uint8 array, got {rgb.shape}")

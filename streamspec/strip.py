@@ -4,7 +4,7 @@ A *strip* is a ``(height, 3)`` uint8 column. In the default ``sorted`` mode each
 colour gets a run of rows proportional to its pixel count (largest-remainder rounding,
 so the runs always sum to ``height``), and the runs are ordered by one of:
 
-``hls``    hue, then lightness, then saturation -- the seed recipe's
+``hls``    hue, then lightness, then saturation -- the classic film-palette
            ``sorted(colours, key=colorsys.rgb_to_hls)``;
 ``luma``   light to dark (Rec. 709 luma);
 ``step``   Alan Zucconi's step sort with 8 hue buckets (smooth alternating gradients);
@@ -51,7 +51,7 @@ def hls_keys(rgb: ArrayLike) -> NDArray[np.float64]:
     """``colorsys.rgb_to_hls`` of every row of a uint8 ``(k, 3)`` array, as ``(k, 3)``.
 
     The same float64 operations in the same order as :mod:`colorsys`, so sorting by these
-    keys gives exactly the seed's ``sorted(..., key=colorsys.rgb_to_hls)`` order.
+    keys gives exactly the order of ``sorted(..., key=colorsys.rgb_to_hls)``.
     """
     c = np.asarray(rgb, dtype=np.float64) / 255.0
     r, g, b = c[:, 0], c[:, 1], c[:, 2]
@@ -190,7 +190,7 @@ def apportion(counts: ArrayLike, total: int) -> NDArray[np.int64]:
 def strip_from_palette(
     palette: ArrayLike, counts: ArrayLike, height: int, order: str = "hls"
 ) -> NDArray[np.uint8]:
-    """The seed's strip: palette colours in ``order``, each as tall as its share."""
+    """A strip: the palette's colours in ``order``, each as tall as its share."""
     pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
     idx = order_palette(pal, counts, order)
     rows = apportion(np.asarray(counts)[idx], height)

@@ -1,6 +1,8 @@
-"""ColorKMeans: determinism, invariants, exact recovery, validation."""
+"""ColourKMeans: determinism, invariants, exact recovery, validation."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from streamspec import ColorKMeans
+from streamspec import ColourKMeans
 from streamspec.kmeans import sample_palette
 
 
@@ -24,12 +26,12 @@ def flat_colours_image(colours: np.ndarray, h: int = 40, w: int = 60) -> np.ndar
 def test_same_seed_same_result():
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
-    a = ColorKMeans(20, random_state=7).fit(img)
-    b = ColorKMeans(20, random_state=7).fit(img)
+    a = ColourKMeans(20, random_state=7).fit(img)
+    b = ColourKMeans(20, random_state=7).fit(img)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     np.testing.assert_array_equal(a.counts_, b.counts_)
     np.testing.assert_array_equal(a.labels_, b.labels_)
-    c = ColorKMeans(20, random_state=8).fit(img)
+    c = ColourKMeans(20, random_state=8).fit(img)
     assert not np.array_equal(a.cluster_centers_, c.cluster_centers_)
 
 
@@ -38,7 +40,7 @@ def test_exact_recovery_of_flat_colours(k):
     colours = np.random.default_rng(k).integers(0, 256, (k, 3), dtype=np.uint8)
     colours = np.unique(colours, axis=0)
     img = flat_colours_image(colours)
-    km = ColorKMeans(k, random_state=0).fit(img)
+    km = ColourKMeans(k, random_state=0).fit(img)
     got = {tuple(c) for c in km.palette_.tolist()}
     assert got == {tuple(c) for c in colours.tolist()}
     assert km.inertia_ == 0
@@ -61,7 +63,7 @@ def test_recovers_separated_colours_through_kmeans_path():
     img = flat_colours_image(colours, 100, 120).astype(np.int16)
     img += np.random.default_rng(0).integers(-1, 2, img.shape).astype(np.int16)
     img = img.clip(0, 255).astype(np.uint8)
-    km = ColorKMeans(len(colours), random_state=0).fit(img)
+    km = ColourKMeans(len(colours), random_state=0).fit(img)
     centres = km.cluster_centers_
     for c in colours:
         assert np.abs(centres - c).max(axis=1).min() < 0.5
@@ -70,14 +72,14 @@ def test_recovers_separated_colours_through_kmeans_path():
 
 def test_fewer_distinct_colours_than_clusters_returns_the_distinct_ones():
     img = flat_colours_image(np.array([[1, 2, 3], [250, 0, 9], [7, 7, 7]], np.uint8))
-    km = ColorKMeans(50, random_state=0).fit(img)
+    km = ColourKMeans(50, random_state=0).fit(img)
     assert len(km.cluster_centers_) == 3
     assert km.inertia_ == 0
     assert km.predict(img).max() == 2
 
 
 def test_single_pixel_and_single_colour():
-    km = ColorKMeans(50, random_state=0).fit(np.array([[9, 8, 7]], np.uint8))
+    km = ColourKMeans(50, random_state=0).fit(np.array([[9, 8, 7]], np.uint8))
     np.testing.assert_array_equal(km.palette_, [[9, 8, 7]])
     np.testing.assert_array_equal(km.counts_, [1])
 
@@ -85,12 +87,12 @@ def test_single_pixel_and_single_colour():
 def test_warm_start_from_previous_palette():
     rng = np.random.default_rng(1)
     img = rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)
-    first = ColorKMeans(16, random_state=0).fit(img)
-    warm = ColorKMeans(16, init=first.cluster_centers_, random_state=0).fit(img)
+    first = ColourKMeans(16, random_state=0).fit(img)
+    warm = ColourKMeans(16, init=first.cluster_centers_, random_state=0).fit(img)
     assert warm.inertia_ <= first.inertia_ * 1.01
     assert len(warm.cluster_centers_) == 16
-    # A warm start may bring a different number of centres than n_colors.
-    few = ColorKMeans(16, init=first.cluster_centers_[:4], random_state=0).fit(img)
+    # A warm start may bring a different number of centres than n_colours.
+    few = ColourKMeans(16, init=first.cluster_centers_[:4], random_state=0).fit(img)
     assert len(few.cluster_centers_) == 4
 
 
@@ -99,7 +101,7 @@ def test_empty_clusters_never_give_nan():
     img[:25] = 255
     img[0, 0] = [1, 2, 3]
     img[1:3, 0] = [3, 2, 1]
-    km = ColorKMeans(
+    km = ColourKMeans(
         3, init=np.array([[0, 0, 0], [255, 255, 255], [900, 900, 900]]), random_state=0
     ).fit(np.repeat(img, 3, axis=0))
     assert np.isfinite(km.cluster_centers_).all()
@@ -110,7 +112,7 @@ def test_quality_close_to_full_lloyd_on_smooth_image():
     # A smooth two-axis gradient: well-spread optimum, so quality comparisons are meaningful.
     y, x = np.mgrid[0:200, 0:300]
     img = np.stack([x * 255 // 299, y * 255 // 199, (x + y) * 255 // 498], axis=2).astype(np.uint8)
-    km = ColorKMeans(16, random_state=0, sample_size=60000).fit(img)
+    km = ColourKMeans(16, random_state=0, sample_size=60000).fit(img)
     # Plain Lloyd on all pixels from the same seeds, 100 passes, in NumPy.
     X = img.reshape(-1, 3).astype(np.float64)
     C = km.cluster_centers_.astype(np.float64)
@@ -128,7 +130,7 @@ def test_quality_close_to_full_lloyd_on_smooth_image():
     seed=st.integers(0, 2**32 - 1),
 )
 def test_invariants(pixels, k, seed):
-    km = ColorKMeans(k, random_state=seed, sample_size=256, batch_size=64).fit(pixels)
+    km = ColourKMeans(k, random_state=seed, sample_size=256, batch_size=64).fit(pixels)
     n_found = len(km.cluster_centers_)
     assert 1 <= n_found <= k
     assert km.labels_.shape == (len(pixels),)
@@ -145,10 +147,10 @@ def test_invariants(pixels, k, seed):
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"n_colors": 0}, ValueError),
-        ({"n_colors": -3}, ValueError),
-        ({"n_colors": 2.5}, TypeError),
-        ({"n_colors": 70000}, ValueError),
+        ({"n_colours": 0}, ValueError),
+        ({"n_colours": -3}, ValueError),
+        ({"n_colours": 2.5}, TypeError),
+        ({"n_colours": 70000}, ValueError),
         ({"batch_size": 0}, ValueError),
         ({"sample_size": 0}, ValueError),
         ({"max_iter": -1}, ValueError),
@@ -161,7 +163,7 @@ def test_invariants(pixels, k, seed):
 )
 def test_bad_parameters(kwargs, error):
     with pytest.raises(error):
-        ColorKMeans(**kwargs).fit(np.zeros((4, 4, 3), np.uint8))
+        ColourKMeans(**kwargs).fit(np.zeros((4, 4, 3), np.uint8))
 
 
 @pytest.mark.parametrize(
@@ -170,14 +172,14 @@ def test_bad_parameters(kwargs, error):
 )
 def test_bad_pixel_shapes(pixels):
     with pytest.raises(ValueError):
-        ColorKMeans(3).fit(pixels)
+        ColourKMeans(3).fit(pixels)
 
 
 def test_float_pixels_rejected_and_predict_needs_fit():
     with pytest.raises(TypeError):
-        ColorKMeans(3).fit(np.zeros((4, 3), np.float64))
+        ColourKMeans(3).fit(np.zeros((4, 3), np.float64))
     with pytest.raises(RuntimeError):
-        ColorKMeans(3).predict(np.zeros((4, 3), np.uint8))
+        ColourKMeans(3).predict(np.zeros((4, 3), np.uint8))
 
 
 # -- sample_palette: the strip's quantizer ---------------------------------------------
@@ -205,7 +207,7 @@ def test_sample_palette_same_generator_same_result():
 def test_sample_palette_quality_and_shares_close_to_labelling_every_pixel():
     img = textured_frame(1)
     X = img.reshape(-1, 3)
-    full = ColorKMeans(50, random_state=0).fit(img)
+    full = ColourKMeans(50, random_state=0).fit(img)
     centers, counts = sample_palette(img, 50, np.random.default_rng(0))
     assert len(centers) == len(counts) <= 50 and (counts > 0).all()
     assert counts.sum() == 135 * 240  # one pixel per 2x2 cell
@@ -250,7 +252,7 @@ def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
     pal = strip.palette.astype(np.float32)
     labels = ((X[:, None, :] - pal[None]) ** 2).sum(axis=2).argmin(axis=1)
     # The shares come from a quarter of the pixels: at 400 rows each band is within one
-    # row of the seed's (every pixel replaced by its colour, sorted, resized), as when
+    # row of the classic recipe's (every pixel replaced by its colour, sorted, resized), as when
     # every pixel is labelled; at 1080 rows within two (one when all are labelled).
     for height, rows in ((400, 1), (1080, 2)):
         ours = runs(strip_from_palette(strip.palette, strip.counts, height))
@@ -291,3 +293,28 @@ def test_numba_is_imported_only_when_a_kernel_runs():
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_old_color_names_still_work_and_warn():
+    import streamspec
+    from streamspec import kmeans
+    from streamspec.limits import MAX_IMAGE_COLOURS
+    from streamspec.quantize import QuantizeResult
+
+    with pytest.warns(DeprecationWarning, match=r"streamspec\.ColorKMeans .*ColourKMeans"):
+        assert streamspec.ColorKMeans is ColourKMeans
+    with pytest.warns(DeprecationWarning, match="kmeans.ColorKMeans"):
+        from streamspec.kmeans import ColorKMeans  # noqa: F401
+    with pytest.warns(DeprecationWarning, match="MAX_IMAGE_COLOURS"):
+        assert kmeans.MAX_COLORS == MAX_IMAGE_COLOURS
+    with pytest.warns(DeprecationWarning, match="n_colours"):
+        km = ColourKMeans(n_colors=3, random_state=0)
+    assert km.n_colours == 3
+    with pytest.warns(DeprecationWarning, match="n_colours"):
+        assert km.n_colors == 3
+    r = QuantizeResult(colours=5, mse=0.0, input_bytes=1, output_bytes=1, width=1, height=1,
+                       output=Path("x.png"))
+    with pytest.warns(DeprecationWarning, match="QuantizeResult.colours"):
+        assert r.colors == 5
+    with pytest.raises(AttributeError):
+        kmeans.NoSuchName  # noqa: B018

@@ -1,4 +1,4 @@
-"""`streamspec quantize`: formats, outputs, and every bad input named in the issue."""
+"""`streamspec quantize`: formats, outputs, and bad inputs of every kind."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_palette_png_and_report(photo, tmp_path, capsys):
 def test_more_than_256_colours_gives_rgb(photo, tmp_path):
     r = quantize_file(photo, 300, tmp_path / "q.png")
     assert Image.open(r.output).mode == "RGB"
-    assert 256 < r.colors <= 300
+    assert 256 < r.colours <= 300
     assert r.psnr > 30
 
 
@@ -113,7 +113,7 @@ def test_cmyk_jpeg(tmp_path):
     assert rgb.shape == (90, 120, 3)
     assert np.abs(rgb.astype(int) - gradient()).mean() < 12
     r = quantize_file(tmp_path / "c.jpg", 8, tmp_path / "cq.png")
-    assert r.colors == 8
+    assert r.colours == 8
 
 
 def test_exif_orientation_is_applied(tmp_path):
@@ -228,7 +228,7 @@ warm = out[:-4] + "-warm.png"  # an output may no longer replace its input
 Image.fromarray(small).save(warm); quantize_file(warm, 4, out)
 base = peak()
 r = quantize_file(path, 64, out)
-print(peak() - base, r.width * r.height, r.colors)
+print(peak() - base, r.width * r.height, r.colours)
 """
 
 
@@ -289,4 +289,4 @@ def test_pixel_limit_is_applied_where_images_are_opened(tmp_path):
     with pytest.raises(InputError) as err:
         load_rgb(big)
     assert "bomb" not in str(err.value)
-    assert Image.MAX_IMAGE_PIXELS == before  # Pillow's setting is left as it was
+    assert before == Image.MAX_IMAGE_PIXELS  # Pillow's setting is left as it was

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import streamspec
-from streamspec import ColorKMeans
+from streamspec import ColourKMeans
 from streamspec.sources import open_source, sample_frames
 
 pytestmark = pytest.mark.media
@@ -38,7 +38,7 @@ def test_quantizer_on_a_real_frame(media_dir):
         pytest.skip("bigbuckbunny.mp4 is not there")
     with open_source(path) as src:
         (sample,) = sample_frames(src, every=None, count=1, size=(1280, 720))
-    km = ColorKMeans(50, random_state=0).fit(sample.rgb)
+    km = ColourKMeans(50, random_state=0).fit(sample.rgb)
     mse = km.inertia_ / sample.rgb[:, :, 0].size
     psnr = 10 * np.log10(255**2 / mse)
     assert psnr > 20  # 50 colours on a detailed, textured frame

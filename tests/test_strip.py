@@ -1,4 +1,4 @@
-"""Strips: ordering keys, apportionment, and the seed recipe written naively."""
+"""Strips: ordering keys, apportionment, and the classic recipe written naively."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from streamspec import ColorKMeans
+from streamspec import ColourKMeans
 from streamspec.strip import apportion, hls_keys, make_strip, order_palette, strip_from_palette
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3)))
@@ -73,7 +73,7 @@ def test_apportion_is_largest_remainder(counts, total):
 
 
 def seed_recipe_column(img: np.ndarray, centres: np.ndarray, labels: np.ndarray, height: int):
-    """The seed's strip, naively: every pixel replaced by its centre, sorted by HLS
+    """The classic recipe's strip, naively: every pixel replaced by its centre, sorted by HLS
     with colorsys, and the column resized to ``height`` with nearest neighbour."""
     quant = [tuple(int(v) for v in centres[j]) for j in labels]
     quant.sort(key=lambda c: colorsys.rgb_to_hls(c[0] / 255, c[1] / 255, c[2] / 255))
@@ -99,7 +99,7 @@ def test_hls_strip_equals_seed_recipe_within_one_row_per_band(seed, height):
     y, x = np.mgrid[0:60, 0:80]
     img = np.stack([x * 3, y * 4, (x + y) * 2], axis=2) + rng.integers(0, 30, (60, 80, 3))
     img = img.clip(0, 255).astype(np.uint8)
-    km = ColorKMeans(20, random_state=seed).fit(img)
+    km = ColourKMeans(20, random_state=seed).fit(img)
     pal, labels = km.palette_, km.labels_
     ours = strip_from_palette(pal, km.counts_, height, "hls")
     recipe = seed_recipe_column(img, pal, labels, height)

@@ -21,11 +21,11 @@ __all__ = ["LUMA_WEIGHTS", "TONEMAPS", "ColourPlan", "resolve"]
 
 # --tonemap (TONEMAPS): auto: HDR is rolled off (rolloff), wide-gamut SDR brought into
 # BT.709, other SDR left alone; off: no colour management beyond the matrix and range
-# (the seed's behaviour for tagged sources); rolloff: HDR reference white (203 nits)
-# becomes SDR white, brighter highlights roll off smoothly up to the source's peak, hue
-# kept (streamspec.colour.rolloff); clip: reference white becomes SDR white, every
-# channel brighter clips (what zscale + tonemap=clip give); perceptual: FFmpeg's
-# perceptual intent (the whole HDR range is compressed, diffuse white gets darker).
+# (what a plain YUV-to-RGB conversion gives a tagged source); rolloff: HDR reference
+# white (203 nits) becomes SDR white, brighter highlights roll off smoothly up to the
+# source's peak, hue kept (streamspec.colour.rolloff); clip: reference white becomes SDR
+# white, every channel brighter clips (what zscale + tonemap=clip give); perceptual:
+# FFmpeg's perceptual intent (the whole HDR range is compressed, diffuse white gets darker).
 
 # AVCOL_SPC_* -> name; the matrices swscale can convert (PyAV's Colorspace).
 _MATRICES = {
