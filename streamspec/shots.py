@@ -735,7 +735,7 @@ class ShotDetector:
     def _safe(self, seg: _Segment) -> bool:
         """No later transition can merge with the one that opened ``seg``."""
         b = seg.opened_by
-        if b is None or b.kind == "cut":
+        if b is None or b.kind == "cut" or self._finished:
             return True
         horizon = b.e + self.settle
         return self._pos > horizon + 1 and (

@@ -375,3 +375,38 @@ def test_two_dissolves_around_a_fast_pan(tmp_path):
     scores, false = sf.evaluate(film.truths, boundaries(found), film.fps)
     assert not false
     assert scores["dissolve"].classified == 2
+
+
+@pytest.mark.slow
+def test_random_signature_streams_give_clean_shots():
+    """Seeded random streams -- held pictures, jumps, blends, black, white and grey
+    frames, frame rates from 1 to 60, gaps in the frame numbers, min_shot and max_shots
+    -- always give shots that tile the film from 0 to its end, numbered in order."""
+    rng = np.random.default_rng(0)
+    bank = [S.signature_from_rgb(rng.integers(0, 256, (18, 32, 3), dtype=np.uint8))
+            for _ in range(20)]
+    bank += [S.signature_from_rgb(np.full((18, 32, 3), v, np.uint8)) for v in (0, 255, 128)]
+    for trial in range(200):
+        n = int(rng.integers(1, 400))
+        fps = float(rng.choice([1, 5, 24, 25, 60]))
+        held = rng.integers(0, len(bank), n // 5 + 1)
+        seq = []
+        for i in range(n):
+            mode = rng.random()
+            sig = bank[held[i // 5]] if mode < 0.7 else bank[int(rng.integers(len(bank)))]
+            if mode > 0.9:
+                a = rng.random()
+                sig = (1 - a) * sig + a * bank[int(rng.integers(len(bank)))]
+            seq.append((i * 2 if trial % 3 == 0 else i, i / fps, sig.astype(np.float32)))
+        max_shots = int(rng.choice([2, 1000]))
+        det = S.ShotDetector(fps, min_shot=float(rng.choice([0, 0.5, 2])), max_shots=max_shots)
+        out = []
+        for i, t, sig in seq:
+            out += det.push(i, t, sig)
+        out += det.finish()
+        assert out and out[0].start == 0.0, trial
+        for a, b in itertools.pairwise(out):
+            assert a.end == b.start and b.start > a.start and b.frame > a.frame, (trial, a, b)
+        assert [s.index for s in out] == list(range(len(out)))
+        assert out[-1].end >= seq[-1][1], trial
+        assert len(out) <= max_shots
