@@ -18,13 +18,22 @@ from PIL import Image, ImageDraw, ImageFont
 from ._io import read_limited
 from ._schema import SchemaError, check_chapters
 from .errors import InputError
+from .grid import SlotGrid
 from .limits import MAX_CHAPTERS, MAX_TEXT_BYTES, MAX_TITLE_CHARS
 from .timefmt import format_hms, nice_ticks, parse_time
 
 if TYPE_CHECKING:
     from .spectrum import Spectrum
 
-__all__ = ["annotate_image", "axis_ticks", "fit_text", "parse_chapters", "read_chapters"]
+__all__ = [
+    "annotate_bands",
+    "annotate_image",
+    "axis_ticks",
+    "fit_text",
+    "grid_ticks",
+    "parse_chapters",
+    "read_chapters",
+]
 
 BACKGROUND = (16, 16, 18)
 INK = (230, 230, 235)
@@ -159,6 +168,33 @@ def annotate_image(
         chapters = spectrum.chapters
     if segments is True:
         segments = spectrum.segments
+    slots = spectrum.width_slots
+    return annotate_bands(
+        image,
+        spectrum.grid,
+        slots=slots,
+        end_time=_end_time(spectrum, slots),
+        axis=axis,
+        chapters=chapters or None,
+        segments=segments or None,
+        strip_width=strip_width,
+    )
+
+
+def annotate_bands(
+    image: Image.Image,
+    grid: SlotGrid,
+    *,
+    slots: int,
+    end_time: float,
+    axis: bool = False,
+    chapters: Sequence[dict[str, Any]] | None = None,
+    segments: Sequence[dict[str, Any]] | None = None,
+    strip_width: int = 1,
+) -> Image.Image:
+    """:func:`annotate_image` for any picture of a slot grid (``slots`` slots ending at
+    ``end_time``, ``strip_width`` px a slot): a function of the grid, not of a spectrum,
+    so a comparison's bands in its own time scale are drawn the same way."""
     chapters = list(chapters or [])
     segments = list(segments or [])
     w, h = image.size
@@ -177,15 +213,9 @@ def annotate_image(
     out.paste(image, (0, 0))
     draw = ImageDraw.Draw(out)
 
-    slots = spectrum.width_slots
-
-    grid = spectrum.grid
-
     def x_of(t: float) -> float:
-        # Linear: slot i covers columns [i, i + 1), the times [start + i step, ... + step).
-        return grid.column_of_time(t) * strip_width
+        return grid.x_of_time(t, strip_width)
 
-    end_time = _end_time(spectrum, slots)
     y = h
     if segments:
         for seg in segments:
@@ -224,7 +254,8 @@ def annotate_image(
         label_w = _text_w(draw, "0:00:00", small) * 2.0
         draw.line([(0, y + 1), (w, y + 1)], fill=DIM)
         placed: list[tuple[int, str, float, float]] = []  # (x, label, left, width)
-        for x, t in axis_ticks(spectrum, w, strip_width, max(1, int(w // max(label_w, 1)))):
+        most = max(1, int(w // max(label_w, 1)))
+        for x, t in grid_ticks(grid, end_time, w, strip_width, most):
             label = format_hms(t)
             tw = _text_w(draw, label, small)
             lx = min(max(x - tw / 2, 0), w - tw)
@@ -255,14 +286,19 @@ def axis_ticks(
     wide: at a nice step (:func:`~streamspec.timefmt.nice_ticks`), each in the column
     of the strip standing for its time, and the film's end in the last column."""
     slots = spectrum.width_slots
-    grid = spectrum.grid
-    end = _end_time(spectrum, slots)
+    return grid_ticks(spectrum.grid, _end_time(spectrum, slots), width, strip_width, max_ticks)
+
+
+def grid_ticks(
+    grid: SlotGrid, end: float, width: int, strip_width: int = 1, max_ticks: int = 8
+) -> list[tuple[int, float]]:
+    """:func:`axis_ticks` of any picture of a slot grid ending at time ``end``."""
     ticks = nice_ticks(max(grid.start, 0.0), end, max_ticks)
     if not ticks or end - ticks[-1] > 1e-6:
         ticks.append(end)  # the axis reaches the film's end
     out = []
     for t in ticks:
-        x = min(math.floor(grid.column_of_time(t) * strip_width + 1e-6), width - 1)
+        x = min(math.floor(grid.x_of_time(t, strip_width) + 1e-6), width - 1)
         if x >= 0:
             out.append((x, t))
     return out
@@ -271,12 +307,7 @@ def axis_ticks(
 def _end_time(spectrum: Spectrum, slots: int) -> float:
     """Where the picture ends in time: the last slot's end, or the film's end if that
     is sooner (the last slot of a 10.5-s film sampled every 2 s stands for 10-10.5 s)."""
-    grid = spectrum.grid
-    end = grid.span(slots - 1)[1] if slots else grid.start
-    film_end = spectrum.settings.get("end")
-    if isinstance(film_end, (int, float)) and slots and grid.span(slots - 1)[0] < film_end < end:
-        end = float(film_end)  # (a NaN fails the comparison)
-    return end
+    return spectrum.grid.picture_end(slots, spectrum.settings.get("end"))
 
 
 def _stacked(

@@ -28,9 +28,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from .annotate import BACKGROUND, DIM, INK, annotate_image
+from .annotate import BACKGROUND, DIM, INK, annotate_bands
 from .corpus import film_title, oklab
 from .errors import InputError
+from .grid import SlotGrid
 from .limits import ANNOTATION_ROWS, MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from .limits import MAX_COMPARE_FILMS as MAX_FILMS
 from .spectrum import Spectrum, Strip
@@ -255,11 +256,10 @@ def _labels(spectra: Sequence[Spectrum], names: Sequence[str]) -> list[str]:
     return [f"{t} #{i + 1}" if out.count(t) > 1 else t for i, t in enumerate(out)]
 
 
-def _proxy(origin: float, scale: float, width: int) -> Spectrum:
-    """A strip-less spectrum whose slot i is image column i (of an image with
-    ``origin`` at x = 0 and ``scale`` px/s), so annotate_image draws segments and
-    chapters in this image's coordinates."""
-    return Spectrum(settings={"start": origin, "step": 1.0 / scale, "offset": 0.0}, slots=width)
+def _columns_grid(origin: float, scale: float) -> SlotGrid:
+    """The grid whose slot i is image column i of an image with ``origin`` at x = 0 and
+    ``scale`` px/s: the bands are drawn in this image's coordinates."""
+    return SlotGrid(start=origin, step=1.0 / scale, offset=0.0)
 
 
 def _segments_on_strips(spec: Spectrum) -> list[dict[str, Any]]:
@@ -394,9 +394,12 @@ def compare_spectra(
             want_segments = _segments_on_strips(spec)
         want_chapters = _chapters_with_ends(spec.chapters, spans[i][1]) if chapters else None
         if want_segments or want_chapters:
-            img = annotate_image(
+            grid = _columns_grid(origins[i], scales[i])
+            img = annotate_bands(
                 img,
-                _proxy(origins[i], scales[i], W),
+                grid,
+                slots=W,
+                end_time=grid.picture_end(W),
                 segments=want_segments,
                 chapters=want_chapters,
             )

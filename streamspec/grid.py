@@ -133,3 +133,21 @@ class SlotGrid:
     def column_of_time(self, t: float) -> float:
         """The column coordinate of time ``t`` (the inverse of :meth:`time_of_column`)."""
         return (t - self.start) / self.step
+
+    # -- a picture of the grid ------------------------------------------------------------------
+    def x_of_time(self, t: float, strip_width: int = 1) -> float:
+        """The pixel x of time ``t`` in a picture of this grid, ``strip_width`` px a slot:
+        linear, slot i covering the columns ``[i, i + 1)`` and the times ``[start + i step,
+        ... + step)``. What the bands under a spectrum, a comparison and a page align by."""
+        return self.column_of_time(t) * strip_width
+
+    def picture_end(self, slots: int, film_end: float | None = None) -> float:
+        """Where a picture of ``slots`` slots ends in time: the last slot's end, or the
+        film's end if that is sooner (the last slot of a 10.5-s film sampled every 2 s
+        stands for 10-10.5 s)."""
+        if not slots:
+            return self.start
+        first, end = self.span(slots - 1)
+        if isinstance(film_end, (int, float)) and first < film_end < end:
+            end = float(film_end)  # (a NaN fails the comparison)
+        return end

@@ -134,3 +134,31 @@ def test_narrow_image_does_not_crash():
         segments=[{"start": 0, "end": 6, "colours": []}],
     )
     assert isinstance(img, Image.Image) and img.size[0] == 3
+
+
+def test_bands_are_a_function_of_the_grid():
+    # The time-to-x mapping lives on the grid: annotate_image of a spectrum and
+    # annotate_bands of its grid draw the same pixels, and a picture's end in time is
+    # the grid's (the last slot's end, or the film's end when sooner).
+    from streamspec.annotate import annotate_bands, annotate_image, axis_ticks, grid_ticks
+    from streamspec.grid import SlotGrid
+
+    spec = Spectrum(settings={"start": 0.0, "step": 2.0, "offset": 0.0, "end": 10.5}, slots=6)
+    pal = np.array([[200, 30, 30], [30, 30, 200]], np.uint8)
+    for i in range(6):
+        spec.add(Strip(i, 2.0 * i, 2.0 * i, pal, np.array([3, 1])))
+    chapters = [{"start": 0.0, "title": "One"}, {"start": 6.0, "title": "Two"}]
+    segments = [{"start": 0.0, "end": 4.0, "colours": [{"rgb": [200, 30, 30], "share": 1.0}]}]
+    image = Image.new("RGB", (6 * 40, 100))
+    a = annotate_image(image, spec, axis=True, chapters=chapters, segments=segments,
+                       strip_width=40)
+    grid = spec.grid
+    assert grid.picture_end(6, 10.5) == 10.5 and grid.picture_end(6) == 12.0
+    assert grid.picture_end(0) == 0.0 and grid.x_of_time(3.0, 40) == 60.0
+    b = annotate_bands(image, grid, slots=6, end_time=10.5, axis=True, chapters=chapters,
+                       segments=segments, strip_width=40)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert axis_ticks(spec, 240, 40) == grid_ticks(grid, 10.5, 240, 40)
+    # A comparison's grid (one slot per pixel column, 10 px a second) maps the same way.
+    columns = SlotGrid(start=-1.0, step=0.1)
+    assert columns.x_of_time(2.0) == pytest.approx(30.0)
