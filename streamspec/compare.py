@@ -34,6 +34,7 @@ from .errors import InputError
 from .grid import SlotGrid
 from .limits import ANNOTATION_ROWS, MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from .limits import MAX_COMPARE_FILMS as MAX_FILMS
+from .segments import colour_segments
 from .spectrum import Spectrum, Strip
 from .timefmt import clock, format_hms, nice_ticks
 
@@ -262,12 +263,12 @@ def _columns_grid(origin: float, scale: float) -> SlotGrid:
     return SlotGrid(start=origin, step=1.0 / scale, offset=0.0)
 
 
-def _segments_on_strips(spec: Spectrum) -> list[dict[str, Any]]:
+def _segments_on_strips(spec: Spectrum, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Segments spanning exactly their strips (data written before slots spanned their
     steps clipped the first one's start to 0 s, half a strip after its strip began)."""
     out = []
     grid = spec.grid
-    for seg in spec.segments:
+    for seg in segments:
         if "first_strip" in seg and "last_strip" in seg:
             seg = {
                 **seg,
@@ -387,11 +388,9 @@ def compare_spectra(
         band_rows.append((y, y + H))
         want_segments = None
         if segments:
-            if not spec.segments:
-                from .segments import segment_spectrum
-
-                segment_spectrum(spec)
-            want_segments = _segments_on_strips(spec)
+            if not spec.segments:  # found now, and kept with the spectrum, as before
+                spec.segments = [s.to_dict() for s in colour_segments(spec.strips, spec.grid)]
+            want_segments = _segments_on_strips(spec, spec.segments)
         want_chapters = _chapters_with_ends(spec.chapters, spans[i][1]) if chapters else None
         if want_segments or want_chapters:
             grid = _columns_grid(origins[i], scales[i])

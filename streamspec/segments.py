@@ -13,7 +13,8 @@ and a restless music video.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,12 +23,77 @@ from numpy.typing import NDArray
 from .colour import linear_to_srgb, merge_colours, srgb_to_linear
 
 if TYPE_CHECKING:
+    from .grid import SlotGrid
     from .spectrum import Spectrum, Strip
 
 
-__all__ = ["colour_features", "find_segments", "novelty", "segment_spectrum"]
+__all__ = [
+    "Segment",
+    "SegmentColour",
+    "colour_features",
+    "colour_segments",
+    "find_segments",
+    "novelty",
+    "segment_spectrum",
+]
 
 BINS = 4
+
+
+@dataclass(frozen=True)
+class SegmentColour:
+    """One of a segment's dominant colours and its share of the segment."""
+
+    rgb: tuple[int, int, int]
+    share: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A colour segment: a run of strips whose palette holds, and its dominant colours.
+
+    The typed form of a segment; the spectrum JSON keeps the dict form
+    (:meth:`to_dict` / :meth:`from_dict`, unchanged on disk). ``end``, ``first_strip``
+    and ``last_strip`` may be absent (None) in files written by older versions.
+    """
+
+    start: float
+    end: float | None
+    first_strip: int | None = None
+    last_strip: int | None = None
+    colours: tuple[SegmentColour, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``start``, ``end``, ``first_strip``, ``last_strip``, ``colours``
+        (``[{"rgb": [r, g, b], "share": s}, ...]``); absent strips are left out."""
+        d: dict[str, Any] = {"start": self.start, "end": self.end}
+        if self.first_strip is not None:
+            d["first_strip"] = self.first_strip
+        if self.last_strip is not None:
+            d["last_strip"] = self.last_strip
+        d["colours"] = [{"rgb": list(c.rgb), "share": c.share} for c in self.colours]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Segment:
+        """A segment from its JSON form (as checked by the spectrum reader)."""
+
+        def opt_int(v: Any) -> int | None:
+            return None if v is None else int(v)
+
+        end = d.get("end")
+        return cls(
+            start=float(d["start"]),
+            end=None if end is None else float(end),
+            first_strip=opt_int(d.get("first_strip")),
+            last_strip=opt_int(d.get("last_strip")),
+            colours=tuple(
+                SegmentColour(
+                    (int(c["rgb"][0]), int(c["rgb"][1]), int(c["rgb"][2])), float(c["share"])
+                )
+                for c in d.get("colours") or []
+            ),
+        )
 
 
 def colour_features(strips: Sequence[Strip]) -> NDArray[np.float64]:
@@ -109,6 +175,14 @@ def find_segments(
     return [0, *sorted(starts)]
 
 
+def _dominant_colours(strips: Sequence[Strip], top: int = 5) -> tuple[SegmentColour, ...]:
+    """:func:`_dominant` as typed records."""
+    return tuple(
+        SegmentColour((int(c["rgb"][0]), int(c["rgb"][1]), int(c["rgb"][2])), c["share"])
+        for c in _dominant(strips, top)
+    )
+
+
 def _dominant(strips: Sequence[Strip], top: int = 5) -> list[dict[str, Any]]:
     """The segment's commonest colours (merged over its strips) and their shares.
 
@@ -135,38 +209,50 @@ def _dominant(strips: Sequence[Strip], top: int = 5) -> list[dict[str, Any]]:
     ]
 
 
-def segment_spectrum(
-    spectrum: Spectrum, *, min_seconds: float | None = None, sensitivity: float = 1.0
-) -> list[dict[str, Any]]:
-    """Segments of a spectrum's strips, with their times and dominant colours.
+def colour_segments(
+    strips: Sequence[Strip],
+    grid: SlotGrid,
+    *,
+    min_seconds: float | None = None,
+    sensitivity: float = 1.0,
+) -> list[Segment]:
+    """The colour segments of ``strips`` (in slot order) on their slot ``grid``, with
+    their times and dominant colours. A function of its arguments: nothing is stored.
 
     ``min_seconds`` is the shortest segment (default: 2 % of the film, at least 3
-    strips). Also stores them in ``spectrum.segments``.
-    """
-    strips = spectrum.strips
+    strips)."""
     if not strips:
-        spectrum.segments = []
         return []
-    step = float(spectrum.settings.get("step", 1.0)) or 1.0
     span = strips[-1].time - strips[0].time
     min_seconds = max(span * 0.02, 0.0) if min_seconds is None else min_seconds
-    min_len = max(3, round(min_seconds / step))
+    min_len = max(3, round(min_seconds / grid.step))
     starts = find_segments(colour_features(strips), min_length=min_len, sensitivity=sensitivity)
     bounds = [*starts, len(strips)]
-    grid = spectrum.grid
     out = []
     for a, b in itertools.pairwise(bounds):
         first, end_strip = strips[a], strips[b - 1]
         start_t = grid.span(first.index if a else 0)[0]
         end_t = grid.span(end_strip.index)[1]
         out.append(
-            {
-                "start": round(max(start_t, 0.0), 3),
-                "end": round(end_t, 3),
-                "first_strip": first.index,
-                "last_strip": end_strip.index,
-                "colours": _dominant(strips[a:b]),
-            }
+            Segment(
+                start=round(max(start_t, 0.0), 3),
+                end=round(end_t, 3),
+                first_strip=first.index,
+                last_strip=end_strip.index,
+                colours=_dominant_colours(strips[a:b]),
+            )
         )
-    spectrum.segments = out
     return out
+
+
+def segment_spectrum(
+    spectrum: Spectrum, *, min_seconds: float | None = None, sensitivity: float = 1.0
+) -> list[dict[str, Any]]:
+    """Segments of a spectrum's strips in their JSON form, stored in
+    ``spectrum.segments`` too (the convenience of earlier versions; the segmentation
+    itself is :func:`colour_segments`, which stores nothing)."""
+    found = colour_segments(
+        spectrum.strips, spectrum.grid, min_seconds=min_seconds, sensitivity=sensitivity
+    )
+    spectrum.segments = [s.to_dict() for s in found]
+    return spectrum.segments

@@ -121,3 +121,57 @@ def test_segment_spectrum_times():
     assert segs[1]["start"] == pytest.approx(50.0) and segs[0]["end"] == pytest.approx(50.0)
     assert segs[0]["start"] == 0.0 and segs[1]["end"] == pytest.approx(80.0)
     assert segs[0]["colours"][0]["rgb"] == [250, 20, 20]
+
+
+def _blocks_spectrum():
+    from streamspec.spectrum import Spectrum
+
+    spec = Spectrum(settings={"start": 0.0, "step": 1.0, "offset": 0.0}, slots=40)
+    palettes = [
+        np.array([[200, 30, 30], [30, 30, 30]], np.uint8),
+        np.array([[30, 160, 40], [220, 220, 200]], np.uint8),
+    ]
+    for i in range(40):
+        spec.add(Strip(i, float(i), float(i), palettes[i // 20], np.array([3, 1])))
+    return spec
+
+
+def test_segments_are_typed_records_found_without_touching_the_spectrum():
+    from streamspec.segments import Segment, SegmentColour, colour_segments
+
+    spec = _blocks_spectrum()
+    found = colour_segments(spec.strips, spec.grid)
+    assert spec.segments == []  # nothing stored: the caller decides
+    assert [(s.first_strip, s.last_strip) for s in found] == [(0, 19), (20, 39)]
+    assert all(isinstance(s, Segment) for s in found)
+    assert isinstance(found[0].colours[0], SegmentColour)
+    with pytest.raises(AttributeError):
+        found[0].start = 1.0  # type: ignore[misc]  # frozen
+    # segment_spectrum (the storing convenience) gives the JSON form of the same records.
+    stored = segment_spectrum(spec)
+    assert stored == [s.to_dict() for s in found] and spec.segments == stored
+    assert list(stored[0]) == ["start", "end", "first_strip", "last_strip", "colours"]
+    assert [Segment.from_dict(d) for d in stored] == found
+
+
+def test_segments_json_unchanged_on_disk_and_old_files_load(tmp_path):
+    import json
+
+    from streamspec.segments import Segment
+    from streamspec.spectrum import Spectrum
+
+    spec = _blocks_spectrum()
+    segment_spectrum(spec)
+    spec.save(tmp_path / "s.png")
+    data_path = next(tmp_path.glob("*.json"))
+    on_disk = json.loads(data_path.read_text())["segments"]
+    assert on_disk == spec.segments
+    back = Spectrum.load(data_path)
+    assert [Segment.from_dict(d) for d in back.segments] == [
+        Segment.from_dict(d) for d in spec.segments
+    ]
+    # A segment as early files wrote it: no strips, no end.
+    old = Segment.from_dict({"start": 1.5, "colours": [{"rgb": [1, 2, 3], "share": 0.5}]})
+    assert old.end is None and old.first_strip is None
+    assert old.to_dict() == {"start": 1.5, "end": None,
+                             "colours": [{"rgb": [1, 2, 3], "share": 0.5}]}

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from ..colour import merge_colours
 from ..grid import SlotGrid
 from ..limits import MAX_ZOOM
-from ..segments import segment_spectrum
+from ..segments import colour_segments
 from ..spectrum import Spectrum, Strip
 from ..strip import make_strip
 from ..timefmt import describe_time, nice_ticks
@@ -721,13 +721,13 @@ class LiveModel:
             return
         self._segments_at = (now, n)
         spec = self.spectrum
-        copy = Spectrum(settings=dict(spec.settings), slots=spec.slots)
         # A snapshot of the strips on screen: the real spectrum grows meanwhile.
-        copy.extend(s for i in sorted(self.visible) if (s := spec.get(i)) is not None)
-        minimum = self.look.min_segment
+        strips = [s for i in sorted(self.visible) if (s := spec.get(i)) is not None]
+        grid, minimum = spec.grid, self.look.min_segment
 
         def run() -> None:
-            self._segments_done = segment_spectrum(copy, min_seconds=minimum)
+            found = colour_segments(strips, grid, min_seconds=minimum)
+            self._segments_done = [s.to_dict() for s in found]
 
         if self._segments_async and not wait:
             self._segments_job = threading.Thread(target=run, name="segments", daemon=True)
