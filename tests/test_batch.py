@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, subprocess_env
 from videos import make_video, noisy
 
-from streamspec import cli, parallel
+from streamspec import parallel
 from streamspec.batch import find_films, run_batch, split_parts
 from streamspec.cli import main
 from streamspec.errors import InputError, OutputError
@@ -482,9 +482,11 @@ def test_renders_sharing_the_machine_share_its_decoder_threads(
     assert decoder_threads(1) is None  # alone: the mode decides
     assert decoder_threads(2) == 8 and decoder_threads(8) == 2 and decoder_threads(32) == 2
     # The CLI gives local workers their share; a remote cluster's decide for themselves.
-    assert cli._local_decoder_threads(4, None) == 4
-    assert cli._local_decoder_threads(4, "local") == 4
-    assert cli._local_decoder_threads(4, "tcp://127.0.0.1:8786") is None
+    from streamspec._cli.render import local_decoder_threads
+
+    assert local_decoder_threads(4, None) == 4
+    assert local_decoder_threads(4, "local") == 4
+    assert local_decoder_threads(4, "tcp://127.0.0.1:8786") is None
     # The cap reaches the decoder, in every mode.
     for seek in ("fast", "exact"):
         renderer = Renderer(str(clips["a"]), OPTS.override(seek=seek), threads=3)

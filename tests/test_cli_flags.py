@@ -164,9 +164,10 @@ def test_compare_refuses_a_chapters_file(capsys, tmp_path):
 )
 def test_a_bare_flag_never_swallows_a_positional(argv, want, monkeypatch):
     from streamspec import cli
+    from streamspec._cli import page
 
     seen = {}
-    monkeypatch.setattr(cli, "_run_compare", lambda args: seen.update(vars(args)) or 0)
+    monkeypatch.setattr(page, "_run_compare", lambda args: seen.update(vars(args)) or 0)
     assert cli.main(argv) == 0
     assert (seen["segments"], seen["chapters"]) == want
     assert [i for i in seen["inputs"]] == [a for a in argv[1:] if a.endswith(".json")]
@@ -176,3 +177,74 @@ def test_render_segments_before_the_film(tmp_path, capsys):
     assert main(["render", "--segments", str(tmp_path / "film.mp4")]) == 2
     err = capsys.readouterr().err
     assert "film.mp4" in err and "invalid choice" not in err  # the film, not a bad value
+
+
+def test_flag_names_come_from_the_option_definitions_alone():
+    """Error messages name the flag without any parser having been built: the mapping is a
+    function of the option definitions, not a table filled while building parsers."""
+    import subprocess
+    import sys
+
+    code = (
+        "from streamspec._cli.flags import option_flags\n"
+        "f = option_flags()\n"
+        "print(f['k'], f['height'], f['strip_width'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert out == ["--colours", "--height", "--strip-width"]
+
+
+def test_exit_statuses_live_in_one_enum():
+    import ast
+    from pathlib import Path
+
+    import streamspec
+    from streamspec.errors import ExitStatus, StreamspecError
+
+    assert [(s.name, int(s)) for s in ExitStatus] == [
+        ("OK", 0),
+        ("FAILED", 1),
+        ("BAD_INPUT", 2),
+        ("INTERRUPTED", 130),
+    ]
+    assert StreamspecError.exit_code is ExitStatus.BAD_INPUT
+    package = Path(streamspec.__file__).parent
+    for path in [*(package / "_cli").glob("*.py"), package / "__main__.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant):
+                assert type(node.value.value) is not int, f"{path.name}:{node.lineno}"
+            if isinstance(node, ast.IfExp) and isinstance(node.body, ast.Constant):
+                assert type(node.body.value) is not int, f"{path.name}:{node.lineno}"
+
+
+def test_the_command_line_imports_no_private_names():
+    """Helpers the command line uses have a public home (``timefmt.clock``, not
+    ``compare._clock``)."""
+    import ast
+    from pathlib import Path
+
+    import streamspec
+
+    for path in (Path(streamspec.__file__).parent / "_cli").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                private = [a.name for a in node.names if a.name[:1] == "_" != a.name[1:2]]
+                assert not private, f"{path.name}:{node.lineno} imports {private}"
+
+
+def test_progress_shows_on_a_terminal_only(capsys):
+    from streamspec._cli.terminal import Progress
+
+    with Progress(unit="strip", total=3) as bar:  # stderr is captured: not a terminal
+        bar.update(3)
+    assert capsys.readouterr().err == ""
+    with Progress(unit="strip", total=3, desc="film", show=True) as bar:
+        bar.set(2)
+        bar.set(3, total=4)
+    err = capsys.readouterr().err
+    assert "film" in err and "strip" in err  # redrawn at most every 0.2 s: no count checked
+    with Progress(unit="strip", show=False) as bar:
+        bar.update()
+    assert capsys.readouterr().err == ""

@@ -159,3 +159,26 @@ def test_play_mode_average(rendered, tmp_path):
     )
     img = np.asarray(Image.open(r.png))
     assert (img == img[:1]).all()  # every column is one colour
+
+
+def test_the_library_refuses_to_redraw_over_its_inputs(rendered, tmp_path):
+    """The collision rule is the library's, not only the command line's."""
+    from streamspec.errors import OutputError
+    from streamspec.redraw import redraw
+
+    _, png = rendered
+    data = png.with_suffix(".json")
+    chapters = tmp_path / "ch.png"  # a chapters file, whatever its name
+    chapters.write_text("0:00 One\n0:03 Two\n")
+    before = data.read_bytes(), png.read_bytes(), chapters.read_bytes()
+    with pytest.raises(OutputError, match="the spectrum image it is drawn from"):
+        redraw(data, png, height=30)  # the image drawn from this data before
+    with pytest.raises(OutputError, match="the spectrum data it is drawn from"):
+        redraw(png, data.with_suffix(".webp"))  # its .json sidecar is the data
+    with pytest.raises(OutputError, match="the chapters file"):
+        redraw(data, chapters, chapters=str(chapters))
+    assert (data.read_bytes(), png.read_bytes(), chapters.read_bytes()) == before
+    assert not data.with_suffix(".webp").exists()
+    done = redraw(data, tmp_path / "ok.png", height=30)
+    assert done.image == tmp_path / "ok.png" and done.data == tmp_path / "ok.json"
+    assert Image.open(done.image).height == 30 and done.warnings == ()
