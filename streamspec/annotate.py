@@ -10,7 +10,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -20,6 +20,7 @@ from ._schema import SchemaError, check_chapters
 from .errors import InputError
 from .grid import SlotGrid
 from .limits import MAX_CHAPTERS, MAX_TEXT_BYTES, MAX_TITLE_CHARS
+from .sources.base import Chapter
 from .timefmt import format_hms, nice_ticks, parse_time
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "annotate_bands",
     "annotate_image",
     "axis_ticks",
+    "chapter_spans",
     "fit_text",
     "grid_ticks",
     "parse_chapters",
@@ -99,6 +101,21 @@ def parse_chapters(text: str, source: str = "chapters") -> list[dict[str, Any]]:
     except SchemaError as exc:
         raise InputError(f"{source}: {exc}") from None
     return sorted(rows, key=lambda r: r["start"])
+
+
+def chapter_spans(chapters: Sequence[Mapping[str, Any]], end: float) -> list[Chapter]:
+    """Chapters (JSON form, in the order given) as typed records with an explicit end:
+    their own, else the next chapter's start, else ``end`` (the film's end, not the
+    picture's right edge, which may lie past a shorter film). The one home of that rule
+    for the picture's band, a comparison's and the live view's."""
+    out = []
+    for i, ch in enumerate(chapters):
+        c = Chapter.from_dict(ch)
+        stop = c.end
+        if stop is None:
+            stop = float(chapters[i + 1]["start"]) if i + 1 < len(chapters) else float(end)
+        out.append(Chapter(c.start, c.title, stop))
+    return out
 
 
 def read_chapters(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -229,13 +246,9 @@ def annotate_bands(
                 draw.line([(x0, y), (x0, y + seg_h)], fill=INK, width=max(1, fs // 10))
         y += seg_h
     if chapters:
-        for i, ch in enumerate(chapters):
-            start = float(ch["start"])
-            stop = ch.get("end")
-            if stop is None:
-                stop = chapters[i + 1]["start"] if i + 1 < len(chapters) else end_time
-            left = max(0.0, x_of(start))
-            right = min(float(w), x_of(float(stop)))
+        for ch in chapter_spans(chapters, end_time):
+            left = max(0.0, x_of(ch.start))
+            right = min(float(w), x_of(ch.end if ch.end is not None else end_time))
             if right <= left or left >= w:
                 continue
             m = max(1.0, min(pad, (right - left) / 6))
@@ -245,7 +258,7 @@ def annotate_bands(
                 fill=INK,
                 width=max(1, fs // 12),
             )
-            title = _fit(draw, str(ch.get("title", "")), font, right - left - 2 * m)
+            title = _fit(draw, ch.title, font, right - left - 2 * m)
             if title:
                 tw = _text_w(draw, title, font)
                 draw.text(((left + right - tw) / 2, top + 2 * pad), title, font=font, fill=INK)

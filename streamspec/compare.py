@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from .annotate import BACKGROUND, DIM, INK, annotate_bands
+from .annotate import BACKGROUND, DIM, INK, annotate_bands, chapter_spans
 from .corpus import film_title, oklab
 from .errors import InputError
 from .grid import SlotGrid
@@ -282,13 +282,8 @@ def _segments_on_strips(spec: Spectrum, segments: list[dict[str, Any]]) -> list[
 def _chapters_with_ends(chapters: list[dict[str, Any]], end: float) -> list[dict[str, Any]]:
     """Chapters with an explicit end: the next chapter's start, or the film's end (not
     the image's right edge, which may lie past a shorter film)."""
-    out = []
-    for i, ch in enumerate(chapters):
-        stop = ch.get("end")
-        if stop is None:
-            stop = chapters[i + 1]["start"] if i + 1 < len(chapters) else end
-        out.append({**ch, "end": stop})
-    return out
+    spans = chapter_spans(chapters, end)
+    return [{**ch, "end": c.end} for ch, c in zip(chapters, spans, strict=True)]
 
 
 def compare_spectra(

@@ -162,3 +162,19 @@ def test_bands_are_a_function_of_the_grid():
     # A comparison's grid (one slot per pixel column, 10 px a second) maps the same way.
     columns = SlotGrid(start=-1.0, step=0.1)
     assert columns.x_of_time(2.0) == pytest.approx(30.0)
+
+
+def test_chapter_ends_have_one_rule_and_chapters_a_typed_form():
+    from streamspec.annotate import chapter_spans
+    from streamspec.compare import _chapters_with_ends
+    from streamspec.sources.base import Chapter
+
+    rows = [{"start": 0.0, "title": "One"}, {"start": 5.0, "title": "Two", "end": 7.0},
+            {"start": 9.0, "title": "Three"}]
+    spans = chapter_spans(rows, 12.0)
+    assert spans == [Chapter(0.0, "One", 5.0), Chapter(5.0, "Two", 7.0),
+                     Chapter(9.0, "Three", 12.0)]
+    assert [c["end"] for c in _chapters_with_ends(rows, 12.0)] == [5.0, 7.0, 12.0]
+    assert [Chapter.from_dict(r).to_dict() for r in rows] == rows  # the JSON form kept
+    with pytest.raises(AttributeError):
+        spans[0].start = 1.0  # type: ignore[misc]  # frozen

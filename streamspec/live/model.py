@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ..annotate import chapter_spans
 from ..colour import merge_colours
 from ..grid import SlotGrid
 from ..limits import MAX_ZOOM
@@ -687,13 +688,8 @@ class LiveModel:
     def _chapter_spans(self, end: float) -> list[tuple[float, float, str]]:
         spec = self.spectrum
         rows = sorted(spec.chapters, key=lambda c: float(c["start"]))
-        out = []
-        for i, ch in enumerate(rows):
-            stop = ch.get("end")
-            if stop is None:
-                stop = rows[i + 1]["start"] if i + 1 < len(rows) else end
-            out.append((float(ch["start"]), float(stop), str(ch.get("title", ""))))
-        return out
+        spans = chapter_spans(rows, end)
+        return [(c.start, end if c.end is None else c.end, c.title) for c in spans]
 
     def chapter_at(self, t: float) -> str | None:
         """The title of the chapter at time ``t``, if any."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,19 @@ class Chapter:
     start: float
     title: str
     end: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``start``, ``title``, and ``end`` when known)."""
+        d: dict[str, Any] = {"start": self.start, "title": self.title}
+        if self.end is not None:
+            d["end"] = self.end
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Chapter:
+        """A chapter from its JSON form (as checked by the spectrum reader)."""
+        end = d.get("end")
+        return cls(float(d["start"]), str(d.get("title", "")), None if end is None else float(end))
 
 
 @dataclass
