@@ -41,6 +41,7 @@ __all__ = [
     "load_json",
     "make_temp",
     "output_lock",
+    "parse_json",
     "quoted",
     "read_limited",
     "same_file",
@@ -198,7 +199,12 @@ def _size(n: int) -> str:
 def load_json(path: str | os.PathLike[str], limit: int, what: str, *, label: str = "") -> Any:
     """JSON data of ``path``, read by :func:`read_limited`; one-line :class:`InputError`
     for a file that is not JSON, nested too deeply to read, or too large."""
-    raw = read_limited(path, limit, what, label=label)
+    return parse_json(read_limited(path, limit, what, label=label), path, what, label=label)
+
+
+def parse_json(raw: bytes, path: str | os.PathLike[str], what: str, *, label: str = "") -> Any:
+    """JSON data of the bytes ``raw`` read from ``path`` (named in the one-line
+    :class:`InputError` for bytes that are not JSON or are nested too deeply)."""
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -11,20 +11,18 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ._io import read_limited
 from ._schema import SchemaError, check_chapters
+from .container import SpectrumData as Spectrum
 from .errors import InputError
 from .grid import SlotGrid
 from .limits import MAX_CHAPTERS, MAX_TEXT_BYTES, MAX_TITLE_CHARS
 from .sources.base import Chapter
 from .timefmt import format_hms, nice_ticks, parse_time
-
-if TYPE_CHECKING:
-    from .spectrum import Spectrum
 
 __all__ = [
     "annotate_bands",

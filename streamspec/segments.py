@@ -15,17 +15,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .colour import linear_to_srgb, merge_colours, srgb_to_linear
-
-if TYPE_CHECKING:
-    from .grid import SlotGrid
-    from .spectrum import Spectrum, Strip
-
+from .container import SpectrumData as Spectrum
+from .container import Strip
+from .grid import SlotGrid
 
 __all__ = [
     "Segment",
