@@ -68,7 +68,7 @@ _MAX_COUNT = 2**62
 
 
 # -- the typed records ----------------------------------------------------------------------
-class _StripRecord(msgspec.Struct):
+class _StripRecord(msgspec.Struct, gc=False):
     """One strip as the file holds it (unknown fields are ignored, as always)."""
 
     index: Annotated[int, msgspec.Meta(ge=0, le=MAX_SLOTS - 1)]
@@ -181,12 +181,19 @@ def _strips(records: list[_StripRecord]) -> list[Strip]:
     if not (chars[:, 0] == ord("#")).all() or not _IS_HEX[chars[:, 1:]].all():
         raise _RefusedError
     nib = _NIBBLE[chars[:, 1:]]
-    palettes = np.split(nib[:, 0::2] * np.uint8(16) + nib[:, 1::2], np.cumsum(sizes)[:-1])
+    rgb = nib[:, 0::2] * np.uint8(16) + nib[:, 1::2]
     flat = np.fromiter(itertools.chain.from_iterable(r.counts for r in records), np.int64, total)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if not np.maximum.reduceat(flat, starts).all():
+    k = int(sizes[0])
+    if (sizes == k).all():  # the usual file: one number of colours throughout
+        palettes = list(rgb.reshape(n, k, 3))
+        counts = list(flat.reshape(n, k))
+    else:
+        ends = np.cumsum(sizes).tolist()
+        starts = [0, *ends[:-1]]
+        palettes = [rgb[a:b] for a, b in zip(starts, ends, strict=True)]
+        counts = [flat[a:b] for a, b in zip(starts, ends, strict=True)]
+    if not np.maximum.reduceat(flat, np.cumsum(sizes) - sizes).all():
         raise _RefusedError  # a strip whose counts are all 0
-    counts = np.split(flat, starts[1:])
     out = []
     for r, pal, cnt in zip(records, palettes, counts, strict=True):
         column = None

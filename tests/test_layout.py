@@ -6,6 +6,7 @@ import ast
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, subprocess_env
 
 PACKAGE = ROOT / "streamspec"
@@ -116,3 +117,68 @@ def test_pure_modules_load_neither_pyav_nor_pygame():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _all_imports(path) -> set[str]:
+    """Modules of the package ``path`` imports anywhere: at the top, under
+    TYPE_CHECKING and inside functions."""
+    tree = ast.parse(path.read_text())
+    here = _module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("streamspec"):
+                if node.module:
+                    found.add(mod)
+                for alias in node.names:
+                    if f"{mod}.{alias.name}" in MODULES:
+                        found.add(f"{mod}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("streamspec")}
+    found.discard(here)
+    return found
+
+
+# The spectrum's parts: its data is the base the others build on.
+SPECTRUM_PARTS = [
+    "streamspec.container",
+    "streamspec.analyze",
+    "streamspec.raster",
+    "streamspec.spectrum_json",
+    "streamspec.spectrum",
+    "streamspec.annotate",
+    "streamspec.segments",
+]
+
+
+def test_the_spectrum_data_imports_only_the_core():
+    core = {
+        "streamspec.grid",
+        "streamspec.limits",
+        "streamspec.errors",
+        "streamspec.timefmt",
+        "streamspec.options",
+    }
+    assert _all_imports(PACKAGE / "container.py") <= core
+
+
+@pytest.mark.parametrize("module", SPECTRUM_PARTS)
+def test_no_cycle_through_the_spectrum_counting_every_import(module):
+    """Not even through TYPE_CHECKING or an import inside a function does a part of
+    the spectrum reach back to itself."""
+    graph = {_module_name(p): _all_imports(p) for p in PACKAGE.rglob("*.py")}
+    seen: set[str] = set()
+    todo = list(graph[module])
+    while todo:
+        m = todo.pop()
+        assert m != module, f"{module} imports itself back"
+        if m not in seen and m in graph:
+            seen.add(m)
+            todo.extend(graph[m])
