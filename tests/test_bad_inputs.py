@@ -22,7 +22,7 @@ from conftest import subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec.cli import main
 from streamspec.errors import InputError, OutputError
@@ -36,7 +36,7 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("bad")
-    clip = make_video(d / "clip.mp4", noisy(COLOURS, 1.0, size=(64, 48)), seconds=4)
+    clip = colour_film(d / "clip.mp4", seconds=4, colours=COLOURS)
     out = d / "s.png"
     assert (
         main(["render", str(clip), "-o", str(out), "--every", "0.5", "-q", "--height", "60"]) == 0

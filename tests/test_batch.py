@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, subprocess_env
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec import parallel
 from streamspec.batch import find_films, run_batch, split_parts
@@ -46,12 +46,12 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Three tiny films, two of them with the same name in different folders."""
     root = tmp_path_factory.mktemp("clips")
     (root / "lib" / "more").mkdir(parents=True)
-    red = noisy([(200, 30, 30), (30, 200, 30)], 2.0, seed=1)
-    blue = noisy([(30, 30, 200), (200, 200, 30)], 2.0, seed=2)
+    red = dict(colours=[(200, 30, 30), (30, 200, 30)], each=2.0, seed=1, gop=12)
+    blue = dict(colours=[(30, 30, 200), (200, 200, 30)], each=2.0, seed=2, gop=12)
     return {
-        "a": make_video(root / "lib" / "film.mp4", red, seconds=4, gop=12),
-        "b": make_video(root / "lib" / "more" / "film.mp4", blue, seconds=4, gop=12),
-        "c": make_video(root / "lib" / "other.mkv", blue, seconds=3, gop=12),
+        "a": colour_film(root / "lib" / "film.mp4", seconds=4, **red),
+        "b": colour_film(root / "lib" / "more" / "film.mp4", seconds=4, **blue),
+        "c": colour_film(root / "lib" / "other.mkv", seconds=3, **blue),
         "root": root,
     }
 
@@ -183,9 +183,9 @@ class RecordingPool(ThreadPoolExecutor):
 
 
 def test_films_start_longest_first(tmp_path: Path) -> None:
-    colours = noisy([(200, 30, 30), (30, 30, 200)], 1.0, seed=3)
+    colours = [(200, 30, 30), (30, 30, 200)]
     films = [
-        make_video(tmp_path / f"{name}.mp4", colours, seconds=seconds, gop=12)
+        colour_film(tmp_path / f"{name}.mp4", seconds=seconds, colours=colours, seed=3, gop=12)
         for name, seconds in (("short", 1), ("long", 3), ("middle", 2))
     ]
     with RecordingPool() as pool:
@@ -412,7 +412,9 @@ def test_ctrl_c_keeps_finished_films_and_saves_running_ones_partial(tmp_path: Pa
     lib = tmp_path / "lib"
     lib.mkdir()
     for i in range(3):
-        make_video(lib / f"f{i}.mp4", noisy([(200, 0, 0), (0, 0, 200)], 8, seed=i), seconds=16)
+        colour_film(
+            lib / f"f{i}.mp4", seconds=16, colours=[(200, 0, 0), (0, 0, 200)], each=8, seed=i
+        )
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "streamspec", "batch", str(lib), "-o", str(out)]
     cmd += ["--every", "0.04", "-k", "6", "--height", "32", "--jobs", "2"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec.cli import main
 from streamspec.errors import InputError
@@ -90,9 +90,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     films, private, elsewhere = root / "films", root / "private", root / "dask-here"
     for folder in (films, private, elsewhere):
         folder.mkdir()
-    make_video(films / "red.mp4", noisy([(200, 30, 30), (30, 200, 30)], 2.0, seed=1), seconds=4)
-    make_video(films / "blue.mkv", noisy([(30, 30, 200), (200, 200, 30)], 2.0, seed=2), seconds=6)
-    make_video(private / "secret.mp4", noisy([(90, 90, 90)], 2.0, seed=3), seconds=2)
+    colour_film(
+        films / "red.mp4", seconds=4, colours=[(200, 30, 30), (30, 200, 30)], each=2.0, seed=1
+    )
+    colour_film(
+        films / "blue.mkv", seconds=6, colours=[(30, 30, 200), (200, 200, 30)], each=2.0, seed=2
+    )
+    colour_film(private / "secret.mp4", seconds=2, colours=[(90, 90, 90)], each=2.0, seed=3)
     env = subprocess_env()
     scheduler_file = elsewhere / "scheduler.json"
     procs: list[subprocess.Popen[bytes]] = []
@@ -123,7 +127,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         worker = ["dask", "worker", address, "--nthreads", "3", "--no-dashboard"]
         hidden = _can_hide_a_folder()
         if hidden:
-            mount = f"mount -t tmpfs streamspec-test {private} && exec \"$@\""
+            mount = f'mount -t tmpfs streamspec-test {private} && exec "$@"'
             worker = ["unshare", "-m", "--propagation", "private", "sh", "-c", mount, "sh", *worker]
         procs.append(
             subprocess.Popen(
@@ -151,8 +155,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def test_batch_from_the_films_folder_renders_every_film(cluster: Cluster) -> None:
     """Relative paths reach the workers as absolute ones (they run in another folder)."""
     out = cluster.films.parent / "out-batch"
-    done = _streamspec("batch", ".", "-o", str(out), "--dask", cluster.address, *FLAGS, "-q",
-                       cwd=cluster.films)
+    done = _streamspec(
+        "batch", ".", "-o", str(out), "--dask", cluster.address, *FLAGS, "-q", cwd=cluster.films
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((out / "batch.json").read_text())
     assert sorted((f["input"], f["state"]) for f in summary["films"]) == [
@@ -302,7 +307,7 @@ def test_dask_local_prints_nothing_of_dasks_even_with_its_port_taken(tmp_path: P
     that port is taken (another cluster, a notebook): ``--dask local`` starts no such
     server there and keeps Dask's log lines to itself unless ``-v``."""
     pytest.importorskip("distributed")
-    make_video(tmp_path / "f.mp4", noisy([(200, 30, 30)], 2.0, seed=1), seconds=2)
+    colour_film(tmp_path / "f.mp4", seconds=2, colours=[(200, 30, 30)], each=2.0, seed=1)
     with contextlib.ExitStack() as stack:
         blocker = stack.enter_context(socket.socket())
         with contextlib.suppress(OSError):  # taken already: all the better

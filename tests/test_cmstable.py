@@ -244,15 +244,16 @@ def test_a_long_pause_in_a_pass_breaks_no_seek(tmp_path, monkeypatch):
     demuxer reads when it seeks.)"""
     import time
 
-    from videos import make_video, noisy
+    from videos import colour_film
 
     from streamspec.sources import pyav
 
     monkeypatch.setattr(pyav, "_TIMEOUT", 0.3)
     # noisy, so that the file is larger than the demuxer's read buffer
     colours = [(200, 30, 30), (30, 30, 200)]
-    paint = noisy(colours, 1.0, size=(320, 240), amount=60)
-    clip = make_video(tmp_path / "c.mkv", paint, seconds=2.0, size=(320, 240), gop=5)
+    clip = colour_film(
+        tmp_path / "c.mkv", seconds=2.0, colours=colours, size=(320, 240), noise=60, gop=5
+    )
     with open_source(str(clip), SourceOptions(seek="exact")) as src:
         first = src.frames()
         next(first)  # a pass, suspended after its first frame

@@ -286,13 +286,13 @@ def test_clock():
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
     """A clip, the same clip with one stretch hue-shifted (a regrade), both rendered."""
-    from videos import make_video, noisy
+    from videos import colour_film
 
     d = tmp_path_factory.mktemp("compare")
     regraded = [*COLOURS]
     regraded[2] = (150, 40, 220)
     for name, colours in (("clip", COLOURS), ("regraded", regraded)):
-        make_video(d / f"{name}.mp4", noisy(colours, 2.0, amount=20), seconds=10, gop=10)
+        colour_film(d / f"{name}.mp4", seconds=10, colours=colours, each=2.0, noise=20, gop=10)
         args = ["render", d / f"{name}.mp4", "-o", d / f"{name}.png", "--every", "1", "-q"]
         assert main([str(x) for x in args]) == 0
     (d / "chapters.txt").write_text("0:00 Opening\n0:05 Later\n")

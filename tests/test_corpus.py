@@ -473,11 +473,11 @@ def test_timeline(library):
 
 def test_rendered_clips(tmp_path, capsys):
     """Render real (generated) clips, then gather them: the red film ranks first for red."""
-    from videos import make_video, noisy
+    from videos import colour_film
 
     for name, colour in (("reds", [200, 30, 40]), ("blues", [30, 40, 200])):
-        make_video(
-            tmp_path / f"{name}.mp4", noisy([colour, [128, 128, 128]], 3.0), seconds=4, gop=10
+        colour_film(
+            tmp_path / f"{name}.mp4", seconds=4, colours=[colour, [128, 128, 128]], each=3.0, gop=10
         )
         code, _, err = run(
             ["render", tmp_path / f"{name}.mp4", "-o", tmp_path / f"{name}.png", "-q", "-k", "6"],
@@ -502,8 +502,10 @@ def _two_corpora(tmp_path: Path, library: Path) -> Path:
     other = tmp_path / "other-spectra"
     for name in ("sea.mp4", "dusk.mp4"):
         colour = (214, 153, 20) if name == "dusk.mp4" else (20, 120, 200)
-        save(make_spectrum(lambda i, c=colour: [*shades(c, rng, spread=0)], 10, name=name),
-             other / f"{name}.json")  # fmt: skip
+        save(
+            make_spectrum(lambda i, c=colour: [*shades(c, rng, spread=0)], 10, name=name),
+            other / f"{name}.json",
+        )
     for name in ("one", "two"):
         (tmp_path / "libs" / name).mkdir(parents=True)
     build_corpus([library], tmp_path / "libs" / "one" / "corpus.parquet")
@@ -554,8 +556,10 @@ def test_polars_adds_colours_without_wrapping(library, tmp_path):
 def test_every_column_has_its_unit_and_meaning_in_the_field_metadata(library, tmp_path):
     out = tmp_path / "c.parquet"
     build_corpus([library], out)
-    for path, columns in ((out, corpus_mod.COLOUR_COLUMNS), (tmp_path / "c-films.parquet",
-                                                             corpus_mod.FILM_COLUMNS)):
+    for path, columns in (
+        (out, corpus_mod.COLOUR_COLUMNS),
+        (tmp_path / "c-films.parquet", corpus_mod.FILM_COLUMNS),
+    ):
         schema = pq.read_schema(path)
         assert schema.names == list(columns)
         assert schema.metadata[b"format"] == b"streamspec-corpus"
@@ -610,19 +614,23 @@ def test_format_1_corpora_still_read(library, tmp_path):
     )
 
 
-def test_a_films_key_is_stable_across_renders_and_places_and_differs_by_settings(
-    tmp_path, capsys
-):
-    from videos import make_video, noisy
+def test_a_films_key_is_stable_across_renders_and_places_and_differs_by_settings(tmp_path, capsys):
+    from videos import colour_film
 
     (tmp_path / "a").mkdir()
-    film = make_video(tmp_path / "a" / "film.mp4", noisy([(200, 30, 40), (90, 90, 90)], 2.0),
-                      seconds=3, gop=10)  # fmt: skip
+    film = colour_film(
+        tmp_path / "a" / "film.mp4",
+        seconds=3,
+        colours=[(200, 30, 40), (90, 90, 90)],
+        each=2.0,
+        gop=10,
+    )
     moved = tmp_path / "b" / "renamed.mp4"
     moved.parent.mkdir()
     moved.write_bytes(film.read_bytes())
-    other = make_video(tmp_path / "a" / "other.mp4", noisy([(30, 40, 200)], 2.0), seconds=3,
-                       gop=10)  # fmt: skip
+    other = colour_film(
+        tmp_path / "a" / "other.mp4", seconds=3, colours=[(30, 40, 200)], each=2.0, gop=10
+    )
 
     (tmp_path / "out").mkdir()
 
@@ -647,13 +655,14 @@ def test_a_films_key_is_stable_across_renders_and_places_and_differs_by_settings
 
 
 def test_corpus_of_a_batch_folder_passes_over_batch_json(tmp_path, capsys):
-    from videos import make_video, noisy
+    from videos import colour_film
 
     (tmp_path / "films").mkdir()
-    make_video(tmp_path / "films" / "f.mp4", noisy([(200, 30, 40)], 2.0), seconds=2)
+    colour_film(tmp_path / "films" / "f.mp4", seconds=2, colours=[(200, 30, 40)], each=2.0)
     out = tmp_path / "out"
-    code, _, err = run(["batch", tmp_path / "films", "-o", out, "-q", "--jobs", "1",
-                        "--no-corpus"], capsys)  # fmt: skip
+    code, _, err = run(
+        ["batch", tmp_path / "films", "-o", out, "-q", "--jobs", "1", "--no-corpus"], capsys
+    )
     assert code == 0, err
     assert json.loads((out / "batch.json").read_text())["format"] == "streamspec-batch"
     code, stdout, err = run(["corpus", out, "-o", tmp_path / "c.parquet"], capsys)

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from videos import make_video, noisy
+from videos import colour_film, make_video, noisy
 
 import streamspec
 from streamspec.sources import open_source, sample_frames
@@ -59,46 +59,41 @@ def _black(i: int, t: float) -> np.ndarray:
 
 # name -> how to make it (in a directory)
 CLEAN: dict[str, Callable[[Path], Path]] = {
-    "x264_pyramid.mp4": lambda d: make_video(
-        d / "x264_pyramid.mp4",
-        noisy(COLOURS, 1.0, (160, 120)),
-        seconds=4,
-        size=(160, 120),
-        gop=50,
-        options=PYRAMID,
+    "x264_pyramid.mp4": lambda d: colour_film(
+        d / "x264_pyramid.mp4", seconds=4, colours=COLOURS, size=(160, 120), gop=50, options=PYRAMID
     ),
-    "hevc.mkv": lambda d: make_video(
+    "hevc.mkv": lambda d: colour_film(
         d / "hevc.mkv",
-        noisy(COLOURS, 1.0, (160, 120)),
         seconds=4,
+        colours=COLOURS,
         size=(160, 120),
         gop=25,
         codec="libx265",
         options={"x265-params": "log-level=error"},
     ),
-    "vp9.webm": lambda d: make_video(
-        d / "vp9.webm", noisy(COLOURS, 1.0), seconds=4, gop=25, codec="libvpx-vp9"
+    "vp9.webm": lambda d: colour_film(
+        d / "vp9.webm", seconds=4, colours=COLOURS, gop=25, codec="libvpx-vp9"
     ),
-    "mpeg4.avi": lambda d: make_video(
-        d / "mpeg4.avi", noisy(COLOURS, 1.0), seconds=4, gop=25, codec="mpeg4"
+    "mpeg4.avi": lambda d: colour_film(
+        d / "mpeg4.avi", seconds=4, colours=COLOURS, gop=25, codec="mpeg4"
     ),
-    "mjpeg.mkv": lambda d: make_video(
-        d / "mjpeg.mkv", noisy(COLOURS, 1.0), seconds=3, codec="mjpeg", pix_fmt="yuvj420p"
+    "mjpeg.mkv": lambda d: colour_film(
+        d / "mjpeg.mkv", seconds=3, colours=COLOURS, codec="mjpeg", pix_fmt="yuvj420p"
     ),
-    "ffv1.mkv": lambda d: make_video(d / "ffv1.mkv", noisy(COLOURS, 1.0), seconds=3, codec="ffv1"),
-    "vfr.mkv": lambda d: make_video(
-        d / "vfr.mkv", noisy(COLOURS, 1.0), seconds=0, pts=VFR_PTS, options=PYRAMID
+    "ffv1.mkv": lambda d: colour_film(d / "ffv1.mkv", seconds=3, colours=COLOURS, codec="ffv1"),
+    "vfr.mkv": lambda d: colour_film(
+        d / "vfr.mkv", seconds=0, colours=COLOURS, pts=VFR_PTS, options=PYRAMID
     ),
-    "vfr.mp4": lambda d: make_video(
-        d / "vfr.mp4", noisy(COLOURS, 1.0), seconds=0, pts=VFR_PTS, options=PYRAMID
+    "vfr.mp4": lambda d: colour_film(
+        d / "vfr.mp4", seconds=0, colours=COLOURS, pts=VFR_PTS, options=PYRAMID
     ),
-    "rotated.mp4": lambda d: make_video(
-        d / "rotated.mp4", noisy(COLOURS, 1.0), seconds=4, rotation=90, options=PYRAMID
+    "rotated.mp4": lambda d: colour_film(
+        d / "rotated.mp4", seconds=4, colours=COLOURS, rotation=90, options=PYRAMID
     ),
-    "interlaced.mp4": lambda d: make_video(
+    "interlaced.mp4": lambda d: colour_film(
         d / "interlaced.mp4",
-        noisy(COLOURS, 1.0, (160, 120)),
         seconds=4,
+        colours=COLOURS,
         size=(160, 120),
         options={"x264-params": "bframes=3:b-pyramid=normal:interlaced=1:tff=1"},
     ),
@@ -171,8 +166,8 @@ def _drop_packets(src: Path, dst: Path, first: int, count: int) -> int:
 
 @pytest.mark.parametrize("suffix", [".mp4", pytest.param(".mkv", marks=pytest.mark.slow)])
 def test_packets_lost_without_an_error_are_counted(tmp_path, suffix):
-    clean = make_video(
-        tmp_path / f"clean{suffix}", noisy(COLOURS, 1.0), seconds=6, gop=50, options=PYRAMID
+    clean = colour_film(
+        tmp_path / f"clean{suffix}", seconds=6, colours=COLOURS, gop=50, options=PYRAMID
     )
     lossy = tmp_path / f"lossy{suffix}"
     assert _drop_packets(clean, lossy, 40, 10) == 10

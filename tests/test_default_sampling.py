@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec.cli import main
 from streamspec.options import DEFAULT_STRIPS, RenderOptions, default_every
@@ -46,7 +46,7 @@ def test_short_clips_get_a_few_hundred_strips(span):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("default")
-    return make_video(d / "clip.mp4", noisy([(200, 40, 40), (40, 40, 200)], 1.0), seconds=4)
+    return colour_film(d / "clip.mp4", seconds=4, colours=[(200, 40, 40), (40, 40, 200)])
 
 
 def test_a_short_clip_is_sampled_at_every_frame(clip):

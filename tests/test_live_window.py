@@ -17,7 +17,7 @@ import pygame
 import pytest
 from conftest import subprocess_env
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
@@ -33,13 +33,8 @@ LAVFI = "lavfi:testsrc2=size=160x120:rate=25"
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("live")
-    return make_video(
-        d / "clip.mp4",
-        noisy(COLOURS, 1.5, size=(160, 90)),
-        seconds=6,
-        size=(160, 90),
-        gop=12,
-        bframes=2,
+    return colour_film(
+        d / "clip.mp4", seconds=6, colours=COLOURS, each=1.5, size=(160, 90), gop=12, bframes=2
     )
 
 

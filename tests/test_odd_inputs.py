@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from videos import make_video, noisy
+from videos import colour_film, noisy
 
 import streamspec
 from streamspec.cli import main
@@ -167,7 +167,7 @@ def test_animated_images_are_videos(tmp_path):
 def four_seconds(tmp_path_factory) -> Path:
     """4 s at 25 fps: 100 frames."""
     d = tmp_path_factory.mktemp("short")
-    return make_video(d / "four.mp4", noisy(COLOURS, 1.0), seconds=4, gop=25)
+    return colour_film(d / "four.mp4", seconds=4, colours=COLOURS, gop=25)
 
 
 @pytest.mark.parametrize("seek", SEEKS)
@@ -252,7 +252,7 @@ def test_a_pause_across_the_end_is_not_an_early_end(tmp_path):
     """Variable frame rate: a frame held from 1.2 s to 2.5 s, and --end 2.1 in between.
     The samples in the pause take the frame on screen, and nothing is 'ending early'."""
     pts = [i * 40 for i in range(31)] + [2500 + i * 40 for i in range(40)]
-    path = make_video(tmp_path / "pause.mkv", noisy(COLOURS, 1.0), seconds=0, pts=pts)
+    path = colour_film(tmp_path / "pause.mkv", seconds=0, colours=COLOURS, pts=pts)
     for seek in SEEKS:
         spec = streamspec.render(path, every=0.3, end=2.1, seek=seek, k=2, height=10)
         assert len(spec.strips) == spec.slots == 7 and not spec.warnings, spec.warnings
@@ -294,7 +294,7 @@ def test_raw_stream_without_timestamps_renders(tmp_path, capsys, seek):
 
 
 def test_unknown_codec_is_refused_in_one_line(tmp_path, capsys):
-    clip = make_video(tmp_path / "ok.mkv", noisy(COLOURS, 1.0), seconds=1)
+    clip = colour_film(tmp_path / "ok.mkv", seconds=1, colours=COLOURS)
     data = clip.read_bytes()
     assert b"V_MPEG4/ISO/AVC" in data
     odd = tmp_path / "odd.mkv"

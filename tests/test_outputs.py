@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
@@ -42,7 +42,7 @@ def one_line(err: str) -> bool:
 def clip(tmp_path_factory) -> Path:
     """A 3-second clip that tests copy before they try to damage it."""
     d = tmp_path_factory.mktemp("outputs")
-    return make_video(d / "clip.mp4", noisy(COLOURS, 1.0), seconds=3)
+    return colour_film(d / "clip.mp4", seconds=3, colours=COLOURS)
 
 
 @pytest.fixture

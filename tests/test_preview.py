@@ -15,7 +15,7 @@ import pygame
 import pytest
 from conftest import subprocess_env
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
@@ -33,13 +33,8 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [200, 20
 def film(tmp_path_factory) -> Path:
     """24 s, a keyframe every second: keyframe strips differ from exact ones."""
     d = tmp_path_factory.mktemp("preview")
-    return make_video(
-        d / "film.mp4",
-        noisy(COLOURS, 4.0, size=(160, 90)),
-        seconds=24,
-        size=(160, 90),
-        gop=25,
-        bframes=2,
+    return colour_film(
+        d / "film.mp4", seconds=24, colours=COLOURS, each=4.0, size=(160, 90), gop=25, bframes=2
     )
 
 
@@ -184,12 +179,8 @@ def test_ctrl_c_in_the_second_pass_keeps_a_complete_picture(film, tmp_path):
 
 def test_render_preview_cli_interrupted_after_the_first_picture(tmp_path):
     # Long enough that the exact pass is still running when SIGINT comes.
-    clip = make_video(
-        tmp_path / "long.mp4",
-        noisy(COLOURS, 6.0, size=(320, 180)),
-        seconds=30,
-        size=(320, 180),
-        gop=50,
+    clip = colour_film(
+        tmp_path / "long.mp4", seconds=30, colours=COLOURS, each=6.0, size=(320, 180), gop=50
     )
     out = tmp_path / "cli.png"
     proc = subprocess.Popen(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
@@ -21,7 +21,7 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     d = tmp_path_factory.mktemp("redraw")
-    clip = make_video(d / "clip.mp4", noisy(COLOURS, 2.0, size=(80, 60)), seconds=6, size=(80, 60))
+    clip = colour_film(d / "clip.mp4", seconds=6, colours=COLOURS, each=2.0, size=(80, 60))
     out = d / "s.png"
     assert main(["render", str(clip), "-o", str(out), "--every", "0.5", "-q"]) == 0
     return clip, out

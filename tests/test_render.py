@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import subprocess_env
 from PIL import Image
-from videos import make_video, mean_colour, noisy, solid
+from videos import colour_film, make_video, mean_colour
 
 import streamspec
 from streamspec.cli import main
@@ -28,8 +28,8 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("render")
-    make_video(d / "clip.mp4", noisy(COLOURS, 2.0, amount=30), seconds=10, gop=10, bframes=2)
-    make_video(d / "clip.mkv", noisy(COLOURS, 2.0, amount=40), seconds=10, gop=10)
+    colour_film(d / "clip.mp4", seconds=10, colours=COLOURS, each=2.0, noise=30, gop=10, bframes=2)
+    colour_film(d / "clip.mkv", seconds=10, colours=COLOURS, each=2.0, noise=40, gop=10)
     return d
 
 
@@ -138,9 +138,7 @@ def test_odd_sources_render(tmp_path, capsys):
     }
     for name, kw in cases.items():
         size = kw.pop("size", (64, 48))
-        src = make_video(
-            tmp_path / name, solid(COLOURS, 1.0, size=size), seconds=3, size=size, **kw
-        )
+        src = colour_film(tmp_path / name, seconds=3, colours=COLOURS, size=size, noise=0, **kw)
         out = tmp_path / f"{name}.png"
         code, _, err = run(["render", src, "--every", "1", "-o", out, "-q"], capsys)
         assert code == 0, (name, err)
@@ -149,8 +147,8 @@ def test_odd_sources_render(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_4k_source(tmp_path, capsys):
-    src = make_video(
-        tmp_path / "4k.mp4", noisy(COLOURS, 0.2, size=(4096, 2160)), seconds=0.6, size=(4096, 2160)
+    src = colour_film(
+        tmp_path / "4k.mp4", seconds=0.6, colours=COLOURS, each=0.2, size=(4096, 2160)
     )
     out = tmp_path / "4k.png"
     code, _, err = run(["render", src, "--every", "0.2", "-o", out, "-q"], capsys)
@@ -181,9 +179,10 @@ def test_rotated_source_renders_upright(tmp_path, capsys):
 
 
 def test_vfr_source(tmp_path, capsys):
-    src = make_video(
+    src = colour_film(
         tmp_path / "vfr.mkv",
-        solid(COLOURS, 1.0),
+        colours=COLOURS,
+        noise=0,
         seconds=0,
         pts=[0, 100, 200, 1500, 1600, 2500, 3900, 4000, 4900],
     )
@@ -390,7 +389,7 @@ def test_interrupt_saves_partial_spectrum(tmp_path, sig):
 
 def test_container_chapters_are_read_and_drawn(tmp_path, capsys):
     chapters = [(0.0, 2.0, "Dawn"), (2.0, 4.0, "Noon"), (4.0, 6.0, "Dusk")]
-    src = make_video(tmp_path / "ch.mkv", noisy(COLOURS, 2.0), seconds=6, chapters=chapters)
+    src = colour_film(tmp_path / "ch.mkv", seconds=6, colours=COLOURS, each=2.0, chapters=chapters)
     out = tmp_path / "ch.png"
     code, _, err = run(
         ["render", src, "--every", "0.5", "-o", out, "--chapters", "auto", "--axis", "-q"], capsys

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec.grid import SlotGrid
 from streamspec.sampling import Sampler
@@ -28,7 +28,7 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("conformance")
-    return make_video(d / "clip.mp4", noisy(COLOURS, 1.0, size=(96, 64)), seconds=3, size=(96, 64))
+    return colour_film(d / "clip.mp4", seconds=3, colours=COLOURS, size=(96, 64))
 
 
 @pytest.fixture(scope="module")

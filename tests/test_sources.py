@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from videos import make_video, noisy, solid
+from videos import colour_film, make_video
 
 from streamspec.errors import InputError
 from streamspec.sources import (
@@ -31,7 +31,7 @@ COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210
 def clip(tmp_path_factory) -> Path:
     """10 s, 25 fps, colour changes every 2 s, GOP 25 with B-frames."""
     d = tmp_path_factory.mktemp("clips")
-    return make_video(d / "clip.mp4", noisy(COLOURS, 2.0), seconds=10, gop=25, bframes=3)
+    return colour_film(d / "clip.mp4", seconds=10, colours=COLOURS, each=2.0, gop=25, bframes=3)
 
 
 def frame_colour(rgb: np.ndarray) -> np.ndarray:
@@ -121,7 +121,7 @@ def test_sample_size_is_applied_in_the_scaler(clip):
 
 def test_vfr_timestamps_come_from_pts(tmp_path):
     pts = [0, 100, 200, 1500, 1600, 2500, 3900, 4000, 4900]
-    path = make_video(tmp_path / "vfr.mkv", solid(COLOURS, 1.0), seconds=0, pts=pts)
+    path = colour_film(tmp_path / "vfr.mkv", seconds=0, colours=COLOURS, noise=0, pts=pts)
     with open_source(path) as src:
         samples = list(sample_frames(src, every=1.0, end=5.0))
     assert [(s.target, s.time) for s in samples] == [
@@ -185,7 +185,9 @@ def test_sample_aspect_ratio_gives_square_pixels(tmp_path):
     ],
 )
 def test_pixel_formats(tmp_path, name, codec, pix_fmt):
-    path = make_video(tmp_path / name, solid(COLOURS, 1.0), seconds=3, codec=codec, pix_fmt=pix_fmt)
+    path = colour_film(
+        tmp_path / name, seconds=3, colours=COLOURS, noise=0, codec=codec, pix_fmt=pix_fmt
+    )
     with open_source(path) as src:
         samples = list(sample_frames(src, every=1.0))
     assert len(samples) == 3
@@ -265,7 +267,7 @@ def test_demo_source():
 
 
 def test_corrupt_middle_is_skipped_and_counted(tmp_path):
-    path = make_video(tmp_path / "ok.mkv", noisy(COLOURS, 2.0, amount=40), seconds=10, gop=10)
+    path = colour_film(tmp_path / "ok.mkv", seconds=10, colours=COLOURS, each=2.0, noise=40, gop=10)
     data = bytearray(path.read_bytes())
     rng = np.random.default_rng(1)
     mid = len(data) // 2
@@ -280,7 +282,9 @@ def test_corrupt_middle_is_skipped_and_counted(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".mkv", ".ts"])
 def test_truncated_file_gives_what_decodes(tmp_path, suffix):
-    path = make_video(tmp_path / f"ok{suffix}", noisy(COLOURS, 2.0, amount=40), seconds=10, gop=10)
+    path = colour_film(
+        tmp_path / f"ok{suffix}", seconds=10, colours=COLOURS, each=2.0, noise=40, gop=10
+    )
     data = path.read_bytes()
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(data[: len(data) // 2])

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 from conftest import subprocess_env
-from videos import beeps, make_video, noisy, with_sound
+from videos import beeps, colour_film, make_video, with_sound
 
 from streamspec.cli import main
 from streamspec.live.model import PANEL_BG, Layout
@@ -194,7 +194,7 @@ def test_film_without_sound_gives_a_silent_movie(tmp_path, capsys):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_leaves_a_playable_movie_or_nothing(tmp_path, sig):
     colours = [c for pair in PAIRS for c in pair]
-    long = make_video(tmp_path / "long.mp4", noisy(colours, 3, SIZE), seconds=20, size=SIZE)
+    long = colour_film(tmp_path / "long.mp4", seconds=20, colours=colours, each=3, size=SIZE)
     out = tmp_path / "cut.mp4"
     cmd = [sys.executable, "-m", "streamspec", "video", str(long), "-o", str(out)]
     proc = subprocess.Popen(

@@ -18,7 +18,7 @@ import pygame
 import pytest
 from conftest import subprocess_env
 from test_live_window import COLOURS, Script, key, strips_at_least
-from videos import make_video, noisy
+from videos import colour_film
 from xserver import start_xvfb
 
 from streamspec.live.app import play
@@ -55,9 +55,7 @@ def x11(xserver, monkeypatch):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("x11")
-    return make_video(
-        d / "clip.mp4", noisy(COLOURS, 1.5, size=(160, 90)), seconds=6, size=(160, 90)
-    )
+    return colour_film(d / "clip.mp4", seconds=6, colours=COLOURS, each=1.5, size=(160, 90))
 
 
 def geometry(display: str) -> tuple[int, int, int, int]:

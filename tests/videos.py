@@ -1,15 +1,74 @@
-"""Small test videos with known content, encoded by PyAV in the tests themselves."""
+"""Small test videos with known content, encoded by PyAV in the tests themselves.
+
+Tests make their films with :func:`colour_film` (colour bands, the usual test film) or
+:func:`make_film` (a picture that flashes as its sound beeps). Both are made once per
+session for each set of parameters and copied to where a test asks for them, so
+modules asking for the same film share one encode and a test may damage its copy.
+:func:`make_video` encodes any painter, for films of a test's own design.
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import av
 import numpy as np
 
 Painter = Callable[[int, float], np.ndarray]
+Maker = TypeVar("Maker", bound=Callable[..., Path])
+
+# The usual test colours: red, green, blue, yellow, cyan (tests take the first few).
+COLOURS = ((220, 30, 30), (30, 200, 40), (30, 40, 220), (230, 220, 40), (30, 210, 210))
+
+_made: dict[str, Path] = {}
+_folder: list[Path] = []
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with lists as tuples and dicts as sorted items: a stable key part."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    return value
+
+
+def _session_folder() -> Path:
+    if not _folder:
+        folder = Path(tempfile.mkdtemp(prefix="streamspec-test-films-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _folder.append(folder)
+    return _folder[0]
+
+
+def session_cached(encode: Maker) -> Maker:
+    """Make ``encode(path, **params)`` encode once per session for each set of
+    parameters (and container, from ``path``'s suffix), then copy the file to ``path``."""
+
+    @functools.wraps(encode)
+    def make(path: Path, **params: Any) -> Path:
+        path = Path(path)
+        key = repr((encode.__name__, path.suffix.lower(), _frozen(params)))
+        made = _made.get(key)
+        if made is None or not made.exists():
+            name = hashlib.sha256(key.encode()).hexdigest()[:20] + path.suffix
+            made = encode(_session_folder() / name, **params)
+            _made[key] = made
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made, path)
+        return path
+
+    return make  # type: ignore[return-value]
 
 
 def solid(colours: Sequence[Sequence[int]], seconds_each: float, size=(64, 48)) -> Painter:
@@ -185,6 +244,7 @@ def with_sound(
     return path
 
 
+@session_cached
 def make_film(
     path: Path,
     *,
@@ -250,3 +310,27 @@ def make_film(
             for packet in aus.encode():
                 out.mux(packet)
     return path
+
+
+@session_cached
+def colour_film(
+    path: Path,
+    *,
+    seconds: float,
+    colours: Sequence[Sequence[int]] = COLOURS,
+    each: float = 1.0,
+    size: tuple[int, int] = (64, 48),
+    noise: int = 12,
+    seed: int = 0,
+    fps: int = 25,
+    **encoding: Any,
+) -> Path:
+    """The usual test film: ``colours`` in turn, ``each`` seconds apiece (the last to
+    the end), with per-frame noise of +-``noise`` levels (0: flat colour) from ``seed``
+    so files have real size and content. ``encoding``: :func:`make_video`'s options
+    (``gop``, ``bframes``, ``codec``, ``pix_fmt``, ``rotation``, ``pts``, ``chapters``,
+    ``options``). Container from ``path``'s suffix."""
+    paint = (
+        noisy(colours, each, size, amount=noise, seed=seed) if noise else solid(colours, each, size)
+    )
+    return make_video(path, paint, seconds=seconds, fps=fps, size=size, **encoding)
