@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 import shotfilms as sf
-from videos import make_video
+from videos import colour_film, make_video
 
 from streamspec import shots as S
 from streamspec.limits import MAX_SHOTS
@@ -116,8 +116,9 @@ def test_strided_views_read_like_copies():
 def test_packed_yuv420p_array_reads_like_the_planes(tmp_path):
     """PyAV's frame.to_ndarray() for yuv420p, split without copying, gives the same
     signature as the decoder's planes."""
-    path = make_video(tmp_path / "p.mp4", lambda i, t: np.full((90, 160, 3), (200, 90, 20),
-                      np.uint8), seconds=0.2, size=(160, 90))
+    path = colour_film(
+        tmp_path / "p.mp4", seconds=0.2, colours=[(200, 90, 20)], noise=0, size=(160, 90)
+    )
     with av.open(str(path)) as c:
         frame = next(c.decode(video=0))
     planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size) for p in frame.planes]
