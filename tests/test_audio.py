@@ -309,6 +309,7 @@ def recorded(out: Path) -> np.ndarray:
     return np.fromfile(str(out) + ".raw", np.float32).reshape(-1, 2)[:, 0]
 
 
+@pytest.mark.slow
 def test_session_records_the_films_beeps(film, tmp_path):
     out = tmp_path / "s.png"
     r = play(film, out)
@@ -332,6 +333,7 @@ def best_correlation(x: np.ndarray, i: int, y: np.ndarray, j: int, n: int = 5 * 
     return max(np.corrcoef(x[i + k : i + k + n], y[j : j + n])[0, 1] for k in range(-48, 49))
 
 
+@pytest.mark.slow
 def test_session_volume(film, tmp_path):
     loud = play(film, tmp_path / "a.png", "--volume", "100")
     soft = play(film, tmp_path / "b.png", "--volume", "25")
@@ -353,6 +355,7 @@ def damage_audio(path: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case", ["silent", "5.1", "mono-8k", "corrupt", "no-audio", "no-device", "dummy"]
 )
@@ -397,6 +400,7 @@ def test_sessions_play_cleanly_and_save(case, tmp_path):
         assert np.allclose(np.diff(onsets(x, RATE)), 2.0, atol=0.003)
 
 
+@pytest.mark.slow
 def test_a_missing_audio_track_is_one_line_and_exit_2(film, tmp_path):
     r = play(film, tmp_path / "s.png", "--audio-track", "3", driver="dummy")
     assert r.returncode == 2
@@ -484,6 +488,7 @@ def test_at_other_speeds_the_clock_still_tells_what_is_heard(film, tempo):
         d.close()
 
 
+@pytest.mark.slow
 def test_record_keeps_the_sound_heard_in_step_with_the_pictures(film, tmp_path):
     """play --record with a (disk) sound device: the movie's sound track holds the
     film's beeps, each within a few movie frames of its flash on screen."""

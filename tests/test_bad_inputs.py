@@ -180,6 +180,7 @@ def _paths(obj, prefix: tuple = ()):
         yield from _paths(v, (*prefix, k))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,
@@ -216,6 +217,7 @@ def test_redraw_survives_any_json_mutation(rendered, tmp_path, capsys, data):
 
 
 # -- quantize ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_quantize_says_the_image_has_fewer_colours(tmp_path, capsys):
     rng = np.random.default_rng(0)
     palette = rng.integers(0, 256, (40, 3), dtype=np.uint8)

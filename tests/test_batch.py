@@ -93,6 +93,7 @@ def test_find_films_files_folders_globs_and_lists(clips: dict[str, Path], tmp_pa
     ]
 
 
+@pytest.mark.slow
 def test_ranges_in_exact_mode_give_the_strips_of_one_render(
     clips: dict[str, Path], pool: object
 ) -> None:
@@ -112,6 +113,7 @@ def test_merge_of_a_missing_range_is_partial(clips: dict[str, Path]) -> None:
     assert len(merge_parts(parts[:1])) == 4
 
 
+@pytest.mark.slow
 def test_render_jobs_cli_matches_jobs_1(clips: dict[str, Path], tmp_path: Path) -> None:
     args = [str(clips["c"]), *FLAGS, "--seek", "exact", "--every", "0.5"]
     assert main(["render", *args, "-o", str(tmp_path / "one.png")]) == 0
@@ -286,6 +288,7 @@ def silent_server() -> Iterator[str]:
     sock.close()
 
 
+@pytest.mark.slow
 def test_films_that_hang_the_decoder_are_stopped(
     clips: dict[str, Path], tmp_path: Path, silent_server: str, capsys
 ) -> None:
@@ -320,6 +323,7 @@ def test_an_unwritable_outdir_fails_before_any_work(clips: dict[str, Path], tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_fails_fast_and_writes_nothing(
     clips: dict[str, Path], tmp_path: Path, capsys
 ) -> None:

@@ -450,6 +450,7 @@ def test_rank_by_colour(library, tmp_path):
         Corpus(out).rank_by_colour("red")
 
 
+@pytest.mark.slow
 def test_rank_by_colour_with_the_full_colour_table(library, tmp_path, monkeypatch):
     # Large corpora test colours through a table of all 2^24 colours: same answer.
     c = Corpus(library)

@@ -90,6 +90,7 @@ def test_render_says_what_it_chose(clip, tmp_path, capsys):
     assert "sampling" not in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_render_in_ranges_says_it_too(clip, tmp_path):
     run = subprocess.run(
         [
@@ -127,6 +128,7 @@ def test_video_follows_the_rule(clip, tmp_path, capsys):
     assert "100 strips" in captured.out
 
 
+@pytest.mark.slow
 def test_play_follows_the_rule(clip, tmp_path):
     from streamspec.live.app import play
 

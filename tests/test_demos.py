@@ -11,6 +11,9 @@ import pytest
 from conftest import ROOT
 from PIL import Image
 
+# Each test runs a demo script end to end in a fresh interpreter (seconds apiece).
+pytestmark = pytest.mark.slow
+
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 

@@ -93,6 +93,7 @@ def test_no_page_has_a_hand_written_flag_table():
         assert found is None, f"{page.name} has a flag table: {found and found.group(0)}"
 
 
+@pytest.mark.slow
 def test_site_builds_strict(tmp_path):
     pytest.importorskip("mkdocs", reason="the docs extra (mkdocs) is not installed")
     pytest.importorskip("material", reason="the docs extra (mkdocs-material) is not installed")

@@ -405,6 +405,7 @@ def test_asking_for_what_is_not_there(spec, tmp_path):
         export(spec, tmp_path / "x.edl", what="scenes")
 
 
+@pytest.mark.slow
 def test_odd_films(tmp_path):
     """One shot; every frame a shot; a two-frame film."""
     spec = make_spectrum()

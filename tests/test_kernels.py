@@ -196,6 +196,7 @@ def test_distinct_colors_many_colours(limit):
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.slow
 def test_sum_sq_error_and_gather_match_numpy():
     rng = np.random.default_rng(4)
     X = rng.integers(0, 256, (3001, 3), dtype=np.uint8)

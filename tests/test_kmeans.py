@@ -108,6 +108,7 @@ def test_empty_clusters_never_give_nan():
     assert (km.counts_ > 0).all()
 
 
+@pytest.mark.slow
 def test_quality_close_to_full_lloyd_on_smooth_image():
     # A smooth two-axis gradient: well-spread optimum, so quality comparisons are meaningful.
     y, x = np.mgrid[0:200, 0:300]
@@ -123,6 +124,7 @@ def test_quality_close_to_full_lloyd_on_smooth_image():
     assert km.inertia_ <= best * 1.02
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pixels=arrays(np.uint8, st.tuples(st.integers(1, 400), st.just(3))),
@@ -204,6 +206,7 @@ def test_sample_palette_same_generator_same_result():
     assert not np.array_equal(a[0], c[0])
 
 
+@pytest.mark.slow
 def test_sample_palette_quality_and_shares_close_to_labelling_every_pixel():
     img = textured_frame(1)
     X = img.reshape(-1, 3)
@@ -240,6 +243,7 @@ def test_sample_palette_odd_shapes(shape):
         assert counts.sum() == img.size // 3
 
 
+@pytest.mark.slow
 def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
     from test_strip import runs, seed_recipe_column
 
@@ -275,6 +279,7 @@ def test_warm_up_loads_the_kernels_in_a_thread():
     assert warm_up(background=False) is None
 
 
+@pytest.mark.slow
 def test_numba_is_imported_only_when_a_kernel_runs():
     # Start-up: `streamspec render` opens the film and starts decoding before the first
     # frame is quantized; Numba's import (~0.4 s) must not come before that.

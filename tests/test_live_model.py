@@ -203,6 +203,7 @@ def test_rect():
     assert r.contains(10, 20) and not r.contains(40, 20) and r.right == 40 and r.bottom == 60
 
 
+@pytest.mark.slow
 def test_a_long_live_session_grows_by_its_strips_only():
     import tracemalloc
 

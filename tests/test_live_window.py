@@ -100,6 +100,7 @@ def check_saved(result, *, partial: bool | None = None) -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_end_of_stream_saves_the_same_strips_as_render(clip, tmp_path):
     result = play(
         clip,
@@ -278,6 +279,7 @@ class FailingDemo(DemoSource):
             yield f
 
 
+@pytest.mark.slow
 def test_worker_error_is_shown_and_the_spectrum_so_far_saved(tmp_path):
     shown = {}
     script = Script(
@@ -320,6 +322,7 @@ def test_a_bug_in_the_window_still_saves(clip, tmp_path):
     assert out.exists() and json.loads(out.with_suffix(".json").read_text())["strips"]
 
 
+@pytest.mark.slow
 def test_default_output_never_overwrites(clip, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for _ in range(2):
@@ -354,6 +357,7 @@ def test_bad_play_options(tmp_path, capsys):
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signals_save(tmp_path, sig):
     env = subprocess_env()
@@ -446,6 +450,7 @@ def test_paused_seeks_show_the_new_frame_and_frames_step_exactly(clip, tmp_path)
     assert result.reason == "quit"
 
 
+@pytest.mark.slow
 def test_seek_keys_on_a_long_film(tmp_path):
     seen = {}
 
@@ -636,6 +641,7 @@ def test_a_lavfi_graph_plays_at_its_own_rate(tmp_path):
     assert seen["m1"] - seen["m0"] <= (seen["t1"] - seen["t0"]) + 0.2
 
 
+@pytest.mark.slow
 def test_a_killed_session_leaves_its_checkpoint_and_the_next_play_keeps_it(tmp_path):
     out = tmp_path / "k.png"
     proc = subprocess.Popen(
@@ -689,6 +695,7 @@ def test_a_killed_session_leaves_its_checkpoint_and_the_next_play_keeps_it(tmp_p
     assert r.png == out and len(streamspec.Spectrum.load(out)) == r.strips
 
 
+@pytest.mark.slow
 def test_play_shows_the_demo_films_seasons_and_segments(tmp_path):
     """play --chapters auto --segments auto: the container's chapters (the demo's five
     seasons) and the colour segments, found while it plays, in their bands; C hides them."""

@@ -64,6 +64,7 @@ def test_an_unreachable_display_is_no_display(tmp_path):
     _refused(_play(tmp_path, _env(DISPLAY=":9731")), tmp_path)
 
 
+@pytest.mark.slow
 def test_a_driver_the_user_chose_is_honoured(tmp_path):
     run = _play(tmp_path, _env(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy"))
     assert run.returncode == 0, run.stderr

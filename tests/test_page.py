@@ -482,6 +482,7 @@ def check_strip_shown(driver, strip: dict, label: str | None = None) -> None:
     assert want[0][0] in tip.text
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_page_loads_offline_without_errors(driver, site):
     load(driver, site["dir"] / "plain.html")
@@ -633,6 +634,7 @@ def test_keyboard_cursor_and_announcements(driver, site):
     assert console_errors(driver) == []
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_zoom_and_pan_down_to_single_strips(driver, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains, ScrollOrigin

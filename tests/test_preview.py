@@ -177,6 +177,7 @@ def test_ctrl_c_in_the_second_pass_keeps_a_complete_picture(film, tmp_path):
     assert len(saved.provisional_slots) == 48 - len(made)
 
 
+@pytest.mark.slow
 def test_render_preview_cli_interrupted_after_the_first_picture(tmp_path):
     # Long enough that the exact pass is still running when SIGINT comes.
     clip = colour_film(
@@ -235,6 +236,7 @@ def quit_when(cond):
     return tick, state
 
 
+@pytest.mark.slow
 def test_play_fills_every_slot_long_before_playback_and_saves_them_provisional(film, tmp_path):
     tick, state = quit_when(lambda w, st: w.model.playhead > 6.0 and "filled_at" in st)
     result = play(
@@ -268,6 +270,7 @@ def test_play_fills_every_slot_long_before_playback_and_saves_them_provisional(f
         assert img.size == (48, 400) and img.mode == "RGB"
 
 
+@pytest.mark.slow
 def test_play_fill_makes_the_exact_strips_of_the_whole_film_in_the_background(film, tmp_path):
     tick, state = quit_when(lambda w, st: w.model.spectrum.complete)
     result = play(

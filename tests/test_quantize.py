@@ -53,6 +53,7 @@ def test_palette_png_and_report(photo, tmp_path, capsys):
     assert not list(tmp_path.glob(".*part"))
 
 
+@pytest.mark.slow
 def test_more_than_256_colours_gives_rgb(photo, tmp_path):
     r = quantize_file(photo, 300, tmp_path / "q.png")
     assert Image.open(r.output).mode == "RGB"

@@ -144,6 +144,7 @@ def test_redraw_bad_input(rendered, tmp_path, capsys, case, message):
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_play_mode_average(rendered, tmp_path):
     from streamspec.live.app import play
 

@@ -115,6 +115,7 @@ def test_library_api(clips, tmp_path):
         np.testing.assert_array_equal(x.counts, y.counts)
 
 
+@pytest.mark.slow
 def test_demo_film_is_the_default(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(["render", "--every", "6", "-q"], capsys)
@@ -369,6 +370,7 @@ def _progress_then_signal(args: list[str], sig: int, tmp_path: Path) -> tuple[in
     return proc.returncode, (buf + err).decode(errors="replace") + out.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_saves_partial_spectrum(tmp_path, sig):
     out = tmp_path / "live.png"

@@ -191,6 +191,7 @@ def test_film_without_sound_gives_a_silent_movie(tmp_path, capsys):
     assert facts["audio"] == [] and facts["frames"] == 2 * FPS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_leaves_a_playable_movie_or_nothing(tmp_path, sig):
     colours = [c for pair in PAIRS for c in pair]
@@ -329,6 +330,7 @@ def test_screen_recorder_paces_by_the_wall_clock(tmp_path):
 
 
 # -- play --record ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_play_record_writes_the_session(film, tmp_path):
     import pygame
     from test_live_window import Script, key

@@ -163,6 +163,7 @@ def test_fullscreen_on_and_off_restores_the_window(x11, clip, tmp_path):
     assert result.reason == "quit" and result.png is not None and result.png.exists()
 
 
+@pytest.mark.slow
 def test_losing_the_x_connection_saves_before_exit(xserver, clip, tmp_path):
     out = tmp_path / "lost.png"
     env = {**subprocess_env(), "DISPLAY": xserver, "SDL_VIDEODRIVER": "x11"}
