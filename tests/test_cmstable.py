@@ -123,6 +123,7 @@ def test_rolloff_shape():
     assert rolloff(3.0, 4000.0) < rolloff(3.0, 1000.0) < 1.0
 
 
+@pytest.mark.slow
 def test_nodes_give_the_table_back(smooth_table):
     """At a node the table's own value comes back (clipped and rounded), and the grid is
     laid out [v, u, y]."""
