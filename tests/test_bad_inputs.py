@@ -353,6 +353,7 @@ def test_render_page_never_replaces_the_chapters_file_through_a_link(
     assert chapters.read_text() == "0:00 Intro\n0:02 Two\n"
 
 
+@pytest.mark.slow
 def test_batch_film_named_like_the_batch_files_keeps_its_data(rendered, tmp_path, capsys):
     clip, _ = rendered
     films = tmp_path / "films"
@@ -494,6 +495,7 @@ print(refused)
 """
 
 
+@pytest.mark.slow
 def test_two_writers_never_leave_a_picture_and_data_that_disagree(tmp_path):
     from streamspec.spectrum import Spectrum
 
@@ -533,6 +535,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_save_then_resume_redoes_the_torn_film(rendered, tmp_path, capsys):
     from streamspec.spectrum import Spectrum
 
@@ -840,6 +843,7 @@ def test_a_nan_duration_is_refused_not_drawn_as_a_page_that_never_draws(rendered
 
 
 # -- messages blame the right thing ----------------------------------------------------------
+@pytest.mark.slow
 def test_a_piped_film_is_refused_as_a_pipe(rendered, tmp_path):
     clip, _ = rendered
     with open(clip, "rb") as film:

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 PROBE = r"""
 import importlib, io, os, pkgutil, signal, sys, warnings, contextlib
 # What streamspec builds on, first: their own import-time habits are not ours.
@@ -51,6 +53,7 @@ print(f"imported {len(names)} modules")
 """
 
 
+@pytest.mark.slow
 def test_importing_every_module_has_no_side_effects():
     # The test session hides pygame's banner for itself; the probe starts without that.
     env = {k: v for k, v in os.environ.items() if k != "PYGAME_HIDE_SUPPORT_PROMPT"}

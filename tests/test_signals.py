@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env
 from PIL import Image
-from videos import make_video, noisy
+from videos import colour_film
 
 from streamspec import _signals
 from streamspec.spectrum import Spectrum
@@ -187,6 +187,7 @@ print("REASON", r.reason, r.strips)
 """
 
 
+@pytest.mark.slow
 def test_a_signal_inside_a_locked_section_of_play_still_saves(tmp_path: Path) -> None:
     """CI's deadlock: SIGINT arrived while the window thread held the strip queue's lock;
     as an exception it left the lock held, and the save waited for it for good."""
@@ -219,7 +220,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lib = tmp_path_factory.mktemp("signals") / "lib"
     lib.mkdir()
     for i in range(4):
-        make_video(lib / f"f{i}.mp4", noisy(COLOURS, 4, seed=i), seconds=16)
+        colour_film(lib / f"f{i}.mp4", seconds=16, colours=COLOURS, each=4, seed=i)
     return lib
 
 
@@ -367,13 +368,13 @@ def test_signals_at_random_moments_stop_every_command_cleanly(tmp_path: Path) ->
     then what it made is whole), no traceback from any process, what was made saved
     whole, and no process of it left."""
     media = {
-        "clip": make_video(tmp_path / "clip.mp4", noisy(COLOURS, 2), seconds=12),
-        "short": make_video(tmp_path / "short.mp4", noisy(COLOURS, 1), seconds=3),
+        "clip": colour_film(tmp_path / "clip.mp4", seconds=12, colours=COLOURS, each=2),
+        "short": colour_film(tmp_path / "short.mp4", seconds=3, colours=COLOURS),
         "lib": tmp_path / "lib",
     }
     media["lib"].mkdir()
     for i in range(2):
-        make_video(media["lib"] / f"f{i}.mp4", noisy(COLOURS, 2, seed=i), seconds=6)
+        colour_film(media["lib"] / f"f{i}.mp4", seconds=6, colours=COLOURS, each=2, seed=i)
     rng = random.Random(19)  # the same moments every time: a failure reproduces
     plan = [
         (kind, rng.choice([signal.SIGINT, signal.SIGTERM]), rng.uniform(0.0, 4.0))
