@@ -413,14 +413,11 @@ def _probe_hours(film: Film) -> None:
     files only: opening a FIFO or a URL could block, and that is the workers' job)."""
     if film.is_url or not os.path.isfile(film.input):
         return
-    try:
-        import av
+    from .sources.probe import container_duration
 
-        with av.open(film.input, timeout=2.0) as container:
-            if container.duration:
-                film.hours = container.duration / 1e6 / 3600
-    except Exception:  # a bad film fails later, in its worker, with its reason
-        pass
+    seconds = container_duration(film.input, timeout=2.0)
+    if seconds:  # a bad film fails later, in its worker, with its reason
+        film.hours = seconds / 3600
 
 
 # -- running ---------------------------------------------------------------------------------

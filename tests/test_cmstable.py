@@ -221,7 +221,7 @@ def test_hdr10_source_uses_the_table(tmp_path, monkeypatch):
     with open_source(str(clip), SourceOptions(seek="exact")) as src:
         frames = list(src.frames())
         got = [f.to_rgb((96, 54)) for f in frames]
-        mapping = src._mapping(frames[0].raw)
+        mapping = src._converter.mapping(frames[0].raw)
         colour = src.info.colour
     assert mapping == PQ and colour["peak"] == {"nits": 1000.0, "from": None}
     assert len(list((tmp_path / "cache").glob("cms-*.npy"))) == 1

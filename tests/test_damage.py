@@ -18,7 +18,7 @@ from videos import colour_film, make_video, noisy
 
 import streamspec
 from streamspec.sources import open_source, sample_frames
-from streamspec.sources.pyav import _GapCounter
+from streamspec.sources.damage import GapCounter as _GapCounter
 
 # Part of the generated bad-input suite: python -m pytest -m badinput
 pytestmark = pytest.mark.badinput

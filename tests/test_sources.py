@@ -321,7 +321,7 @@ def test_list_devices_is_a_list():
 
 
 def test_gap_counter():
-    from streamspec.sources.pyav import _GapCounter
+    from streamspec.sources.damage import GapCounter as _GapCounter
 
     g = _GapCounter()
     order = [0, 3, 1, 2, 6, 4, 5]  # B-frame order: decode order is not pts order
@@ -342,7 +342,7 @@ class _Packet:
 
 
 def _look_ahead(packets):
-    from streamspec.sources.pyav import _LookAhead
+    from streamspec.sources.skipplan import LookAhead as _LookAhead
 
     return _LookAhead((p for p in packets), lambda p: p.pts)
 
@@ -355,7 +355,7 @@ def _targets(times):
 
 
 def test_skip_plan():
-    from streamspec.sources.pyav import _SkipPlan
+    from streamspec.sources.skipplan import SkipPlan as _SkipPlan
 
     # Keyframes presented at 0, 10 and 20 s; a frame every 0.04 s (in presentation
     # order here: the plan reads only times and keyframe flags).
@@ -387,7 +387,7 @@ def test_skip_plan():
 def test_skip_plan_reads_keyframe_times_from_the_packets():
     """An open GOP's keyframe is presented after frames decoded after it: its time
     comes from its own packet, never from a decoding-time index."""
-    from streamspec.sources.pyav import _SkipPlan
+    from streamspec.sources.skipplan import SkipPlan as _SkipPlan
 
     # Decoding order: P 9.88, B 9.84, keyframe 10.0 (presented after the Bs that follow),
     # B 9.92, B 9.96.
@@ -401,7 +401,7 @@ def test_skip_plan_reads_keyframe_times_from_the_packets():
 
 
 def test_look_ahead_is_bounded_and_hands_out_every_packet():
-    from streamspec.sources.pyav import _LookAhead
+    from streamspec.sources.skipplan import LookAhead as _LookAhead
 
     packets = [_Packet(i * 0.04, key=i == 5000) for i in range(6000)]
     ahead = _look_ahead(packets)

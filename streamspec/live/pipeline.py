@@ -201,13 +201,11 @@ class Pipeline:
         nw, nh = self.source.info.width, self.source.info.height
         if w <= nw or h <= nh:
             return frame.to_rgb((w, h), cropped=False)
-        import av  # the worker's only direct use of PyAV
-
         if self._enlarger is None:
-            self._enlarger = av.video.reformatter.VideoReformatter()
-        small = av.VideoFrame.from_ndarray(frame.to_rgb((nw, nh), cropped=False), format="rgb24")
-        big = self._enlarger.reformat(small, w, h, interpolation="BILINEAR")
-        return np.ascontiguousarray(big.to_ndarray(), dtype=np.uint8)  # rows may be padded
+            from ..sources.convert import Enlarger
+
+            self._enlarger = Enlarger()
+        return self._enlarger(frame.to_rgb((nw, nh), cropped=False), w, h)
 
     def _put(self, item: DisplayFrame) -> bool:
         if self.live:
