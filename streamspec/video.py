@@ -11,16 +11,13 @@ live view's :class:`~streamspec.live.painter.Painter` in the caller's, and encod
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
@@ -30,17 +27,15 @@ from ._threads import Prefetch
 from .errors import InputError
 from .live.model import LiveModel
 from .live.recorder import (
-    AudioSpec,
     Recorder,
-    aac_spec,
     check_movie_output,
-    silence_like,
     surface_pixels,
 )
 from .options import MAX_MOVIE_FPS, MIN_MOVIE_FPS, RenderOptions, VideoOptions
 from .rendering import Renderer, source_file
 from .sampling import Sample, Sampler, StripMaker
 from .sources import Frame, FrameSource
+from .sources.audio import film_sound
 from .spectrum import Strip
 from .timefmt import describe_time
 
@@ -156,7 +151,7 @@ def make_video(
         layout = model.resize(w, h)
         # The sound comes from the same file or URL, opened again.
         where = source_file(source) or (info.name if info.kind == "url" else None)
-        spec, feed = _sound(where, start, stop)
+        spec, feed = film_sound(where, start, stop)
         recorder = Recorder(
             out, (w, h), fps, audio=spec, audio_feed=feed, preset=video.preset, crf=video.crf
         )
@@ -283,88 +278,3 @@ def _draw_all(
         done += shown.repeat
         if on_frame is not None:
             on_frame(done, total)
-
-
-# -- sound ----------------------------------------------------------------------------------
-def _sound(
-    path: Path | str | None, start: float, stop: float
-) -> tuple[AudioSpec | None, Generator[av.AudioFrame, None, None] | None]:
-    """The film's first sound track from ``start`` to ``stop``, timed against its
-    picture, or (None, None) for a film without sound."""
-    if path is None:
-        return None, None
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError):
-        return None, None
-    if not container.streams.audio:
-        container.close()
-        return None, None
-    stream = container.streams.audio[0]
-    spec = aac_spec(stream.rate, stream.channels)
-    return spec, _trimmed_sound(container, stream, _picture_origin(container), start, stop)
-
-
-def _picture_origin(container: Any) -> float:
-    """The picture's first timestamp (s): frame times count from it (as the source's)."""
-    for s in container.streams.video:
-        if s.disposition & av.stream.Disposition.attached_pic:
-            continue
-        if s.start_time is not None and s.time_base:
-            return float(s.start_time * s.time_base)
-        break
-    return float(container.start_time / av.time_base) if container.start_time else 0.0
-
-
-def _trimmed_sound(
-    container: Any, stream: Any, origin: float, start: float, stop: float
-) -> Generator[av.AudioFrame, None, None]:
-    """Decoded sound from film time ``start`` to ``stop`` (the movie's 0 to its end):
-    cut to the sample, silence where the track starts late or has a hole."""
-    rate = stream.rate
-    tb = float(stream.time_base) if stream.time_base else 1 / rate
-    at = 0  # samples given so far (movie time * rate)
-    length = round((stop - start) * rate)
-    try:
-        if start > 0:
-            with contextlib.suppress(av.error.FFmpegError):
-                container.seek(int(max(0.0, start + origin - 1.0) / tb), stream=stream)
-        for packet in container.demux(stream):
-            try:
-                decoded = packet.decode()
-            except (av.error.FFmpegError, ValueError):
-                continue  # a damaged packet: the next ones go on
-            for f in decoded:
-                first = at if f.pts is None else round((f.pts * tb - origin - start) * rate)
-                n = f.samples
-                if first + n <= at:
-                    continue  # before the start (or already given)
-                if first >= length:
-                    return
-                if first > at + 1:  # a hole (or a late start): silence keeps the sync
-                    yield silence_like(f, first - at)
-                    at = first
-                arr = f.to_ndarray()
-                head = max(0, at - first)
-                tail = max(0, first + n - length)
-                if head or tail:
-                    arr = _cut(arr, f, head, n - tail)
-                    f = _frame_like(arr, f)
-                at += n - head - tail
-                yield f
-    finally:
-        container.close()
-
-
-def _cut(arr: NDArray[Any], f: av.AudioFrame, a: int, b: int) -> NDArray[Any]:
-    """Samples ``a`` to ``b`` of a frame's array (planar: per channel rows)."""
-    if f.format.is_planar:
-        return np.ascontiguousarray(arr[:, a:b])
-    ch = len(f.layout.channels)
-    return np.ascontiguousarray(arr[:, a * ch : b * ch])
-
-
-def _frame_like(arr: NDArray[Any], like: av.AudioFrame) -> av.AudioFrame:
-    out = av.AudioFrame.from_ndarray(arr, format=like.format.name, layout=like.layout.name)
-    out.sample_rate = like.sample_rate
-    return out

@@ -26,6 +26,8 @@ PURE = [
     "streamspec.sources.base",
     "streamspec.sources.demo",
     "streamspec.sources.crop",
+    "streamspec.sources.skipplan",
+    "streamspec.sources.damage",
     "streamspec.live.model",
     "streamspec.live.clock",
     "streamspec.live.checkpoint",
@@ -182,3 +184,56 @@ def test_no_cycle_through_the_spectrum_counting_every_import(module):
         if m not in seen and m in graph:
             seen.add(m)
             todo.extend(graph[m])
+
+
+def _libraries_imported(path) -> set[str]:
+    """Every top-level package ``path`` imports anywhere: at the top, inside functions,
+    under TYPE_CHECKING, in ``try`` blocks (absolute imports; relative ones stay in the
+    package). ``importlib.import_module("av")`` with a literal counts too."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) in ("importlib.import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value.split(".")[0])
+    return found
+
+
+# Where each library may be imported: PyAV only in the media layer, pygame only in the
+# live view (and video.py, which draws with the live view's painter).
+ONLY_IN = {
+    "av": ("streamspec/sources/",),
+    "pygame": ("streamspec/live/", "streamspec/video.py"),
+}
+
+
+def test_pyav_and_pygame_stay_in_their_layers():
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for lib in _libraries_imported(path) & set(ONLY_IN):
+            if not rel.startswith(ONLY_IN[lib]):
+                wrong.append(f"{rel} imports {lib}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_import_finder_sees_every_form(tmp_path):
+    """The rule's finder catches imports inside functions, under TYPE_CHECKING and by
+    importlib, not only at the top."""
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from av.video import VideoFrame\n"
+        "def f():\n    import pygame.image\n"
+        "def g():\n    import importlib\n    return importlib.import_module('numpy')\n"
+        "from . import sibling\n"
+    )
+    assert _libraries_imported(module) == {"typing", "av", "pygame", "importlib", "numpy"}

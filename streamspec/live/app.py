@@ -366,9 +366,8 @@ def _start_recording(window: Any, record: Path) -> Any:
     encoder with each picture, so the sound device is never held up."""
     from collections import deque
 
-    import av
-
-    from .audio import LAYOUTS
+    from ..sources.audio import LAYOUTS
+    from ..sources.encode import Pcm
     from .recorder import ScreenRecorder, aac_spec
 
     player = window.audio
@@ -382,9 +381,8 @@ def _start_recording(window: Any, record: Path) -> Any:
     def on_frame(surface: Any) -> None:
         while heard:
             buf, rate, wall = heard.popleft()
-            frame = av.AudioFrame.from_ndarray(buf.reshape(1, -1), format="flt", layout=layout)
-            frame.sample_rate = rate
-            recorder.add_audio(frame, started=wall)
+            block = Pcm(buf.reshape(1, -1), "flt", layout, rate)
+            recorder.add_audio(block, started=wall)
         recorder(surface)
 
     window.on_frame = on_frame

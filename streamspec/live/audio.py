@@ -1,9 +1,10 @@
-"""The film's sound for ``play``: decoded by PyAV in a thread of its own, played through
-an SDL callback device (pygame-ce), and the clock the pictures follow.
+"""The film's sound for ``play``: decoded in a thread of its own (by
+:class:`streamspec.sources.audio.SoundReader`), played through an SDL callback device
+(pygame-ce), and the clock the pictures follow.
 
 As in ffplay: the decoder thread converts the audio (any layout, any rate) to the
-device's rate and channels with ``av.AudioResampler``, changes the tempo with FFmpeg's
-``atempo`` (pitch kept) when the speed is not 1x, and queues about half a second of it.
+device's rate and channels, changes the tempo with FFmpeg's ``atempo`` (pitch kept)
+when the speed is not 1x, and queues about half a second of it.
 SDL's audio thread calls :meth:`AudioPlayer.callback` for each device buffer; it hands
 over queued samples (times the volume) and tells the :class:`~.clock.AudioTimeline`
 which media time it handed over and when, so the clock knows what is being heard.
@@ -18,22 +19,18 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import math
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
 from ..limits import MAX_VOLUME  # noqa: F401  (kept: its old public home)
-from ..options import OptionError
-from ..timefmt import describe_time
+from ..sources.audio import LAYOUTS, SoundError, SoundReader, Tempo, audio_track
 from .clock import AudioTimeline, MediaClock
 
 __all__ = ["AudioClock", "AudioPlayer", "audio_track", "open_audio"]
@@ -42,30 +39,11 @@ __all__ = ["AudioClock", "AudioPlayer", "audio_track", "open_audio"]
 # milliseconds, so SDL's disk driver (which sleeps whole milliseconds) keeps real time.
 BUFFER_SECONDS = 0.04
 QUEUE_SECONDS = 0.5  # decoded ahead of the device
-GAP = 0.03  # a jump in the audio's timestamps larger than this is a gap (or an overlap)
-LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 _ALLOW_ANY_CHANGE = 0x0F  # frequency, format, channels, samples
 _INIT_AUDIO = 0x10
 # Drivers that write each buffer as soon as the callback fills it (no device queue).
 _NO_QUEUE_DRIVERS = ("disk",)
 _keep: list[Any] = []  # closed devices: pygame must never close their (reused) ids again
-
-
-def audio_track(url: str, track: int | None) -> int | None:
-    """The container index of audio track ``track`` (1-based; None: the first) of the
-    file at ``url``, or None when it has no audio. Raises OptionError for a track it
-    does not have."""
-    try:
-        with av.open(url, timeout=10.0) as c:  # (a stream is read while its file is open)
-            streams = [s.index for s in c.streams.audio if s.codec_context is not None]
-    except (av.error.FFmpegError, OSError):
-        return None  # the video opened; a sound that cannot even be listed is no sound
-    if track is None:
-        return streams[0] if streams else None
-    if track > len(streams):
-        have = f"{len(streams)} audio track{'s' if len(streams) != 1 else ''}"
-        raise OptionError("audio_track", f"is {track}, but the film has {have}")
-    return streams[track - 1]
 
 
 class AudioPlayer:
@@ -103,8 +81,7 @@ class AudioPlayer:
         self._written = 0
         self.samples_dropped = 0  # device buffers that found the queue empty while playing
         self._warned: set[str] = set()
-        self._container = av.open(url, timeout=10.0)
-        self._stream = next(s for s in self._container.streams if s.index == stream_index)
+        self._reader = SoundReader(url, stream_index, origin=origin)
         self._cond = threading.Condition()
         self._chunks: deque[tuple[float, NDArray[np.float32]]] = deque()
         self._head = 0  # samples of the first chunk already played
@@ -255,7 +232,7 @@ class AudioPlayer:
                 dev.close()
             self._quit_audio()
         if not self._thread.is_alive():
-            self._container.close()
+            self._reader.close()
 
     def _device_pause(self, on: bool) -> None:
         if self._sdl is not None:
@@ -346,49 +323,21 @@ class AudioPlayer:
         return gen == self._gen and not self._stop
 
     def _decode(self, t: float, tempo: float, gen: int) -> None:
-        s = self._stream
-        tb = float(s.time_base) if s.time_base else 1 / 90000
-        try:
-            self._container.seek(
-                int((max(t, 0.0) + self.origin) / tb), stream=s, backward=True, any_frame=False
-            )
-        except av.error.FFmpegError:
-            self._container.seek(0)
-        s.codec_context.flush_buffers()
-        layout = LAYOUTS[self.channels]
-        resampler = av.AudioResampler(format="flt", layout=layout, rate=self.rate)
-        out = _Output(self, t, tempo, gen, layout)
-        in_next: float | None = None  # the timestamp the next frame should have
-        out_t = t  # the media time of the next resampled sample
-        for packet in self._container.demux(s):
+        out = _Output(self, t, tempo, gen)
+        blocks = self._reader.blocks(
+            t,
+            rate=self.rate,
+            channels=self.channels,
+            end=self.end,
+            alive=lambda: self._current(gen),
+            warn=self.warn,
+        )
+        for start, data in blocks:
+            out.place(data, start)
             if not self._current(gen):
                 return
-            try:
-                frames: list[Any] = list(packet.decode())
-            except av.error.FFmpegError:
-                when = packet.pts * tb - self.origin if packet.pts is not None else out_t
-                self.warn("damaged", f"damaged audio at {describe_time(max(when, 0))} skipped")
-                continue
-            for frame in frames:
-                ft = frame.pts * tb - self.origin if frame.pts is not None else in_next
-                if ft is None:
-                    ft = out_t
-                if in_next is None:
-                    out_t = ft
-                elif abs(ft - in_next) > GAP:  # a gap (or overlap) in the file's audio
-                    out_t += ft - in_next
-                in_next = ft + frame.samples / (frame.sample_rate or self.rate)
-                for rf in resampler.resample(frame):
-                    data = _samples(rf, self.channels)
-                    out.place(data, out_t)
-                    out_t += len(data) / self.rate
-                if not self._current(gen):
-                    return
-            if self.end is not None and out_t >= self.end:
-                break
-        for rf in resampler.resample(None):
-            out.place(_samples(rf, self.channels), out_t)
-        out.flush()
+        if self._current(gen):
+            out.flush()
 
     def _enqueue(self, media: float, data: NDArray[np.float32], gen: int) -> bool:
         """Queue ``data`` (device rate, tempo applied) heard from media time ``media``;
@@ -410,7 +359,7 @@ class _Output:
     """One run's output: trims to the start time, fills gaps with silence, applies the
     tempo, and queues the result labelled with media times."""
 
-    def __init__(self, player: AudioPlayer, t: float, tempo: float, gen: int, layout: str):
+    def __init__(self, player: AudioPlayer, t: float, tempo: float, gen: int):
         self.p = player
         self.t = t
         self.gen = gen
@@ -419,26 +368,10 @@ class _Output:
         self.tempo = tempo
         self.produced = 0  # samples queued (after the tempo change)
         self.lead = 0.0  # how far ahead of its count the output sounds (media s)
-        self.graph: Any = None
+        self.tempo_filter: Tempo | None = None
         if abs(tempo - 1.0) > 1e-9:
-            g = av.filter.Graph()
-            src = g.add_abuffer(
-                format="flt", sample_rate=self.rate, layout=layout, time_base=Fraction(1, self.rate)
-            )
-            atempo = g.add("atempo", f"{tempo:g}")
-            sink = g.add("abuffersink")
-            src.link_to(atempo)
-            atempo.link_to(sink)
-            g.configure()
-            self.graph = g
-            # atempo's overlap-add window (rate / 24, up to a power of two: 2048 samples at
-            # 48 kHz) puts what it outputs half a window of film ahead of the samples'
-            # count (measured: 15-35 ms at 0.5x-2x, 21 ms on average).
-            window = 1 << max(math.ceil(math.log2(self.rate / 24)), 0)
-            self.lead = window / 2 / self.rate
-            self.channels = player.channels
-            self.layout = layout
-            self.pushed = 0
+            self.tempo_filter = Tempo(self.rate, player.channels, tempo)
+            self.lead = self.tempo_filter.lead
 
     def place(self, data: NDArray[np.float32], start: float) -> None:
         """``data`` is the film's audio from media time ``start``."""
@@ -460,26 +393,11 @@ class _Output:
 
     def _emit(self, data: NDArray[np.float32]) -> None:
         self.emitted += len(data) / self.rate
-        if self.graph is None:
+        if self.tempo_filter is None:
             self._queue(data)
             return
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(data).reshape(1, -1), format="flt", layout=self.layout
-        )
-        frame.sample_rate = self.rate
-        frame.pts = self.pushed
-        frame.time_base = Fraction(1, self.rate)
-        self.pushed += len(data)
-        self.graph.push(frame)
-        self._pull()
-
-    def _pull(self) -> None:
-        while True:
-            try:
-                f = self.graph.pull()
-            except (av.error.BlockingIOError, av.error.EOFError):
-                return
-            self._queue(_samples(f, self.channels))
+        for out in self.tempo_filter.push(data):
+            self._queue(out)
 
     def _queue(self, data: NDArray[np.float32]) -> None:
         media = self.t + self.produced / self.rate * self.tempo + self.lead
@@ -487,14 +405,9 @@ class _Output:
             self.produced += len(data)
 
     def flush(self) -> None:
-        if self.graph is not None:
-            self.graph.push(None)
-            self._pull()
-
-
-def _samples(frame: Any, channels: int) -> NDArray[np.float32]:
-    """A packed float frame as (samples, channels)."""
-    return np.asarray(frame.to_ndarray(), np.float32).reshape(-1, channels)
+        if self.tempo_filter is not None:
+            for out in self.tempo_filter.flush():
+                self._queue(out)
 
 
 class AudioClock(MediaClock):
@@ -551,7 +464,7 @@ def open_audio(
         player = AudioPlayer(
             url, stream_index, origin=origin, end=end, volume=volume, announce=announce
         )
-    except (av.error.FFmpegError, OSError) as exc:
+    except (SoundError, OSError) as exc:
         announce(f"sound: cannot open the audio ({_one_line(exc)}); playing silent")
         return None
     why = player.open_device()

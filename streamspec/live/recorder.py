@@ -1,9 +1,10 @@
 """An H.264/AAC movie writer in a thread of its own, shared by ``streamspec video`` (the
 offline render of the live view) and ``play --record`` (the session as watched).
 
-The caller hands over RGB pictures (and, optionally, sound); a worker thread converts
-them to BT.709 YUV 4:2:0 and encodes them with libx264 (PyAV releases the GIL while
-encoding, so this overlaps with decoding and drawing). The movie is written to a temp
+The caller hands over RGB pictures (and, optionally, sound); a worker thread hands them
+to :class:`streamspec.sources.encode.MovieWriter`, which converts them to BT.709 YUV
+4:2:0 and encodes them with libx264 (PyAV releases the GIL while encoding, so this
+overlaps with decoding and drawing). The movie is written to a temp
 file beside the output and renamed into place by :meth:`Recorder.close`: a reader sees a
 complete, playable file (moov written, ``+faststart``) or nothing.
 """
@@ -17,17 +18,24 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
 from .._io import check_writable, make_temp
 from ..errors import OutputError
+from ..sources.encode import (
+    MOVIE_FORMATS,
+    AudioSpec,
+    EncodeError,
+    MovieWriter,
+    Pcm,
+    aac_spec,
+    silence_like,
+)
 
 __all__ = [
     "MOVIE_FORMATS",
@@ -40,12 +48,6 @@ __all__ = [
     "silence_like",
     "surface_pixels",
 ]
-
-# Extension -> FFmpeg muxer. MP4 is the one that plays everywhere.
-MOVIE_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
-# How far the sound runs ahead of the picture in the file (s): keeps the muxer's
-# interleaving buffer small whatever the film's length.
-_AUDIO_LEAD = 0.5
 
 
 def even_size(w: int, h: int) -> tuple[int, int]:
@@ -65,24 +67,6 @@ def check_movie_output(path: str | os.PathLike[str]) -> Path:
     return check_writable(p)
 
 
-@dataclass(frozen=True)
-class AudioSpec:
-    """The sound track's sample rate and channel layout (AAC)."""
-
-    rate: int = 48_000
-    layout: str = "stereo"
-
-
-_AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
-
-
-def aac_spec(rate: int | None, channels: int | None) -> AudioSpec:
-    """An AAC track for a source's sound: its rate if AAC has it (else 48 kHz), mono or
-    stereo (more channels are downmixed: what every player plays)."""
-    r = rate if rate in _AAC_RATES else 48_000
-    return AudioSpec(int(r), "mono" if channels == 1 else "stereo")
-
-
 _STOP = object()
 
 
@@ -90,9 +74,10 @@ class Recorder:
     """Encode RGB frames (and sound) to ``path`` at a constant ``fps``.
 
     ``size`` (w, h) must be even. ``audio`` declares a sound track (sound arrives by
-    :meth:`add_audio`, or is pulled from ``audio_feed``, an iterator of ``av.AudioFrame``
-    starting at the movie's time 0, as the picture advances). ``preset``/``crf`` are
-    x264's. Use as a context manager, or call :meth:`close` (keep) / :meth:`abort`.
+    :meth:`add_audio`, or is pulled from ``audio_feed``, an iterator of
+    :class:`~streamspec.sources.encode.Pcm` blocks starting at the movie's time 0, as
+    the picture advances). ``preset``/``crf`` are x264's. Use as a context manager, or
+    call :meth:`close` (keep) / :meth:`abort`.
     """
 
     def __init__(
@@ -102,7 +87,7 @@ class Recorder:
         fps: float | Fraction,
         *,
         audio: AudioSpec | None = None,
-        audio_feed: Iterator[av.AudioFrame] | None = None,
+        audio_feed: Iterator[Pcm] | None = None,
         preset: str = "superfast",
         crf: int = 20,
         depth: int = 6,
@@ -113,9 +98,7 @@ class Recorder:
         self.path = check_movie_output(path)
         self.size = (w, h)
         self.fps = Fraction(fps).limit_denominator(1001)
-        self.frames = 0  # frames encoded so far (repeats included)
         self._queued = 0  # frames handed over so far
-        self._audio_limit: float | None = None  # samples: no sound past the picture's end
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._closed = False
@@ -123,33 +106,22 @@ class Recorder:
         os.close(fd)
         self._tmp = tmp
         try:
-            fmt = MOVIE_FORMATS[self.path.suffix.lower()]
-            opts = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
-            self._out = av.open(tmp, "w", format=fmt, options=opts)
-            v = self._out.add_stream("libx264", rate=self.fps)
-            v.width, v.height, v.pix_fmt = w, h, "yuv420p"
-            v.options = {"preset": preset, "crf": str(crf)}
-            cc = v.codec_context
-            cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1
-            self._video = v
-            self._audio: Any = None
-            self._resampler: Any = None
-            self._audio_samples = 0  # written to the track so far
-            self._audio_in = 0.0  # handed to the resampler so far (the track's samples)
-            if audio is not None:
-                a = self._out.add_stream("aac", rate=audio.rate)
-                a.layout = audio.layout
-                self._audio = a
-                self._resampler = av.AudioResampler(
-                    format="fltp", layout=audio.layout, rate=audio.rate, frame_size=1024
-                )
-            self.audio_spec = audio
-            self._feed = audio_feed if audio is not None else None
-        except BaseException:
+            self._writer = MovieWriter(
+                tmp,
+                MOVIE_FORMATS[self.path.suffix.lower()],
+                (w, h),
+                self.fps,
+                audio=audio,
+                feed=audio_feed,
+                preset=preset,
+                crf=crf,
+            )
+        except BaseException as exc:
             self._remove()
+            if isinstance(exc, EncodeError):
+                raise OutputError(f"cannot write {str(self.path)!r}: {exc}") from exc
             raise
-        self._reformatter = av.video.reformatter.VideoReformatter()
-        self._inputs: dict[str, av.VideoFrame] = {}
+        self.audio_spec = audio
         self._thread = threading.Thread(target=self._run, name="streamspec-encode", daemon=True)
         self._thread.start()
 
@@ -177,28 +149,31 @@ class Recorder:
 
     def add_audio(
         self,
-        samples: av.AudioFrame | NDArray[Any],
+        samples: Pcm | NDArray[Any] | Any,
         rate: int | None = None,
         at: float | None = None,
     ) -> None:
-        """Queue a chunk of sound: an ``av.AudioFrame``, or an (n, channels) array of
-        int16 or float32 samples at ``rate`` (default: the track's) in the track's
-        layout. Needs ``audio`` at construction. Without ``at`` it follows the previous
-        chunk; ``at`` (s of the movie) places it: a gap before it (a pause) becomes
-        silence, a chunk wholly before the sound so far is dropped."""
+        """Queue a chunk of sound: a :class:`~streamspec.sources.encode.Pcm` block, a
+        PyAV audio frame, or an (n, channels) array of int16 or float32 samples at
+        ``rate`` (default: the track's) in the track's layout. Needs ``audio`` at
+        construction. Without ``at`` it follows the previous chunk; ``at`` (s of the
+        movie) places it: a gap before it (a pause) becomes silence, a chunk wholly
+        before the sound so far is dropped."""
         self._check()
         if self.audio_spec is None:
             raise ValueError("this recorder has no sound track (pass audio=AudioSpec(...))")
-        if not isinstance(samples, av.AudioFrame):
-            a = np.ascontiguousarray(samples)
-            fmt = "s16" if a.dtype == np.int16 else "flt"
-            a = a.astype(np.int16 if fmt == "s16" else np.float32, copy=False)
-            frame = av.AudioFrame.from_ndarray(
-                a.reshape(1, -1), format=fmt, layout=self.audio_spec.layout
-            )
-            frame.sample_rate = rate or self.audio_spec.rate
-            samples = frame
-        self._put(("a", samples, at))
+        if isinstance(samples, np.ndarray):
+            block = Pcm.interleaved(samples, rate or self.audio_spec.rate, self.audio_spec.layout)
+        elif isinstance(samples, Pcm):
+            block = samples
+        else:
+            block = Pcm.from_frame(samples)
+        self._put(("a", block, at))
+
+    @property
+    def frames(self) -> int:
+        """Frames encoded so far (repeats included)."""
+        return self._writer.frames
 
     @property
     def seconds(self) -> float:
@@ -217,20 +192,19 @@ class Recorder:
             if self._error is not None:
                 raise OutputError(f"cannot write {str(self.path)!r}: {self._error}")
             if self.frames == 0:
-                self._out.close()
+                self._writer.close()
                 self._remove()
                 return None
-            self._finish()
-            self._out.close()
+            self._writer.finish()
+            self._writer.close()
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)
             os.replace(self._tmp, self.path)
         except BaseException as exc:
-            with contextlib.suppress(Exception):
-                self._out.close()
+            self._writer.close(quiet=True)
             self._remove()
-            if isinstance(exc, (av.error.FFmpegError, OSError)) and not isinstance(
+            if isinstance(exc, (EncodeError, OSError)) and not isinstance(
                 exc, OutputError
             ):  # a full disk, say: one line for the user
                 raise OutputError(f"cannot write {str(self.path)!r}: {exc}") from exc
@@ -245,8 +219,7 @@ class Recorder:
             with contextlib.suppress(queue.Full):
                 self._queue.put_nowait(_STOP)
             self._drain_then_stop()
-        with contextlib.suppress(Exception):
-            self._out.close()
+        self._writer.close(quiet=True)
         self._remove()
 
     def __enter__(self) -> Recorder:
@@ -297,77 +270,11 @@ class Recorder:
                 continue  # failed or aborted: swallow the rest
             try:
                 if item[0] == "v":
-                    self._encode_picture(item[1], item[2], item[3])
+                    self._writer.add_picture(item[1], item[2], item[3])
                 else:
-                    self._encode_sound(item[1], item[2])
+                    self._writer.add_sound(item[1], item[2])
             except BaseException as exc:  # handed to the caller at its next call
                 self._error = exc
-
-    def _encode_picture(self, rgb: NDArray[np.uint8], repeat: int, fmt: str) -> None:
-        w, h = self.size
-        frame = self._inputs.get(fmt)
-        if frame is None:  # one input frame per format, filled in place: from_ndarray's
-            frame = self._inputs[fmt] = av.VideoFrame(w, h, fmt)  # copy costs 7x more
-        plane = frame.planes[0]
-        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(h, plane.line_size)
-        rows[:, : rgb.shape[1] * rgb.shape[2]] = rgb.reshape(h, -1)
-        yuv = self._reformatter.reformat(
-            frame, w, h, "yuv420p", dst_colorspace=1, dst_color_range=1
-        )
-        for _ in range(repeat):
-            self._pull_sound((self.frames + 1) / self.fps + _AUDIO_LEAD)
-            yuv.pts = self.frames
-            yuv.time_base = 1 / self.fps
-            self._out.mux(self._video.encode(yuv))
-            self.frames += 1
-
-    def _encode_sound(self, frame: av.AudioFrame, at: float | None = None) -> None:
-        rate = self._audio.rate
-        if at is not None:
-            gap = at * rate - self._audio_in  # in the track's samples
-            if gap >= 1024:  # a pause (or a late start): silence keeps the clock
-                self._resample(silence_like(frame, round(gap * frame.sample_rate / rate)))
-            elif gap <= -frame.samples * rate / frame.sample_rate:
-                return  # wholly in the past
-        self._resample(frame)
-
-    def _resample(self, frame: av.AudioFrame) -> None:
-        frame.pts = None
-        self._audio_in += frame.samples * self._audio.rate / frame.sample_rate
-        for out in self._resampler.resample(frame):
-            self._write_sound(out)
-
-    def _write_sound(self, frame: av.AudioFrame) -> None:
-        if self._audio_limit is not None and self._audio_samples >= self._audio_limit:
-            return
-        frame.pts = self._audio_samples
-        frame.time_base = Fraction(1, self._audio.rate)
-        self._audio_samples += frame.samples
-        self._out.mux(self._audio.encode(frame))
-
-    def _pull_sound(self, until: float) -> None:
-        """Encode sound from the feed up to ``until`` seconds of the movie."""
-        if self._feed is None:
-            return
-        rate = self._audio.rate
-        while self._audio_samples < until * rate:
-            chunk = next(self._feed, None)
-            if chunk is None:
-                self._feed = None
-                return
-            self._encode_sound(chunk)
-
-    def _finish(self) -> None:
-        """The picture's end: sound up to it (not beyond), then flush both encoders."""
-        if self._audio is not None:
-            end = float(self.frames / self.fps)
-            self._audio_limit = end * self._audio.rate
-            self._pull_sound(end)
-            # What the resampler still holds, then the encoder's tail.
-            for out in self._resampler.resample(None):
-                self._write_sound(out)
-            self._out.mux(self._audio.encode(None))
-        self._out.mux(self._video.encode(None))
 
 
 class _AbortedError(Exception):
@@ -397,22 +304,6 @@ def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
         return np.frombuffer(rgb, np.uint8).reshape(h, w, 3), "rgb24"
     raw = np.frombuffer(surface.get_buffer().raw, np.uint8).reshape(h, surface.get_pitch())
     return raw[:, : w * size].reshape(h, w, size), fmt
-
-
-def silence_like(like: av.AudioFrame, n: int) -> av.AudioFrame:
-    """``n`` samples of silence in the format, layout and rate of ``like``."""
-    fmt = like.format
-    ch = len(like.layout.channels)
-    dtype = np.dtype(_AUDIO_DTYPES[fmt.name.rstrip("p")])
-    shape = (ch, n) if fmt.is_planar else (1, n * ch)
-    out = av.AudioFrame.from_ndarray(
-        np.zeros(shape, dtype), format=fmt.name, layout=like.layout.name
-    )
-    out.sample_rate = like.sample_rate
-    return out
-
-
-_AUDIO_DTYPES = {"u8": "u1", "s16": "<i2", "s32": "<i4", "s64": "<i8", "flt": "<f4", "dbl": "<f8"}
 
 
 class ScreenRecorder:
@@ -460,7 +351,7 @@ class ScreenRecorder:
 
     def add_audio(
         self,
-        samples: av.AudioFrame | NDArray[Any],
+        samples: Pcm | NDArray[Any] | Any,
         rate: int | None = None,
         started: float | None = None,
     ) -> None:

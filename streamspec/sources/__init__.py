@@ -1,9 +1,14 @@
-"""Frame sources: files, streams, webcams, lavfi graphs and the built-in demo film.
+"""The media layer: frame sources (files, streams, webcams, lavfi graphs and the built-in
+demo film), and everything else done with PyAV -- the only package that imports it.
 
 :func:`open_source` turns a spec into a :class:`FrameSource`, its decoding mode fixed
-as it opens. The interface and its data (:mod:`.base`), the demo film (:mod:`.demo`)
-and crop detection (:mod:`.crop`) are pure; only :mod:`.pyav` (the PyAV source) and
-device listing (:mod:`.devices`) touch PyAV, and they are imported when first needed.
+as it opens. Pure (no PyAV): the interface and its data (:mod:`.base`), the demo film
+(:mod:`.demo`), crop detection (:mod:`.crop`), the colour plan (:mod:`.colourspace`),
+fast mode's skip plan (:mod:`.skipplan`) and the count of frames lost to damage
+(:mod:`.damage`). With PyAV, imported when first needed: the PyAV source's demuxing and
+decoding (:mod:`.pyav`), container probing (:mod:`.probe`), colour conversion
+(:mod:`.convert`), device listing (:mod:`.devices`), the film's sound (:mod:`.audio`)
+and H.264/AAC encoding (:mod:`.encode`).
 """
 
 from __future__ import annotations
