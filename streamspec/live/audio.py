@@ -13,6 +13,9 @@ Two SDL calls are made through ctypes rather than pygame: pygame's ``AudioDevice
 and ``close`` keep Python's lock while they wait for SDL's audio lock, which the callback
 holds while it waits for Python's lock -- a deadlock. ctypes lets go of it. Pause is done
 in the callback (it plays silence and the clock stands still).
+
+One module of about 500 lines: the decoding thread, its queue, the SDL callback and the
+clock share one lock and one generation counter, and read best side by side.
 """
 
 from __future__ import annotations
