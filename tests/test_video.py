@@ -21,6 +21,7 @@ from streamspec.cli import main
 from streamspec.live.model import PANEL_BG, Layout
 from streamspec.live.recorder import AudioSpec, Recorder
 from streamspec.sources import open_source
+from streamspec.sources.encode import Pcm
 from streamspec.spectrum import Spectrum
 from streamspec.strip import make_strip
 
@@ -286,6 +287,28 @@ def test_recorder_places_sound_by_time(tmp_path):
     lag, peak = best_lag(got, want)
     assert abs(lag) <= 0.002 * RATE and peak > 0.9
     assert np.abs(got[RATE + 2000 : 2 * RATE - 2000]).max() < 0.01  # the pause is silent
+
+
+@pytest.mark.parametrize("kind", ["blocks", "pyav frames"])
+def test_recorder_pulls_sound_from_a_feed(tmp_path, kind):
+    """A feed of planar sound blocks (what the film's decoder gives), or of PyAV audio
+    frames as before blocks existed, is encoded in time with the picture, all through
+    it (the feed runs 1 s longer than the 2 s picture)."""
+    tone = beeps(3.0, RATE, seed=5).astype(np.float32)
+
+    def feed():
+        for i in range(0, tone.shape[1], 1000):
+            block = Pcm(np.ascontiguousarray(tone[:, i : i + 1000]), "fltp", "stereo", RATE)
+            yield block if kind == "blocks" else block.frame()
+
+    out = tmp_path / "f.mp4"
+    spec = AudioSpec(RATE, "stereo")
+    with Recorder(out, (160, 120), 25, audio=spec, audio_feed=feed()) as r:
+        r.add_frame(np.zeros((120, 160, 3), np.uint8), 50)
+    got = sound(out)
+    assert len(got) >= 2 * RATE - 1100
+    lag, peak = best_lag(got[: 2 * RATE], tone.mean(axis=0)[: 2 * RATE])
+    assert abs(lag) <= 0.002 * RATE and peak > 0.9
 
 
 def test_recorder_without_frames_or_aborted_leaves_nothing(tmp_path):

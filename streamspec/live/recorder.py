@@ -75,9 +75,9 @@ class Recorder:
 
     ``size`` (w, h) must be even. ``audio`` declares a sound track (sound arrives by
     :meth:`add_audio`, or is pulled from ``audio_feed``, an iterator of
-    :class:`~streamspec.sources.encode.Pcm` blocks starting at the movie's time 0, as
-    the picture advances). ``preset``/``crf`` are x264's. Use as a context manager, or
-    call :meth:`close` (keep) / :meth:`abort`.
+    :class:`~streamspec.sources.encode.Pcm` blocks (or PyAV audio frames) starting at
+    the movie's time 0, as the picture advances). ``preset``/``crf`` are x264's. Use as
+    a context manager, or call :meth:`close` (keep) / :meth:`abort`.
     """
 
     def __init__(
@@ -87,7 +87,7 @@ class Recorder:
         fps: float | Fraction,
         *,
         audio: AudioSpec | None = None,
-        audio_feed: Iterator[Pcm] | None = None,
+        audio_feed: Iterator[Pcm | Any] | None = None,
         preset: str = "superfast",
         crf: int = 20,
         depth: int = 6,
@@ -112,7 +112,7 @@ class Recorder:
                 (w, h),
                 self.fps,
                 audio=audio,
-                feed=audio_feed,
+                feed=None if audio_feed is None else _as_pcm(audio_feed),
                 preset=preset,
                 crf=crf,
             )
@@ -275,6 +275,13 @@ class Recorder:
                     self._writer.add_sound(item[1], item[2])
             except BaseException as exc:  # handed to the caller at its next call
                 self._error = exc
+
+
+def _as_pcm(blocks: Iterator[Pcm | Any]) -> Iterator[Pcm]:
+    """Sound blocks, PyAV audio frames among them taken as blocks (what a feed gave
+    before blocks existed)."""
+    for block in blocks:
+        yield block if isinstance(block, Pcm) else Pcm.from_frame(block)
 
 
 class _AbortedError(Exception):
