@@ -8,6 +8,10 @@ Conventions: pixels are ``(N, 3)`` uint8, centres ``(K, 3)`` float32, distances 
 squared Euclidean in float32 computed as ``((d0*d0 + d1*d1) + d2*d2)`` (the order NumPy
 sums an axis of length 3, so the references agree bit for bit). Randomness comes in as
 arrays drawn by the caller's ``numpy.random.Generator``; kernels hold no RNG state.
+
+About 550 lines in one module on purpose: the k-means kernels call one another's small
+helpers (Numba compiles a called kernel into its caller), share the conventions above and
+are checked together by one reference-test file.
 """
 
 from __future__ import annotations

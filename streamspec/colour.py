@@ -9,6 +9,9 @@ Euclidean step of about 0.02 is just noticeable. The HDR curves (SMPTE ST 2084 P
 ARIB STD-B67 HLG and its OOTF), the highlight roll-off (:func:`rolloff`), the display
 curves of SDR and the primaries matrices are what :mod:`.cmstable` builds its colour
 tables from; tests and benchmarks build HDR frames from the same formulas.
+
+About 550 lines in one module on purpose: it is the one home for colour maths, so each
+formula and constant has a single definition that every caller and test shares.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ joined in :class:`RenderOptions`. Each is validated once, when it is made, with
 messages in the library's own words (``height must be at most 16,383``); the command
 line derives its flags (type, choices, default, help) from the field metadata here and
 maps option names to flag names in its errors.
+
+About 700 lines in one module on purpose: it is the one home of every option, and
+splitting it would scatter the definitions the command line and the library read.
 """
 
 from __future__ import annotations
