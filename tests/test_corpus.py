@@ -18,6 +18,7 @@ pd = pytest.importorskip("pandas")
 
 import streamspec  # noqa: E402
 from streamspec import corpus as corpus_mod  # noqa: E402
+from streamspec import corpus_build  # noqa: E402
 from streamspec.cli import main  # noqa: E402
 from streamspec.colour import merge_colours  # noqa: E402
 from streamspec.corpus import (  # noqa: E402
@@ -246,7 +247,7 @@ def test_explicit_files_and_images(library, tmp_path):
 
 
 def test_streams_film_by_film_in_row_groups(library, tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_mod, "ROW_GROUP_ROWS", 100)
+    monkeypatch.setattr(corpus_build, "ROW_GROUP_ROWS", 100)
     out = tmp_path / "c.parquet"
     build_corpus([library], out)
     meta = pq.ParquetFile(out).metadata
@@ -256,7 +257,7 @@ def test_streams_film_by_film_in_row_groups(library, tmp_path, monkeypatch):
     one = pq.read_table(out, filters=[("film", "=", key)])
     assert set(one["film"].to_pylist()) == {key} and one.num_rows == 20 * 10
     # Same rows as one big row group.
-    monkeypatch.setattr(corpus_mod, "ROW_GROUP_ROWS", 1 << 20)
+    monkeypatch.setattr(corpus_build, "ROW_GROUP_ROWS", 1 << 20)
     build_corpus([library], tmp_path / "d.parquet")
     assert pq.read_table(out).equals(pq.read_table(tmp_path / "d.parquet"))
 
@@ -324,7 +325,7 @@ def test_a_failed_write_leaves_the_old_corpus(library, tmp_path, monkeypatch, ca
     def fail(rows):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(corpus_mod, "_films_table", fail)
+    monkeypatch.setattr(corpus_build, "_films_table", fail)
     code, _, err = run(["corpus", library, "-o", out], capsys)
     assert code == 2 and "No space left on device" in err
     assert (out.read_bytes(), (tmp_path / "c-films.parquet").read_bytes()) == before
