@@ -19,11 +19,11 @@ from streamspec.annotate import BACKGROUND
 from streamspec.cli import main
 from streamspec.compare import (
     CURVE,
-    _clock,
     compare_spectra,
     palette_distance,
     strip_distances,
 )
+from streamspec.compare_diff import _clock
 from streamspec.corpus import oklab
 from streamspec.errors import InputError
 from streamspec.spectrum import Spectrum, Strip
