@@ -5,9 +5,12 @@ in a worker and returns the spectrum's JSON dict: plain data, cheap to send back
 the client alone writes files and its memory does not grow with the number of films.
 
 One code path runs the tasks: a :class:`concurrent.futures.Executor`, either a local
-:class:`~concurrent.futures.ProcessPoolExecutor` (forkserver or spawn: a worker never
-inherits the client's threads or open files) or the executor of a Dask distributed
-client (:func:`executor`), which retries a task whose worker was lost.
+process pool (Pebble's :class:`~pebble.ProcessPool`, workers forked from a forkserver: a
+worker never inherits the client's threads or open files; a worker that crashes or
+outlives a task's time limit is killed and replaced, and only that task fails) or the
+executor of a Dask distributed client (:func:`executor`), which retries a task whose
+worker was lost. Both run the same task functions (:func:`render_task`,
+:func:`plan_task`).
 
 A film split into ranges keeps its slot grid: slot ``i`` is sampled at the same time,
 from the same frame in ``exact`` mode, with the same seed, whichever worker renders it
@@ -17,8 +20,10 @@ render gives.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib.util
+import inspect
 import ipaddress
 import logging
 import multiprocessing
@@ -34,9 +39,9 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _signals
@@ -66,9 +71,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-# For tests only: the first task to find this marker file missing creates it and kills
-# its own worker process, like a machine lost mid-film (the retry must finish the job).
-CRASH_ONCE_ENV = "STREAMSPEC_TEST_CRASH_ONCE"
 # How long an unreachable Dask scheduler is waited for.
 CONNECT_TIMEOUT = 5.0
 # How long a scheduler without workers is waited for (workers starting at the same time).
@@ -261,6 +263,10 @@ def _worker_init(stop: Any = None) -> None:
     """Initializer of local worker processes: Ctrl-C ignored, stop requests from the
     client (``stop``: the read end of its pipe), and gone at once when the client is."""
     _signals.in_child_process()
+    # SIGTERM ends a worker at once, as it ends any process by default (the pool's own
+    # handler would run Python clean-up first, and only once a decoder blocked in C
+    # returns): a worker past its time limit is gone at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()  # the server the worker was forked from
     if stop is not None:
         threading.Thread(
@@ -287,13 +293,6 @@ def _watch_client(stop: Any) -> None:
                 os.read(fd, 1)
             _signals.request(signal.SIGINT)
             poller.modify(fd, select.POLLHUP | select.POLLERR)  # (the others' bytes)
-
-
-def _crash_once() -> None:
-    marker = os.environ.get(CRASH_ONCE_ENV)
-    if marker and not os.path.exists(marker):
-        Path(marker).write_text(str(os.getpid()))
-        os._exit(17)  # no clean-up, no reply: as if the machine went away
 
 
 def _render(
@@ -356,6 +355,15 @@ def _unpack(result: str, value: Any) -> Any:
     return value
 
 
+# -- a time limit in a Dask worker ------------------------------------------------------------
+# The local pool enforces a task's time limit itself (it kills the worker and starts
+# another). A Dask worker cannot: Dask never kills a running task, and its workers are
+# daemonic processes, where multiprocessing (and so every pool library built on it:
+# Pebble, loky, concurrent.futures) refuses to start children. So in a Dask worker a film
+# with a time limit runs in a process forked by hand, its outcome pickled back through a
+# pipe: the smallest part of process control this package still does itself.
+
+
 def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
     """``fn(*args)`` in a process of its own, killed after ``timeout`` seconds: a decoder
     blocked in C (a FIFO, a server that never answers) cannot be stopped any other way.
@@ -383,9 +391,7 @@ def _with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout: float
             ready = select.select([read_fd], [], [], max(0.0, left))[0] if left > 0 else []
             if not ready:
                 os.kill(pid, signal.SIGKILL)
-                raise FilmTimeoutError(
-                    f"took more than {timeout:g} s (the decoder hangs?); stopped"
-                )
+                raise _timeout_error(timeout)
             chunk = os.read(read_fd, 1 << 20)
             if not chunk:
                 break
@@ -426,9 +432,7 @@ def _in_new_interpreter(fn: Callable[..., T], args: tuple[Any, ...], timeout: fl
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise FilmTimeoutError(
-            f"took more than {timeout:g} s (the decoder hangs?); stopped"
-        ) from None
+        raise _timeout_error(timeout) from None
     finally:
         forward()
     if not out:
@@ -460,13 +464,14 @@ def render_task(
 ) -> dict[str, Any]:
     """Render ``source`` (or only its ``slots`` range) and return the spectrum's JSON.
 
-    Runs in a worker. ``timeout`` (seconds) runs the film in a process of its own that
-    is killed when it is up (:class:`FilmTimeoutError`). ``threads`` caps the decoder's
+    Runs in a worker. ``timeout`` (seconds) is the film's time limit
+    (:class:`FilmTimeoutError` when it is up): the local pool enforces it itself, killing
+    and replacing the worker; elsewhere (a Dask worker) the film runs in a process of its
+    own that is killed. ``threads`` caps the decoder's
     threads (see :func:`decoder_threads`; None: the mode's own). A user error becomes
     :class:`TaskError` with its one-line reason (plain data crosses processes and
     machines; the library's exception classes need not).
     """
-    _crash_once()
     if _signals.requested():
         raise NotStartedError("not started (interrupted)")
     _check_readable(source)
@@ -499,7 +504,12 @@ def _require_dask() -> Any:
 # Modules a local worker process starts with: imported once, in the server it is forked
 # from (numpy, PyAV, the render, Numba and the kernels' definitions -- not compiled, and
 # no thread started), not once per worker.
-_PRELOAD = ["streamspec.parallel", "streamspec.rendering", "streamspec._kernels"]
+_PRELOAD = [
+    "pebble.pool.process",
+    "streamspec.parallel",
+    "streamspec.rendering",
+    "streamspec._kernels",
+]
 # A LocalCluster's settings (a remote scheduler keeps its own).
 _LOCAL_DASK_CONFIG = {
     # Workers forked from a server that has imported streamspec, as the process pool's
@@ -656,8 +666,141 @@ def _stderr_to_devnull() -> Iterator[None]:
         os.close(null)
 
 
+def _timeout_error(timeout: float) -> FilmTimeoutError:
+    return FilmTimeoutError(f"took more than {timeout:g} s (the decoder hangs?); stopped")
+
+
+def _ended(exitcode: int | None) -> str:
+    """How a worker process ended, in words (``killed by SIGKILL``, ``exit status 3``)."""
+    if exitcode is None:
+        return "ended"
+    if exitcode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-exitcode).name}"
+        return f"killed by signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+class _PoolTask(Future[Any]):
+    """A task of the local pool, as callers see it: the pool's own failures said as a
+    film's one-line reason (its time limit: :class:`FilmTimeoutError`; its worker gone:
+    :class:`TaskError`). A running task is never cancelled (after a stop it returns
+    what it did); a waiting one is."""
+
+    def __init__(self, call: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]) -> None:
+        super().__init__()
+        self.call = call
+        self.timeout: float | None = None
+        self._inner: Future[Any] | None = None
+
+    def attach(self, inner: Future[Any]) -> None:
+        """The pool's own future for this task, once it has been handed to the pool."""
+        self._inner = inner
+        inner.add_done_callback(self._settle)
+
+    def cancel(self) -> bool:
+        if self._inner is None:  # still waiting here
+            return Future.cancel(self) and (self.set_running_or_notify_cancel() or True)
+        return self._inner.cancel()  # _settle cancels this one
+
+    def _settle(self, inner: Future[Any]) -> None:
+        from pebble import ProcessExpired
+
+        if self.cancelled():  # cancelled as it was handed over: nobody waits for it
+            return
+        if inner.cancelled():
+            Future.cancel(self)
+            self.set_running_or_notify_cancel()
+            return
+        exc = inner.exception()
+        if exc is None:
+            self.set_result(inner.result())
+        elif isinstance(exc, ProcessExpired):
+            self.set_exception(TaskError(f"its worker process died ({_ended(exc.exitcode)})"))
+        elif type(exc) is TimeoutError and exc.args[:1] == ("Task timeout",):
+            self.set_exception(_timeout_error(self.timeout or 0.0))
+        else:
+            self.set_exception(exc)
+
+
+class _LocalPool(Executor):
+    """An :class:`~concurrent.futures.Executor` of ``jobs`` worker processes (Pebble's
+    :class:`~pebble.ProcessPool`, started from ``context``): a worker that crashes is
+    replaced and only its task fails; a task's ``timeout`` argument, when the task
+    function has one, is enforced here -- the worker is killed at the limit and replaced
+    -- and the task runs with no limit of its own.
+
+    Tasks wait here until a worker is free (Pebble would write them all into its
+    workers' pipe at once, and a task cancelled there costs a worker: after Ctrl-C, the
+    queued films of a large batch would each kill and restart one)."""
+
+    def __init__(self, jobs: int, context: Any, initargs: tuple[Any, ...]) -> None:
+        from pebble import ProcessPool
+
+        self._max_workers = jobs  # (pool_threads)
+        self._pool = ProcessPool(jobs, initializer=_worker_init, initargs=initargs, context=context)
+        # Reentrant: a future already done runs its callbacks at once, in this thread.
+        self._lock = threading.RLock()
+        self._waiting: collections.deque[_PoolTask] = collections.deque()
+        self._running = 0
+        self._tasks: set[_PoolTask] = set()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        limit = None
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except (TypeError, ValueError):  # not bindable: the task says what is wrong
+            bound = None
+        if bound is not None and bound.arguments.get("timeout") is not None:
+            limit = float(bound.arguments["timeout"])
+            bound.arguments["timeout"] = None
+            args, kwargs = bound.args, bound.kwargs
+        task = _PoolTask((fn, args, kwargs))
+        task.timeout = limit
+        with self._lock:
+            self._waiting.append(task)
+            self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._feed()
+        return task
+
+    def _feed(self) -> None:
+        """Hand waiting tasks to the pool while a worker is free."""
+        with self._lock:
+            while self._waiting and self._running < self._max_workers:
+                task = self._waiting.popleft()
+                if task.done():  # cancelled while it waited
+                    continue
+                fn, args, kwargs = task.call
+                try:
+                    inner = self._pool.schedule(fn, args, kwargs, timeout=task.timeout)
+                except Exception as exc:  # the pool is closed or broken
+                    task.set_exception(TaskError(f"not started: {exc}"))
+                    continue
+                self._running += 1
+                inner.add_done_callback(self._freed)
+                task.attach(inner)
+
+    def _freed(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+        self._feed()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            with self._lock:
+                waiting = list(self._waiting)
+            for task in waiting:
+                task.cancel()
+        elif wait:  # the waiting tasks are still handed out
+            futures_wait(list(self._tasks))
+        self._pool.close()
+        if wait:
+            self._pool.join()
+
+
 @contextlib.contextmanager
-def _local_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+def _local_pool(jobs: int) -> Iterator[Executor]:
     """The local process pool, stopped by message: a stop request here (Ctrl-C,
     SIGTERM) writes to a pipe every worker watches (:func:`_watch_client`), so their
     renders return what they did at their next strip; and the pipe closing (this
@@ -672,11 +815,12 @@ def _local_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     os.set_blocking(stop_fd, False)
 
     def tell_workers(_: int) -> None:
-        # A byte per worker, and spares for workers that are still starting.
+        # A byte per worker, and spares for workers that are still starting (or that
+        # replace one killed at its time limit).
         with contextlib.suppress(OSError):
             os.write(stop_fd, b"s" * (4 * jobs + 16))
 
-    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(reader,))
+    pool = _LocalPool(jobs, ctx, (reader,))
     remove = _signals.on_request(tell_workers)
     try:
         yield pool
