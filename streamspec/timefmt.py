@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
-__all__ = ["clock", "describe_time", "format_hms", "format_time", "nice_ticks", "parse_time"]
+__all__ = [
+    "clock",
+    "describe_time",
+    "format_hms",
+    "format_time",
+    "nice_ticks",
+    "parse_time",
+    "tick_steps",
+    "tick_times",
+]
 
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)")
 
@@ -86,16 +96,34 @@ def format_time(seconds: float) -> str:
     return clock(seconds, 2, trim=True)
 
 
+# The nice intervals up to 6 h; above that, whole hours (see tick_steps).
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
 
 
-def nice_ticks(t0: float, t1: float, max_ticks: int = 8) -> list[float]:
-    """Tick times at a "nice" interval (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min,
-    1, 2, 3, 6 h, then whole hours) covering ``[t0, t1]``, at most ``max_ticks`` of them."""
-    span = max(t1 - t0, 1e-9)
-    max_ticks = max(int(max_ticks), 1)
-    step = next((s for s in _STEPS if span / s <= max_ticks), None)
-    if step is None:
-        step = 3600 * math.ceil(span / max_ticks / 3600)
+def tick_steps(minimum: float = 0.0) -> Iterator[int]:
+    """The "nice" tick intervals (s) of at least ``minimum`` seconds, finest first, without
+    end: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6 h, then whole hours.
+    The one rule for the steps of every time axis (render's, compare's and play's);
+    ``minimum`` must be finite."""
+    for step in _STEPS:
+        if step >= minimum:
+            yield step
+    hours = max(_STEPS[-1] // 3600 + 1, math.ceil(minimum / 3600))
+    while True:
+        yield 3600 * hours
+        hours += 1
+
+
+def tick_times(t0: float, t1: float, step: float) -> list[float]:
+    """The multiples of ``step`` in ``[t0, t1]``, in order (a tick a hair after ``t0``
+    counts as at it)."""
     first = math.ceil(t0 / step - 1e-9) * step
     return [first + i * step for i in range(int((t1 - first) // step) + 1)]
+
+
+def nice_ticks(t0: float, t1: float, max_ticks: int = 8) -> list[float]:
+    """Tick times at the finest "nice" interval (:func:`tick_steps`) that puts at most
+    ``max_ticks`` of them in ``[t0, t1]``."""
+    span = max(t1 - t0, 1e-9)
+    max_ticks = max(int(max_ticks), 1)
+    return tick_times(t0, t1, next(tick_steps(span / max_ticks)))

@@ -26,6 +26,7 @@ from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapsho
 from .fill import FILL_THREADS, Filler
 from .model import LiveModel
 from .pipeline import Pipeline
+from .segmenter import SegmentsWorker
 
 __all__ = ["PlayResult", "play"]
 
@@ -101,6 +102,7 @@ def play(
     spectrum = renderer.spectrum
     spectrum.settings["live"] = True
     info = src.info
+    segmenter = SegmentsWorker()  # the colour segments, found off the window's thread
     model = LiveModel(
         spectrum,
         duration=renderer.stop if not info.live else None,
@@ -109,6 +111,7 @@ def play(
         live=info.live,
         pixels_per_strip=view.zoom,
         fps=info.fps,
+        segments_runner=segmenter,
     )
     pipeline = Pipeline(sampler, renderer.strip_maker(), display_size=(640, 360))
     filler = None
@@ -209,12 +212,15 @@ def play(
                 if filler is not None:
                     filler.stop()
                 pipeline.stop()
+                segmenter.close()
                 _drain_strips(pipeline, model)
                 saver.close()  # a checkpoint under way must not replace the final save
                 if close_window:
                     window.close()
                 if filler is not None and filler.error:
                     announce(f"the background pass stopped: {filler.error}")
+                if segmenter.error:
+                    announce(f"finding the colour segments failed: {segmenter.error}")
                 if len(spectrum):
                     if options.look.segments:  # the segments of everything made
                         segment_spectrum(spectrum, min_seconds=options.look.min_segment)
