@@ -96,22 +96,27 @@ def format_time(seconds: float) -> str:
     return clock(seconds, 2, trim=True)
 
 
-# The nice intervals up to 6 h; above that, whole hours (see tick_steps).
-_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
+# The nice intervals up to a day; above that, doubling (see tick_steps).
+_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
 def tick_steps(minimum: float = 0.0) -> Iterator[int]:
     """The "nice" tick intervals (s) of at least ``minimum`` seconds, finest first, without
-    end: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6 h, then whole hours.
-    The one rule for the steps of every time axis (render's, compare's and play's);
-    ``minimum`` must be finite."""
+    end: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h, then
+    doubling (2, 4, 8 days ...), as the page's axis steps. The one rule for the steps of
+    every time axis (render's, compare's and play's). Raises ValueError for a
+    ``minimum`` that is not a finite number."""
+    if not math.isfinite(minimum):
+        raise ValueError(f"a tick step of at least {minimum} s")
     for step in _STEPS:
         if step >= minimum:
             yield step
-    hours = max(_STEPS[-1] // 3600 + 1, math.ceil(minimum / 3600))
+    step = 2 * _STEPS[-1]
+    while step < minimum:
+        step *= 2
     while True:
-        yield 3600 * hours
-        hours += 1
+        yield step
+        step *= 2
 
 
 def tick_times(t0: float, t1: float, step: float) -> list[float]:
