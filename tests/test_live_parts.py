@@ -26,7 +26,7 @@ from streamspec.live.playback import DEFAULT_FRAME_TIME, Playback, frame_time_of
 from streamspec.live.segmenter import SegmentsWorker
 from streamspec.live.timeline import StripTimeline
 from streamspec.live.viewport import LIVE_PPS, MAX_PPS, MAX_TAPS, Viewport
-from streamspec.segments import segment_spectrum
+from streamspec.segments import colour_segments
 from streamspec.spectrum import Spectrum, Strip
 from streamspec.strip import make_strip
 from streamspec.timefmt import describe_time, nice_ticks, tick_steps, tick_times
@@ -311,7 +311,7 @@ def test_the_timeline_shows_strips_when_playback_reaches_them():
     assert line.strip(3) is line.spectrum.get(3) and line.strip(4) is None
     # The snapshot is the strips on screen, and stays as it was.
     snap = line.snapshot()
-    assert [s.index for s in snap.strips] == [0, 2, 3, 5]
+    assert [s.index for s in snap] == [0, 2, 3, 5]
     line.arrive(strip(1), playhead=10.0)
     assert len(snap) == 4 and line.visible == {0, 1, 2, 3, 5}
 
@@ -438,7 +438,8 @@ def test_the_segment_worker_keeps_a_failure_and_stops_when_closed():
     assert not found.update(line)  # started
     worker.wait()
     assert found.update(line)  # taken
-    assert found.found == segment_spectrum(line.snapshot(), min_seconds=look.min_segment)
+    made = colour_segments(line.snapshot(), line.grid, min_seconds=look.min_segment)
+    assert found.found == [s.to_dict() for s in made]
     assert len(found.found) == 2
     worker.close()
     worker.submit(lambda: [], got.append)  # after close: nothing starts
