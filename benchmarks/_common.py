@@ -143,7 +143,7 @@ def synthetic_spectrum(n: int, *, columns: bool = False, time_offset: float = 0.
     each strip also has a 270-row centre column (for slitscan)."""
     import numpy as np
 
-    from streamspec.spectrum import Spectrum, Strip
+    from streamspec.outputs.spectrum import Spectrum, Strip
 
     rng = np.random.default_rng(0)
     spec = Spectrum(

@@ -34,8 +34,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import film, media_files, table, verdict
 
-from streamspec.rendering import Renderer
-from streamspec.sources import open_source
+from streamspec.media import open_source
+from streamspec.pipeline.rendering import Renderer
 
 
 def opencv_means(path: Path) -> int:

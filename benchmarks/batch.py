@@ -36,10 +36,10 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import CACHE, film, media_files, table, verdict
 
-from streamspec.batch import run_batch
-from streamspec.options import RenderOptions
-from streamspec.parallel import decoder_threads, executor, render_parallel, render_task
-from streamspec.rendering import render
+from streamspec.core.options import RenderOptions
+from streamspec.pipeline.batch import run_batch
+from streamspec.pipeline.parallel import decoder_threads, executor, render_parallel, render_task
+from streamspec.pipeline.rendering import render
 
 # name, seconds, (w, h), codec, extension
 FILMS = [

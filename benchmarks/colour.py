@@ -32,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import decode_all, table, timed, verdict
 
-from streamspec.colour import BT2020_TO_BT709, pq_inverse_eotf
-from streamspec.rendering import Renderer
-from streamspec.sources import open_source
+from streamspec.analysis.colour import BT2020_TO_BT709, pq_inverse_eotf
+from streamspec.media import open_source
+from streamspec.pipeline.rendering import Renderer
 
 TARGET_OVERHEAD = 0.05
 # x265 at 4K is slow: the film is made once (STREAMSPEC_BENCH_CACHE to put it elsewhere)
@@ -160,7 +160,7 @@ def convert_cost(path: Path, samples: int = 20) -> dict[str, float]:
     warm (from the cache)."""
     import tempfile
 
-    from streamspec.options import SourceOptions
+    from streamspec.core.options import SourceOptions
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as cold:

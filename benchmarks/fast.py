@@ -45,7 +45,7 @@ with av.open(sys.argv[1]) as c:
 
 RENDER = """
 import sys
-from streamspec.rendering import Renderer
+from streamspec.pipeline.rendering import Renderer
 spec = Renderer(sys.argv[1], every=2.0, seek="fast").run()
 print(len(spec))
 """

@@ -28,8 +28,8 @@ import av
 from _common import geomean, media_files, table, timed, verdict
 
 from streamspec import ColorKMeans
-from streamspec import _kernels as K
-from streamspec.strip import strip_from_palette
+from streamspec.analysis import _kernels as K
+from streamspec.analysis.strip import strip_from_palette
 
 try:
     from sklearn.cluster import KMeans, MiniBatchKMeans

@@ -26,10 +26,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import table, verdict
 
-from streamspec._io import load_json
-from streamspec.limits import MAX_JSON_BYTES
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.spectrum_json import spectrum_to_json
+from streamspec.core._io import load_json
+from streamspec.core.limits import MAX_JSON_BYTES
+from streamspec.outputs.spectrum import Spectrum, Strip
+from streamspec.outputs.spectrum_json import spectrum_to_json
 
 
 def write_file(path: Path, n: int, k: int) -> None:

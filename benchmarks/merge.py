@@ -25,9 +25,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import table, timed, verdict
 
-from streamspec import segments
-from streamspec.colour import merge_colours, merge_leaders
-from streamspec.spectrum import Strip
+from streamspec.analysis import segments
+from streamspec.analysis.colour import merge_colours, merge_leaders
+from streamspec.outputs.spectrum import Strip
 
 TARGET = 5.0
 

@@ -29,9 +29,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # this checko
 import numpy as np
 from _common import synthetic_spectrum, table, verdict
 
+from streamspec.analysis.segments import segment_spectrum
 from streamspec.cli import main as cli
-from streamspec.segments import segment_spectrum
-from streamspec.spectrum import Spectrum
+from streamspec.outputs.spectrum import Spectrum
 
 SIZE_TARGET = 3_000_000  # bytes
 PAINT_TARGET = 1000.0  # ms

@@ -35,7 +35,7 @@ from _common import decode_all, table, timed, verdict
 from PIL import Image
 
 from streamspec.live.app import play
-from streamspec.rendering import Renderer
+from streamspec.pipeline.rendering import Renderer
 
 _common.CACHE = Path("/tmp/benchmarks/.cache")  # shared by every checkout on the machine
 
@@ -155,11 +155,11 @@ def keyframe_pass_alone(path: Path) -> tuple[float, float, int]:
     """(wall, CPU) s of play's keyframes pass on its own (kernels loaded, crop settled):
     the work the fill adds, measured by CPU time, which a busy machine does not inflate
     as it does wall-clock time."""
-    from streamspec.kmeans import warm_up
+    from streamspec.analysis.kmeans import warm_up
+    from streamspec.core.options import SourceOptions
     from streamspec.live.fill import FILL_THREADS
-    from streamspec.options import SourceOptions
-    from streamspec.sampling import Sampler, StripMaker
-    from streamspec.sources import open_source
+    from streamspec.media import open_source
+    from streamspec.pipeline.sampling import Sampler, StripMaker
 
     warm_up(background=False)
     r = Renderer(str(path), every=2.0, seek="exact")

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import synthetic_spectrum, table, timed, verdict
 
 from streamspec.cli import main as cli
-from streamspec.spectrum import Spectrum
+from streamspec.outputs.spectrum import Spectrum
 
 
 def synthetic(n: int) -> Spectrum:

@@ -39,11 +39,11 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import decode_all, film, frames_2s_apart, table, timed, verdict
 
-from streamspec import rendering
-from streamspec.rendering import Renderer
-from streamspec.sources import analysis_size, open_source
-from streamspec.spectrum import analyze_frame
-from streamspec.strip import make_strip
+from streamspec.analysis.strip import make_strip
+from streamspec.media import analysis_size, open_source
+from streamspec.outputs.spectrum import analyze_frame
+from streamspec.pipeline import rendering
+from streamspec.pipeline.rendering import Renderer
 
 TARGETS = {"exact": 1.1, "fast": 0.55, "keyframes": 0.05}
 
@@ -54,7 +54,7 @@ RSS_SCRIPT = textwrap.dedent(
     """
     import sys
     from streamspec import rendering
-from streamspec.rendering import Renderer
+from streamspec.pipeline.rendering import Renderer
     spec = Renderer(sys.argv[1], every=2.0, seek="fast").run()
     spec.save(sys.argv[2])
     with open("/proc/self/status") as fh:

@@ -39,10 +39,10 @@ import av
 from _common import film, frames_2s_apart, geomean, media_files, table, verdict
 
 from streamspec import ColorKMeans
-from streamspec import _kernels as K
-from streamspec.sources import analysis_size, open_source
-from streamspec.spectrum import Strip, analyze_frame
-from streamspec.strip import apportion, make_strip, order_palette
+from streamspec.analysis import _kernels as K
+from streamspec.analysis.strip import apportion, make_strip, order_palette
+from streamspec.media import analysis_size, open_source
+from streamspec.outputs.spectrum import Strip, analyze_frame
 
 
 def full_label_strip(rgb: np.ndarray, index: int = 0, k: int = 50, seed: int = 0) -> Strip:

@@ -33,8 +33,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import table, timed, verdict
 
-from streamspec.palettes import Palette, parse_palette
-from streamspec.search import PaletteIndex, brute_force
+from streamspec.analysis.palettes import Palette, parse_palette
+from streamspec.analysis.search import PaletteIndex, brute_force
 
 TARGET_SECONDS = 1.5
 K = 8

@@ -2,7 +2,7 @@
 
 1. Generated films with known edits (tests/shotfilms.py: cuts, 0.5-2 s dissolves, fades
    through black and white, and flashes, fast pans, strobe and a title card inside shots):
-   precision, recall and F1 per transition kind for streamspec.shots and for PySceneDetect
+   precision, recall and F1 per transition kind for streamspec.analysis.shots and for PySceneDetect
    (ContentDetector and AdaptiveDetector, their defaults), on the same films.
 2. The real clips in ../shared/media: cuts of both tools, matched within one frame;
    a contact sheet around every disagreement is saved for a look.
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import av
 import shotfilms as sf
 
-from streamspec import shots as S
+from streamspec.analysis import shots as S
 
 
 def planes(frame: av.VideoFrame) -> list[np.ndarray]:

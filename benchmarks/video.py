@@ -74,9 +74,9 @@ def main() -> int:
 
     import av
 
-    from streamspec.kmeans import warm_up
-    from streamspec.options import RenderOptions, VideoOptions
-    from streamspec.video import make_video
+    from streamspec.analysis.kmeans import warm_up
+    from streamspec.core.options import RenderOptions, VideoOptions
+    from streamspec.live.video import make_video
 
     path = with_tone(film(args.minutes))
     with av.open(str(path)) as c:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from streamspec.quantize import load_rgb, png_size, quantize_array, quantized_image
+from streamspec.outputs.quantize import load_rgb, png_size, quantize_array, quantized_image
 
 SHOWN = (5, 10, 40)
 SWEEP = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from streamspec.errors import StreamspecError
+from streamspec.core.errors import StreamspecError
 from streamspec.live.app import play
 
 

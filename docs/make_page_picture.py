@@ -30,7 +30,7 @@ def main() -> None:
     from selenium.webdriver.common.by import By
 
     import streamspec
-    from streamspec.page import write_page
+    from streamspec.outputs.page import write_page
 
     why = browser.missing()
     if why:

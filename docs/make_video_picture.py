@@ -22,8 +22,8 @@ CLIP = HERE.parent.parent / "shared" / "media" / "bigbuckbunny.mp4"
 def main() -> None:
     import av
 
-    from streamspec.options import RenderOptions, VideoOptions
-    from streamspec.video import make_video
+    from streamspec.core.options import RenderOptions, VideoOptions
+    from streamspec.live.video import make_video
 
     with tempfile.TemporaryDirectory() as d:
         movie = Path(d) / "building.mp4"

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._deprecated import warn_renamed
-from ._version import __version__
-from .errors import InputError, OutputError, StreamspecError
+from streamspec import _moved
+from streamspec._version import __version__
+from streamspec.core._deprecated import warn_renamed
+from streamspec.core.errors import InputError, OutputError, StreamspecError
 
 if TYPE_CHECKING:
-    from .corpus import Corpus
-    from .kmeans import ColourKMeans
-    from .rendering import Renderer, render
-    from .sources import open_source, sample_frames
-    from .spectrum import Spectrum, Strip
-    from .strip import make_strip, strip_from_palette
+    from streamspec.analysis.kmeans import ColourKMeans
+    from streamspec.analysis.strip import make_strip, strip_from_palette
+    from streamspec.media import open_source
+    from streamspec.outputs.corpus import Corpus
+    from streamspec.outputs.spectrum import Spectrum, Strip
+    from streamspec.pipeline.rendering import Renderer, render
+    from streamspec.pipeline.sampling import sample_frames
 
 __all__ = [
     "ColourKMeans",
@@ -46,16 +48,16 @@ __all__ = [
 # line's start runs before its signal handler can be installed) imports no NumPy; PyAV
 # and the corpus's pyarrow (an optional extra) come only with what needs them.
 _LAZY = {
-    "ColourKMeans": "kmeans",
-    "Spectrum": "spectrum",
-    "Strip": "spectrum",
-    "make_strip": "strip",
-    "strip_from_palette": "strip",
-    "Corpus": "corpus",
-    "Renderer": "rendering",
-    "render": "rendering",
-    "open_source": "sources",
-    "sample_frames": "sources",
+    "ColourKMeans": "analysis.kmeans",
+    "Spectrum": "outputs.spectrum",
+    "Strip": "outputs.spectrum",
+    "make_strip": "analysis.strip",
+    "strip_from_palette": "analysis.strip",
+    "Corpus": "outputs.corpus",
+    "Renderer": "pipeline.rendering",
+    "render": "pipeline.rendering",
+    "open_source": "media",
+    "sample_frames": "pipeline.sampling",
 }
 
 
@@ -69,3 +71,5 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+_moved.install()

@@ -4,7 +4,7 @@ import sys
 
 # First of all: Ctrl-C and SIGTERM become stop requests before anything heavy is
 # imported (a signal during the imports is then answered at the first safe point).
-from . import _signals
+from streamspec.pipeline import _signals
 
 
 def run() -> int:
@@ -12,7 +12,7 @@ def run() -> int:
     once its exit status is decided, later signals are ignored (the interpreter's
     shutdown would otherwise die of them, with another status)."""
     _signals.install()
-    from .cli import main
+    from streamspec.cli import main
 
     code = main()
     _signals.finished()

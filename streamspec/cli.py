@@ -2,6 +2,6 @@
 parser (the CLI reference is generated from it). The code is in :mod:`streamspec._cli`.
 """
 
-from ._cli import build_parser, main, per_command_defaults
+from streamspec._cli import build_parser, main, per_command_defaults
 
 __all__ = ["build_parser", "main", "per_command_defaults"]

@@ -23,7 +23,7 @@ def _table_code() -> str:
     import hashlib
     import inspect
 
-    from streamspec import cmstable
+    from streamspec.media import cmstable
 
     modules = {cmstable} | {
         m

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.align import _dtw, align, strip_features
-from streamspec.errors import InputError
+from streamspec.analysis.align import _dtw, align, strip_features
+from streamspec.core.errors import InputError
 
 
 def reference_dtw(A, B, gap, stretch, band):

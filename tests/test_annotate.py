@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from streamspec.annotate import BACKGROUND, INK, parse_chapters, read_chapters
-from streamspec.errors import InputError
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.timefmt import describe_time, format_hms
+from streamspec.core.errors import InputError
+from streamspec.core.timefmt import describe_time, format_hms
+from streamspec.outputs.annotate import BACKGROUND, INK, parse_chapters, read_chapters
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 
 def spectrum(n: int = 300, step: float = 2.0, height: int = 200) -> Spectrum:
@@ -140,8 +140,8 @@ def test_bands_are_a_function_of_the_grid():
     # The time-to-x mapping lives on the grid: annotate_image of a spectrum and
     # annotate_bands of its grid draw the same pixels, and a picture's end in time is
     # the grid's (the last slot's end, or the film's end when sooner).
-    from streamspec.annotate import annotate_bands, annotate_image, axis_ticks, grid_ticks
-    from streamspec.grid import SlotGrid
+    from streamspec.core.grid import SlotGrid
+    from streamspec.outputs.annotate import annotate_bands, annotate_image, axis_ticks, grid_ticks
 
     spec = Spectrum(settings={"start": 0.0, "step": 2.0, "offset": 0.0, "end": 10.5}, slots=6)
     pal = np.array([[200, 30, 30], [30, 30, 200]], np.uint8)
@@ -165,9 +165,9 @@ def test_bands_are_a_function_of_the_grid():
 
 
 def test_chapter_ends_have_one_rule_and_chapters_a_typed_form():
-    from streamspec.annotate import chapter_spans
-    from streamspec.compare import _chapters_with_ends
-    from streamspec.sources.base import Chapter
+    from streamspec.media.base import Chapter
+    from streamspec.outputs.annotate import chapter_spans
+    from streamspec.outputs.compare import _chapters_with_ends
 
     rows = [{"start": 0.0, "title": "One"}, {"start": 5.0, "title": "Two", "end": 7.0},
             {"start": 9.0, "title": "Three"}]

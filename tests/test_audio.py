@@ -15,10 +15,10 @@ import pytest
 from conftest import subprocess_env
 from videos import make_film
 
-from streamspec.errors import InputError
+from streamspec.core.errors import InputError
+from streamspec.core.options import ViewOptions
 from streamspec.live.clock import SPEEDS, AudioTimeline, MediaClock, next_speed
 from streamspec.live.model import LiveModel
-from streamspec.options import ViewOptions
 
 RATE = 48000
 AUDIO_F32 = 0x8120  # SDL's AUDIO_F32LSB

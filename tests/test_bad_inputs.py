@@ -25,8 +25,8 @@ from PIL import Image
 from videos import colour_film
 
 from streamspec.cli import main
-from streamspec.errors import InputError, OutputError
-from streamspec.limits import MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_STRIP_WIDTH
+from streamspec.core.errors import InputError, OutputError
+from streamspec.core.limits import MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_STRIP_WIDTH
 
 pytestmark = pytest.mark.badinput
 
@@ -79,7 +79,7 @@ def test_render_refuses_absurd_sizes_before_any_work(rendered, tmp_path, capsys,
 
 def test_library_render_refuses_absurd_height(rendered):
     import streamspec
-    from streamspec.errors import InputError
+    from streamspec.core.errors import InputError
 
     clip, _ = rendered
     with pytest.raises(InputError, match="at most"):
@@ -367,7 +367,7 @@ def test_batch_film_named_like_the_batch_files_keeps_its_data(rendered, tmp_path
     assert summary["format"] == "streamspec-batch"
     outputs = {Path(f["input"]).name: Path(f["output"]).name for f in summary["films"]}
     assert outputs["batch.mp4"] == "batch-2.png"
-    from streamspec.spectrum import Spectrum, image_mismatch
+    from streamspec.outputs.spectrum import Spectrum, image_mismatch
 
     for png in outputs.values():
         assert len(Spectrum.load(out / png)) == 4
@@ -390,7 +390,7 @@ def test_batch_output_never_replaces_a_list_it_reads(rendered, tmp_path, capsys)
 
 # -- a picture and its data are one unit ---------------------------------------------------
 def _spectrum(height: int, strips: int = 6, noise: bool = False):
-    from streamspec.spectrum import Spectrum, Strip
+    from streamspec.outputs.spectrum import Spectrum, Strip
 
     rng = np.random.default_rng(height)
     spec = Spectrum(
@@ -434,7 +434,7 @@ def small_disk(tmp_path):
 
 
 def test_full_disk_keeps_the_earlier_picture_and_data_together(small_disk):
-    from streamspec.spectrum import Spectrum
+    from streamspec.outputs.spectrum import Spectrum
 
     out = small_disk / "s.png"
     _spectrum(20).save(out)
@@ -454,13 +454,13 @@ def test_full_disk_keeps_the_earlier_picture_and_data_together(small_disk):
     assert (out.read_bytes(), out.with_suffix(".json").read_bytes()) == before
     assert Spectrum.load(out).look.height == 20
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "s.json", "s.png"]
-    from streamspec.spectrum import image_mismatch
+    from streamspec.outputs.spectrum import image_mismatch
 
     assert image_mismatch(out) is None
 
 
 def test_a_second_writer_of_an_output_is_refused_in_one_line(rendered, tmp_path):
-    from streamspec._io import output_lock
+    from streamspec.core._io import output_lock
 
     clip, _ = rendered
     out = tmp_path / "s.png"
@@ -481,7 +481,7 @@ def test_a_second_writer_of_an_output_is_refused_in_one_line(rendered, tmp_path)
 
 _WRITER = """
 import sys
-from streamspec.errors import OutputError
+from streamspec.core.errors import OutputError
 sys.path.insert(0, {tests!r})
 from test_bad_inputs import _spectrum
 spec = _spectrum({height}, strips=60, noise={height} > 1000)
@@ -497,7 +497,7 @@ print(refused)
 
 @pytest.mark.slow
 def test_two_writers_never_leave_a_picture_and_data_that_disagree(tmp_path):
-    from streamspec.spectrum import Spectrum
+    from streamspec.outputs.spectrum import Spectrum
 
     out = tmp_path / "s.png"
     tests = str(Path(__file__).parent)
@@ -517,7 +517,7 @@ def test_two_writers_never_leave_a_picture_and_data_that_disagree(tmp_path):
     height = Spectrum.load(out).look.height
     assert Image.open(out).size[1] == height
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    from streamspec.spectrum import image_mismatch
+    from streamspec.outputs.spectrum import image_mismatch
 
     assert image_mismatch(out) is None
 
@@ -537,7 +537,7 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.slow
 def test_kill_9_during_a_save_then_resume_redoes_the_torn_film(rendered, tmp_path, capsys):
-    from streamspec.spectrum import Spectrum
+    from streamspec.outputs.spectrum import Spectrum
 
     clip, _ = rendered
     out = tmp_path / "out"
@@ -568,13 +568,13 @@ def test_kill_9_during_a_save_then_resume_redoes_the_torn_film(rendered, tmp_pat
     spec = Spectrum.load(out / "clip.json")
     assert spec.look.height == 80 and Image.open(out / "clip.png").size[1] == 80
     assert not [p for p in out.iterdir() if p.name.endswith((".part", ".probe", ".lock"))]
-    from streamspec.spectrum import image_mismatch
+    from streamspec.outputs.spectrum import image_mismatch
 
     assert image_mismatch(out / "clip.png") is None
 
 
 def test_a_picture_replaced_behind_its_data_is_told_apart(rendered, tmp_path):
-    from streamspec.spectrum import image_mismatch
+    from streamspec.outputs.spectrum import image_mismatch
 
     out = tmp_path / "s.png"
     _spectrum(20).save(out)
@@ -585,7 +585,7 @@ def test_a_picture_replaced_behind_its_data_is_told_apart(rendered, tmp_path):
 
 
 def test_temp_names_fit_the_name_limit_and_name_their_writer(tmp_path):
-    from streamspec._io import clean_stale, make_temp
+    from streamspec.core._io import clean_stale, make_temp
 
     target = tmp_path / ("é" * 120 + ".json")  # 245 bytes: legal
     fd, tmp = make_temp(target)
@@ -630,7 +630,7 @@ def test_corpus_refuses_dev_zero(tmp_path, capsys):
 
 
 def test_a_pipe_is_read_by_bytes_read_not_by_its_size(rendered, tmp_path, capsys):
-    from streamspec.limits import MAX_TEXT_BYTES
+    from streamspec.core.limits import MAX_TEXT_BYTES
 
     clip, _ = rendered
     fifo = tmp_path / "chapters.fifo"
@@ -650,7 +650,7 @@ def test_a_pipe_is_read_by_bytes_read_not_by_its_size(rendered, tmp_path, capsys
 
 
 def test_a_long_chapter_title_is_fitted_in_few_measurements():
-    from streamspec.annotate import fit_text
+    from streamspec.outputs.annotate import fit_text
 
     calls = []
 
@@ -690,7 +690,7 @@ def test_glob_through_symlink_loops_ends(rendered, tmp_path, capsys, monkeypatch
     )
     assert code == 0 and "1 done" in stdout, err
     # And a search is bounded by the files it looks at, in one line.
-    from streamspec import batch
+    from streamspec.pipeline import batch
 
     monkeypatch.setattr(batch, "MAX_FILES_SEEN", 3)
     code, _, err = run(["batch", "loop/**/*.mp4", "-o", "out2"], capsys)
@@ -724,7 +724,7 @@ EVIL = "evil\x1b]0;owned\x07\x1b[2J\u202e\x9b\nbatch: 9 done, all good"
 
 
 def test_shown_escapes_every_control_character():
-    from streamspec._io import shown
+    from streamspec.core._io import shown
 
     text = shown(EVIL)
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text)
@@ -904,7 +904,7 @@ def test_a_legal_long_film_name_renders(rendered, tmp_path, capsys, monkeypatch)
 
 
 def test_library_batch_refuses_absurd_jobs(rendered, tmp_path):
-    from streamspec.batch import run_batch
+    from streamspec.pipeline.batch import run_batch
 
     clip, _ = rendered
     with pytest.raises(InputError, match="jobs 100,000 is too many"):

@@ -20,12 +20,13 @@ import pytest
 from conftest import ROOT, subprocess_env
 from videos import colour_film
 
-from streamspec import parallel
-from streamspec.batch import find_films, run_batch, split_parts
 from streamspec.cli import main
-from streamspec.errors import InputError, OutputError
-from streamspec.options import RenderOptions
-from streamspec.parallel import (
+from streamspec.core.errors import InputError, OutputError
+from streamspec.core.options import RenderOptions
+from streamspec.outputs.spectrum import Spectrum
+from streamspec.pipeline import parallel
+from streamspec.pipeline.batch import find_films, run_batch, split_parts
+from streamspec.pipeline.parallel import (
     decoder_threads,
     executor,
     local_cluster,
@@ -34,8 +35,7 @@ from streamspec.parallel import (
     render_task,
     split_slots,
 )
-from streamspec.rendering import Renderer, render
-from streamspec.spectrum import Spectrum
+from streamspec.pipeline.rendering import Renderer, render
 
 OPTS = RenderOptions.from_kwargs(every=1.0, k=6, height=32)
 FLAGS = ["--every", "1", "-k", "6", "--height", "32", "-q"]
@@ -504,7 +504,8 @@ def test_time_limits_work_in_dask_workers(clips: dict[str, Path], cluster, tmp_p
 def _has_imported_the_render() -> bool:
     import sys
 
-    return all(m in sys.modules for m in ("streamspec.rendering", "streamspec._kernels", "numba"))
+    loaded = ("streamspec.pipeline.rendering", "streamspec.analysis._kernels", "numba")
+    return all(m in sys.modules for m in loaded)
 
 
 def _worker_settings() -> tuple[object, object]:

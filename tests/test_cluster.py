@@ -23,9 +23,9 @@ from conftest import subprocess_env
 from videos import colour_film
 
 from streamspec.cli import main
-from streamspec.errors import InputError
-from streamspec.parallel import dask_address
-from streamspec.spectrum import Spectrum
+from streamspec.core.errors import InputError
+from streamspec.outputs.spectrum import Spectrum
+from streamspec.pipeline.parallel import dask_address
 
 FLAGS = ["--every", "0.5", "-k", "4", "--height", "24"]
 # A cluster on a loaded machine can be slow to start; it is never waited for longer.

@@ -1,4 +1,4 @@
-"""Colour management as a table (streamspec.cmstable).
+"""Colour management as a table (streamspec.media.cmstable).
 
 The Numba kernel against a plain-NumPy trilinear reference; the grid's layout; the
 table against the exact formulas at and between its nodes; the roll-off's shape; the
@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 from test_colour import TAGS, delta_e, hdr_codes, make_clip
 
-from streamspec import cmstable
-from streamspec.colour import PEAK_RANGE, ROLLOFF_KNEE, ROLLOFF_WHITE, rolloff
-from streamspec.options import SourceOptions
-from streamspec.sources import open_source
+from streamspec.analysis.colour import PEAK_RANGE, ROLLOFF_KNEE, ROLLOFF_WHITE, rolloff
+from streamspec.core.options import SourceOptions
+from streamspec.media import cmstable, open_source
 
 N = cmstable.NODES
 
@@ -247,7 +246,7 @@ def test_a_long_pause_in_a_pass_breaks_no_seek(tmp_path, monkeypatch):
 
     from videos import colour_film
 
-    from streamspec.sources import pyav
+    from streamspec.media import pyav
 
     monkeypatch.setattr(pyav, "_TIMEOUT", 0.3)
     # noisy, so that the file is larger than the demuxer's read buffer
@@ -266,7 +265,7 @@ def test_a_long_pause_in_a_pass_breaks_no_seek(tmp_path, monkeypatch):
 def test_wide_gamut_sdr_keeps_its_colours():
     """SDR through a table: BT.709 comes back as it went in; a Display P3 source (BT.709
     curve, shown with BT.1886's gamma 2.4) gives the BT.709 colours it was made from."""
-    from streamspec.colour import primaries_matrix
+    from streamspec.analysis.colour import primaries_matrix
 
     colours = np.array([[220, 30, 30], [30, 160, 40], [40, 60, 210], [224, 172, 140], [128] * 3])
     kr, kb = 0.2126, 0.0722

@@ -20,7 +20,7 @@ import av
 import numpy as np
 import pytest
 
-from streamspec.colour import (
+from streamspec.analysis.colour import (
     BT2020_TO_BT709,
     MERGE_DISTANCE,
     ciede2000,
@@ -36,12 +36,12 @@ from streamspec.colour import (
     srgb_to_linear,
     srgb_to_oklab_grid,
 )
-from streamspec.rendering import render
-from streamspec.segments import segment_spectrum
-from streamspec.sources import open_source
-from streamspec.sources.colourspace import resolve
-from streamspec.spectrum import Spectrum, Strip, analyze_frame
-from streamspec.strip import make_strip, order_palette
+from streamspec.analysis.segments import segment_spectrum
+from streamspec.analysis.strip import make_strip, order_palette
+from streamspec.media import open_source
+from streamspec.media.colourspace import resolve
+from streamspec.outputs.spectrum import Spectrum, Strip, analyze_frame
+from streamspec.pipeline.rendering import render
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 160, 40), (40, 60, 210)
 SKIN = (224, 172, 140)
@@ -404,7 +404,7 @@ def test_images_are_tagged_srgb(tmp_path, suffix):
 
     from PIL import Image, ImageCms, PngImagePlugin
 
-    from streamspec._io import save_image
+    from streamspec.core._io import save_image
 
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", "streamspec")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.colour import oklab
-from streamspec.colournames import (
+from streamspec.analysis.colour import oklab
+from streamspec.analysis.colournames import (
     BASIC_TERMS,
     MODEL_NAMES,
     _head_term,
@@ -17,7 +17,7 @@ from streamspec.colournames import (
     survey_colours,
     term_centroids,
 )
-from streamspec.errors import InputError
+from streamspec.core.errors import InputError
 
 # Values as published in https://xkcd.com/color/rgb.txt (the survey's centroids).
 PUBLISHED = {

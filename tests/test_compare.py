@@ -15,18 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from streamspec.annotate import BACKGROUND
 from streamspec.cli import main
-from streamspec.compare import (
-    CURVE,
-    compare_spectra,
-    palette_distance,
-    strip_distances,
-)
-from streamspec.compare_diff import _clock
-from streamspec.corpus import oklab
-from streamspec.errors import InputError
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.core.errors import InputError
+from streamspec.outputs.annotate import BACKGROUND
+from streamspec.outputs.compare import CURVE, compare_spectra, palette_distance, strip_distances
+from streamspec.outputs.compare_diff import _clock
+from streamspec.outputs.corpus import oklab
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 COLOURS = [(220, 30, 30), (30, 200, 40), (30, 40, 220), (230, 220, 40), (30, 210, 210)]
 

@@ -17,11 +17,11 @@ pq = pytest.importorskip("pyarrow.parquet")
 pd = pytest.importorskip("pandas")
 
 import streamspec  # noqa: E402
-from streamspec import corpus as corpus_mod  # noqa: E402
-from streamspec import corpus_build  # noqa: E402
+from streamspec.analysis.colour import merge_colours  # noqa: E402
 from streamspec.cli import main  # noqa: E402
-from streamspec.colour import merge_colours  # noqa: E402
-from streamspec.corpus import (  # noqa: E402
+from streamspec.outputs import corpus as corpus_mod  # noqa: E402
+from streamspec.outputs import corpus_build  # noqa: E402
+from streamspec.outputs.corpus import (  # noqa: E402
     MERGE_DISTANCE,
     Corpus,
     MissingDependencyError,
@@ -31,7 +31,7 @@ from streamspec.corpus import (  # noqa: E402
     oklab,
     srgb_to_linear,
 )
-from streamspec.spectrum import Spectrum, Strip  # noqa: E402
+from streamspec.outputs.spectrum import Spectrum, Strip  # noqa: E402
 
 RED, GREEN, BLUE = (220, 30, 30), (30, 200, 40), (30, 40, 220)
 Palette = Sequence[tuple[Sequence[int], int]]

@@ -17,8 +17,9 @@ import pytest
 from videos import colour_film, make_video, noisy
 
 import streamspec
-from streamspec.sources import open_source, sample_frames
-from streamspec.sources.damage import GapCounter as _GapCounter
+from streamspec.media import open_source
+from streamspec.media.damage import GapCounter as _GapCounter
+from streamspec.pipeline.sampling import sample_frames
 
 # Part of the generated bad-input suite: python -m pytest -m badinput
 pytestmark = pytest.mark.badinput

@@ -12,8 +12,8 @@ from conftest import subprocess_env
 from videos import colour_film
 
 from streamspec.cli import main
-from streamspec.options import DEFAULT_STRIPS, RenderOptions, default_every
-from streamspec.rendering import Renderer
+from streamspec.core.options import DEFAULT_STRIPS, RenderOptions, default_every
+from streamspec.pipeline.rendering import Renderer
 
 
 @pytest.mark.parametrize(
@@ -151,8 +151,8 @@ def test_play_follows_the_rule(clip, tmp_path):
 
 
 def test_batch_says_the_rule_and_each_film_follows_it(clip, tmp_path):
-    from streamspec.batch import run_batch
-    from streamspec.parallel import executor
+    from streamspec.pipeline.batch import run_batch
+    from streamspec.pipeline.parallel import executor
 
     lines: list[str] = []
     with executor(1) as pool:

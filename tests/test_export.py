@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamspec.errors import InputError, OutputError, StreamspecError
-from streamspec.export import (
+from streamspec.analysis.segments import segment_spectrum
+from streamspec.core.errors import InputError, OutputError, StreamspecError
+from streamspec.outputs.export import (
     FORMATS,
     Palette,
     TimelineItem,
@@ -26,11 +27,10 @@ from streamspec.export import (
     spectrum_palettes,
     write_palettes,
 )
-from streamspec.export.items import chapter_items, item_palette, shot_items
-from streamspec.export.swatches import palettes_ase
-from streamspec.export.timeline import FilmTimeline, marker_colour, timecode
-from streamspec.segments import segment_spectrum
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.outputs.export.items import chapter_items, item_palette, shot_items
+from streamspec.outputs.export.swatches import palettes_ase
+from streamspec.outputs.export.timeline import FilmTimeline, marker_colour, timecode
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 otio = pytest.importorskip("opentimelineio")
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from videos import make_video
 
-from streamspec.rendering import Renderer
-from streamspec.sources import open_source, sample_frames
+from streamspec.media import open_source
+from streamspec.pipeline.rendering import Renderer
+from streamspec.pipeline.sampling import sample_frames
 
 # The documented bounds on how far the analysis pixels of a sample (about 480x270)
 # decoded in fast mode are from exact mode's, as the mean absolute difference in levels:

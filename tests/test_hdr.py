@@ -33,9 +33,9 @@ import numpy as np
 import pytest
 from test_colour import TO_BT2020, delta_e, lch, ycbcr, yuv_frame
 
-from streamspec.colour import hlg_oetf, pq_inverse_eotf, srgb_to_linear
-from streamspec.options import SourceOptions
-from streamspec.sources import open_source
+from streamspec.analysis.colour import hlg_oetf, pq_inverse_eotf, srgb_to_linear
+from streamspec.core.options import SourceOptions
+from streamspec.media import open_source
 
 REFERENCE = (
     "zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=clip:desat=0,"
@@ -301,7 +301,7 @@ def test_highlights_keep_hue_and_roll_off(clips, kind):
         dh.max(),
     )
     # brighter in, never darker out: OKLab lightness along each colour's levels
-    from streamspec.colour import oklab
+    from streamspec.analysis.colour import oklab
 
     light = oklab(got)[..., 0].reshape(len(LEVELS), len(COLOURS))
     assert (np.diff(light, axis=0) >= -0.004).all(), light  # within a level's rounding

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec import _kernels as K
+from streamspec.analysis import _kernels as K
 
 
 def ref_dist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
@@ -331,7 +331,7 @@ def test_merge_leaders_kernel_matches_numpy_reference(seed):
     # The kernel (leaders scan only a window of lightness) against the plain NumPy
     # reference that compares every leader with every colour: the same leaders, on
     # random colours, clustered colours (many merges), repeats and tied weights.
-    from streamspec.colour import merge_leaders, oklab
+    from streamspec.analysis.colour import merge_leaders, oklab
 
     rng = np.random.default_rng(seed)
     n = [1, 40, 600, 3000, 500, 800][seed]

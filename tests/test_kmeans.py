@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from streamspec import ColourKMeans
-from streamspec.kmeans import sample_palette
+from streamspec.analysis.kmeans import sample_palette
 
 
 def flat_colours_image(colours: np.ndarray, h: int = 40, w: int = 60) -> np.ndarray:
@@ -247,8 +247,8 @@ def test_sample_palette_odd_shapes(shape):
 def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
     from test_strip import runs, seed_recipe_column
 
-    from streamspec.spectrum import analyze_frame
-    from streamspec.strip import strip_from_palette
+    from streamspec.analysis.strip import strip_from_palette
+    from streamspec.outputs.spectrum import analyze_frame
 
     img = textured_frame(2)
     strip = analyze_frame(img, index=3, seed=1)
@@ -270,7 +270,7 @@ def test_analyze_frame_strip_is_the_seed_recipes_within_a_row_or_two():
 
 
 def test_warm_up_loads_the_kernels_in_a_thread():
-    from streamspec.kmeans import warm_up
+    from streamspec.analysis.kmeans import warm_up
 
     thread = warm_up()
     assert thread is not None and thread.daemon
@@ -288,10 +288,10 @@ def test_numba_is_imported_only_when_a_kernel_runs():
     from pathlib import Path
 
     code = (
-        "import sys, streamspec, streamspec.rendering, streamspec.cli\n"
+        "import sys, streamspec, streamspec.pipeline.rendering, streamspec.cli\n"
         "assert 'numba' not in sys.modules, 'numba imported'\n"
         "import numpy as np\n"
-        "from streamspec.spectrum import analyze_frame\n"
+        "from streamspec.outputs.spectrum import analyze_frame\n"
         "analyze_frame(np.zeros((4, 4, 3), np.uint8))\n"
         "assert 'numba' in sys.modules\n"
     )
@@ -302,14 +302,14 @@ def test_numba_is_imported_only_when_a_kernel_runs():
 
 def test_old_color_names_still_work_and_warn():
     import streamspec
-    from streamspec import kmeans
-    from streamspec.limits import MAX_IMAGE_COLOURS
-    from streamspec.quantize import QuantizeResult
+    from streamspec.analysis import kmeans
+    from streamspec.core.limits import MAX_IMAGE_COLOURS
+    from streamspec.outputs.quantize import QuantizeResult
 
     with pytest.warns(DeprecationWarning, match=r"streamspec\.ColorKMeans .*ColourKMeans"):
         assert streamspec.ColorKMeans is ColourKMeans
     with pytest.warns(DeprecationWarning, match="kmeans.ColorKMeans"):
-        from streamspec.kmeans import ColorKMeans  # noqa: F401
+        from streamspec.analysis.kmeans import ColorKMeans  # noqa: F401
     with pytest.warns(DeprecationWarning, match="MAX_IMAGE_COLOURS"):
         assert kmeans.MAX_COLORS == MAX_IMAGE_COLOURS
     with pytest.warns(DeprecationWarning, match="n_colours"):

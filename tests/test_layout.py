@@ -14,20 +14,20 @@ PACKAGE = ROOT / "streamspec"
 # Modules that compute, draw or hold data: they must work without PyAV and pygame.
 PURE = [
     "streamspec",
-    "streamspec.options",
-    "streamspec.grid",
-    "streamspec.limits",
-    "streamspec.spectrum",
-    "streamspec.strip",
-    "streamspec.kmeans",
-    "streamspec.annotate",
-    "streamspec.segments",
-    "streamspec.sampling",
-    "streamspec.sources.base",
-    "streamspec.sources.demo",
-    "streamspec.sources.crop",
-    "streamspec.sources.skipplan",
-    "streamspec.sources.damage",
+    "streamspec.core.options",
+    "streamspec.core.grid",
+    "streamspec.core.limits",
+    "streamspec.outputs.spectrum",
+    "streamspec.analysis.strip",
+    "streamspec.analysis.kmeans",
+    "streamspec.outputs.annotate",
+    "streamspec.analysis.segments",
+    "streamspec.pipeline.sampling",
+    "streamspec.media.base",
+    "streamspec.media.demo",
+    "streamspec.media.crop",
+    "streamspec.media.skipplan",
+    "streamspec.media.damage",
     "streamspec.live.model",
     "streamspec.live.axis",
     "streamspec.live.columns",
@@ -40,12 +40,12 @@ PURE = [
     "streamspec.live.segmenter",
     "streamspec.live.clock",
     "streamspec.live.checkpoint",
-    "streamspec.quantize",
-    "streamspec.cmstable",
-    "streamspec.colournames",
-    "streamspec.palettes",
-    "streamspec.search",
-    "streamspec.align",
+    "streamspec.outputs.quantize",
+    "streamspec.media.cmstable",
+    "streamspec.analysis.colournames",
+    "streamspec.analysis.palettes",
+    "streamspec.analysis.search",
+    "streamspec.analysis.align",
 ]
 
 
@@ -159,25 +159,25 @@ def _all_imports(path) -> set[str]:
 
 # The spectrum's parts: its data is the base the others build on.
 SPECTRUM_PARTS = [
-    "streamspec.container",
-    "streamspec.analyze",
-    "streamspec.raster",
-    "streamspec.spectrum_json",
-    "streamspec.spectrum",
-    "streamspec.annotate",
-    "streamspec.segments",
+    "streamspec.core.container",
+    "streamspec.analysis.analyze",
+    "streamspec.outputs.raster",
+    "streamspec.outputs.spectrum_json",
+    "streamspec.outputs.spectrum",
+    "streamspec.outputs.annotate",
+    "streamspec.analysis.segments",
 ]
 
 
 def test_the_spectrum_data_imports_only_the_core():
     core = {
-        "streamspec.grid",
-        "streamspec.limits",
-        "streamspec.errors",
-        "streamspec.timefmt",
-        "streamspec.options",
+        "streamspec.core.grid",
+        "streamspec.core.limits",
+        "streamspec.core.errors",
+        "streamspec.core.timefmt",
+        "streamspec.core.options",
     }
-    assert _all_imports(PACKAGE / "container.py") <= core
+    assert _all_imports(PACKAGE / "core" / "container.py") <= core
 
 
 @pytest.mark.parametrize("module", SPECTRUM_PARTS)
@@ -219,8 +219,8 @@ def _libraries_imported(path) -> set[str]:
 # Where each library may be imported: PyAV only in the media layer, pygame only in the
 # live view (and video.py, which draws with the live view's painter).
 ONLY_IN = {
-    "av": ("streamspec/sources/",),
-    "pygame": ("streamspec/live/", "streamspec/video.py"),
+    "av": ("streamspec/media/",),
+    "pygame": ("streamspec/live/", "streamspec/live/video.py"),
 }
 
 

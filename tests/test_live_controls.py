@@ -11,15 +11,9 @@ import numpy as np
 import pytest
 from test_live_model import FakeClock, spectrum, strip
 
-from streamspec.live.checkpoint import (
-    Checkpointer,
-    Saver,
-    find_checkpoint,
-    set_aside,
-    snapshot_of,
-)
+from streamspec.live.checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
 from streamspec.live.model import LiveModel, SeekThrottle, fit_window
-from streamspec.spectrum import Spectrum
+from streamspec.outputs.spectrum import Spectrum
 
 
 def model(duration: float | None = 200.0, fps: float | None = 25.0) -> LiveModel:

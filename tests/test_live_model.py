@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from streamspec.analysis.strip import make_strip
+from streamspec.core.timefmt import nice_ticks
 from streamspec.live.model import PANEL_BG, Layout, LiveModel, Rect
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import make_strip
-from streamspec.timefmt import nice_ticks
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 
 class FakeClock:

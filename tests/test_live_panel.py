@@ -10,12 +10,12 @@ import numpy as np
 import pygame
 import pytest
 
-from streamspec._kernels import mean_rows
+from streamspec.analysis._kernels import mean_rows
+from streamspec.analysis.strip import make_strip
+from streamspec.core.options import OptionError, ViewOptions, parse_time
 from streamspec.live.model import PANEL_BG, LiveModel
 from streamspec.live.painter import INK, Painter
-from streamspec.options import OptionError, ViewOptions, parse_time
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import make_strip
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 RED = [(220, 30, 30), (200, 60, 40), (160, 20, 20)]
 BLUE = [(30, 40, 220), (20, 90, 200), (10, 10, 120)]

@@ -16,6 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streamspec.analysis.segments import colour_segments
+from streamspec.analysis.strip import make_strip
+from streamspec.core.timefmt import describe_time, nice_ticks, tick_steps, tick_times
 from streamspec.live.axis import LABEL_GAP, TimeAxis, estimated_width
 from streamspec.live.columns import PANEL_BG, ColumnCache, provisional_look
 from streamspec.live.hud import Stats, StripColours, status_line
@@ -26,10 +29,7 @@ from streamspec.live.playback import DEFAULT_FRAME_TIME, Playback, frame_time_of
 from streamspec.live.segmenter import SegmentsWorker
 from streamspec.live.timeline import StripTimeline
 from streamspec.live.viewport import LIVE_PPS, MAX_PPS, MAX_TAPS, Viewport
-from streamspec.segments import colour_segments
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import make_strip
-from streamspec.timefmt import describe_time, nice_ticks, tick_steps, tick_times
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 PANEL = Rect(8, 400, 1264, 200)
 RED = [(220, 30, 30), (200, 60, 40), (160, 20, 20)]

@@ -21,10 +21,10 @@ from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
-from streamspec.errors import InputError
+from streamspec.core.errors import InputError
 from streamspec.live.app import play
 from streamspec.live.checkpoint import find_checkpoint
-from streamspec.sources import DemoSource
+from streamspec.media import DemoSource
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40]]
 LAVFI = "lavfi:testsrc2=size=160x120:rate=25"
@@ -699,7 +699,7 @@ def test_a_killed_session_leaves_its_checkpoint_and_the_next_play_keeps_it(tmp_p
 def test_play_shows_the_demo_films_seasons_and_segments(tmp_path):
     """play --chapters auto --segments auto: the container's chapters (the demo's five
     seasons) and the colour segments, found while it plays, in their bands; C hides them."""
-    from streamspec.demo import DEMO_CHAPTERS
+    from streamspec.media.demofilm import DEMO_CHAPTERS
 
     seen = {}
 

@@ -72,7 +72,7 @@ def test_a_driver_the_user_chose_is_honoured(tmp_path):
 
 
 def test_the_library_refuses_too(monkeypatch):
-    from streamspec.errors import InputError
+    from streamspec.core.errors import InputError
     from streamspec.live.app import check_display
 
     for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):

@@ -13,8 +13,9 @@ from videos import colour_film, noisy
 
 import streamspec
 from streamspec.cli import main
-from streamspec.errors import InputError
-from streamspec.sources import open_source, sample_frames
+from streamspec.core.errors import InputError
+from streamspec.media import open_source
+from streamspec.pipeline.sampling import sample_frames
 
 # Part of the generated bad-input suite: python -m pytest -m badinput
 pytestmark = pytest.mark.badinput
@@ -221,7 +222,7 @@ def test_sample_frames_is_bounded_by_the_frames_too(four_seconds):
     ],
 )
 def test_sample_times_refuses_bad_steps(every, count):
-    from streamspec.sources import sample_times
+    from streamspec.pipeline.sampling import sample_times
 
     with pytest.raises(InputError):
         sample_times(0.0, 5.0, every, count)
@@ -233,8 +234,8 @@ def test_sample_times_refuses_a_zero_step_under_python_o():
     import sys
 
     code = (
-        "from streamspec.errors import InputError\n"
-        "from streamspec.sources import sample_times\n"
+        "from streamspec.core.errors import InputError\n"
+        "from streamspec.pipeline.sampling import sample_times\n"
         "try:\n    next(iter(sample_times(0.0, None, 0.0)))\n"
         "except InputError as e:\n    print('refused:', e)\n"
     )
@@ -306,8 +307,8 @@ def test_unknown_codec_is_refused_in_one_line(tmp_path, capsys):
 
 
 def test_every_is_bounded_when_the_rate_is_unknown():
-    from streamspec.rendering import Renderer
-    from streamspec.sources import DemoSource
+    from streamspec.media import DemoSource
+    from streamspec.pipeline.rendering import Renderer
 
     src = DemoSource()
     src.info.fps = None  # as for a stream that declares no rate

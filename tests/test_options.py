@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamspec.cli import build_parser, main
-from streamspec.grid import SlotGrid
-from streamspec.options import (
+from streamspec.core.grid import SlotGrid
+from streamspec.core.options import (
     LookOptions,
     OptionError,
     QuantizerOptions,
@@ -150,7 +150,7 @@ def test_every_look_flag_comes_from_the_options(command):
 
 
 def test_seek_choices_are_the_libraries():
-    from streamspec.options import SEEK_MODES
+    from streamspec.core.options import SEEK_MODES
 
     assert tuple(_flags("render")["--seek"].choices) == SEEK_MODES
 

@@ -17,9 +17,9 @@ from videos import colour_film
 
 import streamspec
 from streamspec.cli import main
-from streamspec.errors import OutputError
-from streamspec.quantize import quantize_file
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.core.errors import OutputError
+from streamspec.outputs.quantize import quantize_file
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 # Part of the generated bad-input suite: python -m pytest -m badinput
 pytestmark = pytest.mark.badinput
@@ -61,7 +61,7 @@ def tripwire(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("work started before the outputs were checked")
 
-    monkeypatch.setattr("streamspec.rendering.open_source", boom)
+    monkeypatch.setattr("streamspec.pipeline.rendering.open_source", boom)
     monkeypatch.setattr("streamspec.live.app.Renderer", boom)
     monkeypatch.setattr("streamspec.live.view.LiveWindow.open", boom)
 
@@ -328,7 +328,7 @@ def test_too_large_for_webp_is_refused_before_decoding(clip, tmp_path, capsys, m
     def boom(*a, **k):
         raise AssertionError("decoding started")
 
-    monkeypatch.setattr("streamspec.sampling.Sampler.walk", boom)
+    monkeypatch.setattr("streamspec.pipeline.sampling.Sampler.walk", boom)
     out = tmp_path / "wide.webp"
     # 75 frames x 256 px: wider than WebP's 16,383 px, within the general limits.
     args = ["render", clip, "-o", out, "--every", "0.04", "--strip-width", "256", "-q"]

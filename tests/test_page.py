@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 from videos import make_video, solid
 
+from streamspec.analysis.strip import ORDERS, apportion, order_palette
 from streamspec.cli import main
-from streamspec.page import (
+from streamspec.outputs.page import (
     MERGE_DISTANCE,
     SHARE_SCALE,
     _film_data,
@@ -32,8 +33,7 @@ from streamspec.page import (
     oklab,
     write_page,
 )
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import ORDERS, apportion, order_palette
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 COLOURS = [(200, 40, 40), (40, 160, 60), (40, 60, 200), (230, 200, 40)]
 SETTINGS = {
@@ -538,7 +538,7 @@ def test_times_are_formatted_as_in_python(driver, site):
     # The one clock, both copies: every precision and form, on a table of values.
     from test_times import CLOCK_TABLE
 
-    from streamspec.timefmt import clock
+    from streamspec.core.timefmt import clock
 
     values = [4.52, 4.9999, 5, 59.999, 0.29, 1.5, 65.25, 3599.96, 3600, 7322.04, 4530, -3]
     values += [a[0] for a, _ in CLOCK_TABLE if a[0] is not None and a[0] == a[0]]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.colour import oklab
-from streamspec.errors import InputError
-from streamspec.palettes import (
+from streamspec.analysis.colour import oklab
+from streamspec.analysis.palettes import (
     MAX_PALETTE,
     Palette,
     _palette_emd,
@@ -16,6 +15,7 @@ from streamspec.palettes import (
     parse_palette,
     reduce_palette,
 )
+from streamspec.core.errors import InputError
 
 ot = pytest.importorskip("ot", reason="POT (the test extra) is the EMD reference")
 optimize = pytest.importorskip("scipy.optimize")

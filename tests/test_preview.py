@@ -18,13 +18,13 @@ from PIL import Image
 from videos import colour_film
 
 import streamspec
+from streamspec.analysis.strip import make_strip
 from streamspec.cli import main
-from streamspec.errors import InputError
+from streamspec.core.errors import InputError
 from streamspec.live.app import play
 from streamspec.live.model import LiveModel, provisional_look
-from streamspec.rendering import Renderer
-from streamspec.spectrum import Spectrum, Strip
-from streamspec.strip import make_strip
+from streamspec.outputs.spectrum import Spectrum, Strip
+from streamspec.pipeline.rendering import Renderer
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [200, 200, 200]]
 

@@ -13,8 +13,8 @@ from conftest import subprocess_env
 from PIL import Image
 
 from streamspec.cli import main
-from streamspec.errors import InputError
-from streamspec.quantize import load_rgb, quantize_file
+from streamspec.core.errors import InputError
+from streamspec.outputs.quantize import load_rgb, quantize_file
 
 
 def gradient(h: int = 90, w: int = 120) -> np.ndarray:
@@ -215,7 +215,7 @@ MEMORY_SCRIPT = """
 import sys
 import numpy as np
 from PIL import Image
-from streamspec.quantize import quantize_file
+from streamspec.outputs.quantize import quantize_file
 
 def peak():
     # VmHWM, not ru_maxrss: Linux carries the parent's RSS into ru_maxrss across exec.
@@ -277,7 +277,7 @@ def _png_header(path: Path, width: int, height: int) -> Path:
 
 
 def test_pixel_limit_is_applied_where_images_are_opened(tmp_path):
-    from streamspec.limits import MAX_QUANTIZE_PIXELS
+    from streamspec.core.limits import MAX_QUANTIZE_PIXELS
 
     before = Image.MAX_IMAGE_PIXELS
     # Over the limit: refused from the header alone, in one line, before decoding.

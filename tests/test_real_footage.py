@@ -7,7 +7,8 @@ import pytest
 
 import streamspec
 from streamspec import ColourKMeans
-from streamspec.sources import open_source, sample_frames
+from streamspec.media import open_source
+from streamspec.pipeline.sampling import sample_frames
 
 pytestmark = pytest.mark.media
 

@@ -11,9 +11,9 @@ from PIL import Image
 from videos import colour_film
 
 import streamspec
+from streamspec.analysis.colour import linear_to_srgb, srgb_to_linear
+from streamspec.analysis.strip import resize_column
 from streamspec.cli import main
-from streamspec.colour import linear_to_srgb, srgb_to_linear
-from streamspec.strip import resize_column
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 
@@ -87,7 +87,7 @@ def test_modes_in_render_and_redraw(rendered, tmp_path, capsys, mode):
     for i, s in enumerate(spec.strips):
         col = img[:, i]
         if mode == "average":
-            # the mean in linear light (streamspec.colour)
+            # the mean in linear light (streamspec.analysis.colour)
             lin = srgb_to_linear(s.palette)
             want = linear_to_srgb((lin * (s.counts / s.counts.sum())[:, None]).sum(0))
             assert (col == want).all()
@@ -164,8 +164,8 @@ def test_play_mode_average(rendered, tmp_path):
 
 def test_the_library_refuses_to_redraw_over_its_inputs(rendered, tmp_path):
     """The collision rule is the library's, not only the command line's."""
-    from streamspec.errors import OutputError
-    from streamspec.redraw import redraw
+    from streamspec.core.errors import OutputError
+    from streamspec.outputs.redraw import redraw
 
     _, png = rendered
     data = png.with_suffix(".json")

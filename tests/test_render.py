@@ -20,7 +20,7 @@ from videos import colour_film, make_video, mean_colour
 
 import streamspec
 from streamspec.cli import main
-from streamspec.spectrum import Spectrum
+from streamspec.outputs.spectrum import Spectrum
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210, 210]]
 
@@ -335,7 +335,7 @@ def test_bad_input(case, message, clips, tmp_path, capsys, monkeypatch):
         def boom(*a, **k):
             raise AssertionError("the source was opened before the output was checked")
 
-        monkeypatch.setattr("streamspec.rendering.open_source", boom)
+        monkeypatch.setattr("streamspec.pipeline.rendering.open_source", boom)
     code, _stdout, err = run(["render", src, "-o", out, "-q", *args], capsys)
     assert code == 2, err
     assert message in err, err

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamspec.errors import InputError
-from streamspec.palettes import Palette, emd, parse_palette
-from streamspec.search import (
+from streamspec.analysis.palettes import Palette, emd, parse_palette
+from streamspec.analysis.search import (
     INDEX_VERSION,
     PaletteIndex,
     _emd_rows,
     _nearest_bound,
     brute_force,
 )
+from streamspec.core.errors import InputError
 
 ot = pytest.importorskip("ot", reason="POT (the test extra) is the EMD reference")
 

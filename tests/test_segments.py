@@ -9,8 +9,8 @@ import pytest
 from videos import make_video
 
 import streamspec
-from streamspec.segments import colour_features, find_segments, segment_spectrum
-from streamspec.spectrum import Strip
+from streamspec.analysis.segments import colour_features, find_segments, segment_spectrum
+from streamspec.outputs.spectrum import Strip
 
 CHAPTERS = [  # (seconds, sky, ground, accent): distinct palettes
     (12, (20, 40, 120), (10, 20, 60), (240, 200, 40)),
@@ -124,7 +124,7 @@ def test_segment_spectrum_times():
 
 
 def _blocks_spectrum():
-    from streamspec.spectrum import Spectrum
+    from streamspec.outputs.spectrum import Spectrum
 
     spec = Spectrum(settings={"start": 0.0, "step": 1.0, "offset": 0.0}, slots=40)
     palettes = [
@@ -137,7 +137,7 @@ def _blocks_spectrum():
 
 
 def test_segments_are_typed_records_found_without_touching_the_spectrum():
-    from streamspec.segments import Segment, SegmentColour, colour_segments
+    from streamspec.analysis.segments import Segment, SegmentColour, colour_segments
 
     spec = _blocks_spectrum()
     found = colour_segments(spec.strips, spec.grid)
@@ -157,8 +157,8 @@ def test_segments_are_typed_records_found_without_touching_the_spectrum():
 def test_segments_json_unchanged_on_disk_and_old_files_load(tmp_path):
     import json
 
-    from streamspec.segments import Segment
-    from streamspec.spectrum import Spectrum
+    from streamspec.analysis.segments import Segment
+    from streamspec.outputs.spectrum import Spectrum
 
     spec = _blocks_spectrum()
     segment_spectrum(spec)

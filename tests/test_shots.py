@@ -12,8 +12,8 @@ import pytest
 import shotfilms as sf
 from videos import colour_film, make_video
 
-from streamspec import shots as S
-from streamspec.limits import MAX_SHOTS
+from streamspec.analysis import shots as S
+from streamspec.core.limits import MAX_SHOTS
 
 # -- the signature kernel against NumPy ---------------------------------------------------
 

@@ -23,8 +23,8 @@ from conftest import subprocess_env
 from PIL import Image
 from videos import colour_film
 
-from streamspec import _signals
-from streamspec.spectrum import Spectrum
+from streamspec.outputs.spectrum import Spectrum
+from streamspec.pipeline import _signals
 
 COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30)]
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from videos import colour_film
 
-from streamspec.grid import SlotGrid
-from streamspec.sampling import Sampler
-from streamspec.sources import FrameSource, SourceInfo, open_source
+from streamspec.core.grid import SlotGrid
+from streamspec.media import FrameSource, SourceInfo, open_source
+from streamspec.pipeline.sampling import Sampler
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220]]
 

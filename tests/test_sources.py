@@ -12,17 +12,9 @@ import numpy as np
 import pytest
 from videos import colour_film, make_video
 
-from streamspec.errors import InputError
-from streamspec.sources import (
-    Crop,
-    analysis_size,
-    detect_crop,
-    list_devices,
-    open_source,
-    parse_crop,
-    sample_frames,
-    sample_times,
-)
+from streamspec.core.errors import InputError
+from streamspec.media import Crop, analysis_size, detect_crop, list_devices, open_source, parse_crop
+from streamspec.pipeline.sampling import sample_frames, sample_times
 
 COLOURS = [[220, 30, 30], [30, 200, 40], [30, 40, 220], [230, 220, 40], [30, 210, 210]]
 
@@ -57,8 +49,8 @@ def test_exact_and_fast_sample_the_frame_at_or_after_each_time(clip, mode):
 def test_fast_mode_samples_the_exact_frames(tmp_path):
     """Fast mode samples the same frames as exact. Only the skipped deblocking filter
     differs (on the reference chain too), which shifts pixels by a level or two."""
-    from streamspec.segments import colour_features
-    from streamspec.spectrum import Strip
+    from streamspec.analysis.segments import colour_features
+    from streamspec.outputs.spectrum import Strip
 
     y, x = np.mgrid[0:144, 0:256]
 
@@ -321,7 +313,7 @@ def test_list_devices_is_a_list():
 
 
 def test_gap_counter():
-    from streamspec.sources.damage import GapCounter as _GapCounter
+    from streamspec.media.damage import GapCounter as _GapCounter
 
     g = _GapCounter()
     order = [0, 3, 1, 2, 6, 4, 5]  # B-frame order: decode order is not pts order
@@ -342,7 +334,7 @@ class _Packet:
 
 
 def _look_ahead(packets):
-    from streamspec.sources.skipplan import LookAhead as _LookAhead
+    from streamspec.media.skipplan import LookAhead as _LookAhead
 
     return _LookAhead((p for p in packets), lambda p: p.pts)
 
@@ -355,7 +347,7 @@ def _targets(times):
 
 
 def test_skip_plan():
-    from streamspec.sources.skipplan import SkipPlan as _SkipPlan
+    from streamspec.media.skipplan import SkipPlan as _SkipPlan
 
     # Keyframes presented at 0, 10 and 20 s; a frame every 0.04 s (in presentation
     # order here: the plan reads only times and keyframe flags).
@@ -387,7 +379,7 @@ def test_skip_plan():
 def test_skip_plan_reads_keyframe_times_from_the_packets():
     """An open GOP's keyframe is presented after frames decoded after it: its time
     comes from its own packet, never from a decoding-time index."""
-    from streamspec.sources.skipplan import SkipPlan as _SkipPlan
+    from streamspec.media.skipplan import SkipPlan as _SkipPlan
 
     # Decoding order: P 9.88, B 9.84, keyframe 10.0 (presented after the Bs that follow),
     # B 9.92, B 9.96.
@@ -401,7 +393,7 @@ def test_skip_plan_reads_keyframe_times_from_the_packets():
 
 
 def test_look_ahead_is_bounded_and_hands_out_every_packet():
-    from streamspec.sources.skipplan import LookAhead as _LookAhead
+    from streamspec.media.skipplan import LookAhead as _LookAhead
 
     packets = [_Packet(i * 0.04, key=i == 5000) for i in range(6000)]
     ahead = _look_ahead(packets)

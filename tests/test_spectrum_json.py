@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamspec import spectrum_json
-from streamspec.errors import InputError
-from streamspec.spectrum import Spectrum, Strip
+from streamspec.core.errors import InputError
+from streamspec.outputs import spectrum_json
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 DATA = Path(__file__).parent / "data"
 # Real files: `streamspec render --strips 40 -k 6 --axis --segments auto --chapters FILE`

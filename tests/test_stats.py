@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from test_export import SHOTS, make_spectrum
 
-from streamspec import stats
-from streamspec.colour import linear_mean, oklab
-from streamspec.errors import InputError
-from streamspec.export import film_timeline
-from streamspec.spectrum import Strip
+from streamspec.analysis.colour import linear_mean, oklab
+from streamspec.core.errors import InputError
+from streamspec.outputs import stats
+from streamspec.outputs.export import film_timeline
+from streamspec.outputs.spectrum import Strip
 
 
 def test_hand_worked_cinemetrics_example():

@@ -13,7 +13,13 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from streamspec import ColourKMeans
-from streamspec.strip import apportion, hls_keys, make_strip, order_palette, strip_from_palette
+from streamspec.analysis.strip import (
+    apportion,
+    hls_keys,
+    make_strip,
+    order_palette,
+    strip_from_palette,
+)
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3)))
 
@@ -143,7 +149,7 @@ def test_modes():
     st.sampled_from(["hls", "luma", "step", "count", "oklch"]),
 )
 def test_sorted_strips_batch_equals_one_by_one(items, height, order):
-    from streamspec.strip import sorted_strips
+    from streamspec.analysis.strip import sorted_strips
 
     palettes, counts = [], []
     for pal, seed in items:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streamspec._threads import Prefetch
+from streamspec.core._threads import Prefetch
 
 
 class Resource:

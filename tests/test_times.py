@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from streamspec.annotate import parse_chapters
 from streamspec.cli import main
-from streamspec.errors import InputError
-from streamspec.timefmt import parse_time
+from streamspec.core.errors import InputError
+from streamspec.core.timefmt import parse_time
+from streamspec.outputs.annotate import parse_chapters
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ CLOCK_TABLE = [
 
 @pytest.mark.parametrize(("args", "text"), CLOCK_TABLE)
 def test_clock_floors_like_a_player(args, text):
-    from streamspec.timefmt import clock
+    from streamspec.core.timefmt import clock
 
     seconds, decimals, hours, trim = args
     assert clock(seconds, decimals, hours, trim=trim) == text
@@ -103,8 +103,8 @@ def test_clock_floors_like_a_player(args, text):
 def test_the_status_line_floors_the_position():
     """A frame at 4.52 s of a 5.28-s film: 0:04 / 0:05 (was 0:05 / 0:05), as mpv shows."""
     from streamspec.live.model import LiveModel
-    from streamspec.spectrum import Spectrum
-    from streamspec.video import _VideoModel
+    from streamspec.live.video import _VideoModel
+    from streamspec.outputs.spectrum import Spectrum
 
     spec = Spectrum(settings={"start": 0.0, "step": 0.04, "offset": 0.0}, slots=132)
     for model in (LiveModel, _VideoModel):
@@ -115,7 +115,7 @@ def test_the_status_line_floors_the_position():
 
 # -- the axis reaches the end ---------------------------------------------------------------
 def _every(slots: int, step: float, end: float | None = None):
-    from streamspec.spectrum import Spectrum
+    from streamspec.outputs.spectrum import Spectrum
 
     settings = {"start": 0.0, "step": step, "offset": 0.0, "every": step}
     if end is not None:
@@ -132,7 +132,7 @@ def _every(slots: int, step: float, end: float | None = None):
     ],
 )
 def test_the_axis_reaches_the_films_end(slots, step, end, width, strip_width):
-    from streamspec.annotate import axis_ticks
+    from streamspec.outputs.annotate import axis_ticks
 
     ticks = axis_ticks(_every(slots, step, end), width, strip_width)
     assert ticks[0] == (0, 0.0)
@@ -144,7 +144,7 @@ def test_the_axis_reaches_the_films_end(slots, step, end, width, strip_width):
 def test_the_axis_picture_ends_with_the_end_label():
     from PIL import Image
 
-    from streamspec.annotate import INK, annotate_image
+    from streamspec.outputs.annotate import INK, annotate_image
 
     spec = _every(5, 2.0, 10.0)
     img = annotate_image(
@@ -160,7 +160,7 @@ def test_the_axis_picture_ends_with_the_end_label():
 def test_one_segment_is_drawn_as_one_block():
     from PIL import Image
 
-    from streamspec.annotate import annotate_image
+    from streamspec.outputs.annotate import annotate_image
 
     spec = _every(5, 2.0, 10.0)
     colours = [
@@ -186,7 +186,7 @@ def test_the_live_view_draws_one_segment_as_one_block():
 
     from streamspec.live.model import LiveModel
     from streamspec.live.painter import Painter
-    from streamspec.spectrum import Spectrum, Strip
+    from streamspec.outputs.spectrum import Spectrum, Strip
 
     pygame.font.init()
     spec = Spectrum(

@@ -17,13 +17,13 @@ import pytest
 from conftest import subprocess_env
 from videos import beeps, colour_film, make_video, with_sound
 
+from streamspec.analysis.strip import make_strip
 from streamspec.cli import main
 from streamspec.live.model import PANEL_BG, Layout
 from streamspec.live.recorder import AudioSpec, Recorder
-from streamspec.sources import open_source
-from streamspec.sources.encode import Pcm
-from streamspec.spectrum import Spectrum
-from streamspec.strip import make_strip
+from streamspec.media import open_source
+from streamspec.media.encode import Pcm
+from streamspec.outputs.spectrum import Spectrum
 
 # Two large flat blocks a picture, four pictures of 1.5 s: H.264 keeps flat colour.
 PAIRS = [
@@ -398,7 +398,7 @@ def test_play_record_bad_output_fails_before_the_window(film, tmp_path, capsys):
 
 # -- render --html ---------------------------------------------------------------------------
 def test_render_html_writes_the_page(film, tmp_path, capsys):
-    from streamspec.page import write_page
+    from streamspec.outputs.page import write_page
 
     out = tmp_path / "r.png"
     code, text, err = run(["render", film, "-o", out, "--every", "0.5", "--html"], capsys)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ExitStatus
-from .flags import add_options, add_parallel_args, number_arg, render_options
-from .render import local_decoder_threads
-from .terminal import PROG, Progress, shown
+from streamspec._cli.flags import add_options, add_parallel_args, number_arg, render_options
+from streamspec._cli.render import local_decoder_threads
+from streamspec._cli.terminal import PROG, Progress, shown
+from streamspec.core.errors import ExitStatus
 
 __all__ = ["add_batch", "add_corpus"]
 
@@ -29,7 +29,12 @@ def add_batch(sub: argparse._SubParsersAction) -> None:
         "inputs", nargs="+", metavar="INPUT", help="video files, folders, globs or @LIST files"
     )
     p.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="the output folder")
-    from ..options import LookOptions, QuantizerOptions, SamplingOptions, SourceOptions
+    from streamspec.core.options import (
+        LookOptions,
+        QuantizerOptions,
+        SamplingOptions,
+        SourceOptions,
+    )
 
     when = p.add_mutually_exclusive_group()
     add_options(when, SamplingOptions, command="batch", only=("every", "strips"))
@@ -57,8 +62,8 @@ def add_batch(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from ..batch import print_summary, run_batch
-    from ..limits import check_jobs, check_timeout
+    from streamspec.core.limits import check_jobs, check_timeout
+    from streamspec.pipeline.batch import print_summary, run_batch
 
     if args.timeout is not None:
         check_timeout(args.timeout)
@@ -114,7 +119,7 @@ def add_corpus(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_corpus(args: argparse.Namespace) -> int:
-    from ..corpus import build_corpus
+    from streamspec.outputs.corpus import build_corpus
 
     def skipped(path: object, reason: str) -> None:
         print(f"{PROG} corpus: warning: skipped {shown(reason)}", file=sys.stderr)

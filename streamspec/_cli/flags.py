@@ -1,6 +1,6 @@
 """The parser's building blocks: every option flag derived from its one definition.
 
-:func:`add_options` turns the fields of an option group (:mod:`streamspec.options`)
+:func:`add_options` turns the fields of an option group (:mod:`streamspec.core.options`)
 into flags -- name, type, choices, default, help -- and :func:`collect` reads them back.
 What the error messages and the bare-flag rule need is derived from the same
 definitions, by pure functions (:func:`option_flags`) or carried by the flag's own
@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..errors import ExitStatus, StreamspecError
-from .terminal import PROG
+from streamspec._cli.terminal import PROG
+from streamspec.core.errors import ExitStatus, StreamspecError
 
 if TYPE_CHECKING:
-    from .. import options
+    from streamspec.core import options
 
 __all__ = [
     "REDRAWING",
@@ -60,10 +60,10 @@ def positive_int(text: str) -> int:
     return value
 
 
-# -- options, derived from streamspec.options ----------------------------------------------
+# -- options, derived from streamspec.core.options ----------------------------------------------
 def _option_groups() -> tuple[type, ...]:
     """Every option group that has flags."""
-    from ..options import RenderOptions, VideoOptions, ViewOptions
+    from streamspec.core.options import RenderOptions, VideoOptions, ViewOptions
 
     return (*RenderOptions.GROUPS, ViewOptions, VideoOptions)
 
@@ -170,7 +170,7 @@ def per_command_defaults() -> dict[tuple[str, str], str]:
     deliberate part of the option's one definition."""
     import dataclasses
 
-    from ..options import RenderOptions, VideoOptions, ViewOptions
+    from streamspec.core.options import RenderOptions, VideoOptions, ViewOptions
 
     out = dict(_OWN_DEFAULTS)
     for group in (*RenderOptions.GROUPS, ViewOptions, VideoOptions):
@@ -194,13 +194,13 @@ def add_options(
     ``command`` takes it.
 
     Name, type, choices, default and help come from the field's one definition
-    (:func:`streamspec.options.metadata_for`). In a command that redraws saved data
+    (:func:`streamspec.core.options.metadata_for`). In a command that redraws saved data
     (:data:`REDRAWING`) every flag is None unless given (or the command has a default of
     its own), to tell "not given" from a default.
     """
     import dataclasses
 
-    from ..options import metadata_for
+    from streamspec.core.options import metadata_for
 
     for f in dataclasses.fields(group):
         if not f.metadata.get("cli", True) or (only is not None and f.name not in only):
@@ -262,7 +262,7 @@ def collect(args: argparse.Namespace, group: type) -> dict[str, Any]:
 
 
 def render_options(args: argparse.Namespace) -> options.RenderOptions:
-    from ..options import RenderOptions
+    from streamspec.core.options import RenderOptions
 
     values: dict[str, object] = {}
     for group in RenderOptions.GROUPS:
@@ -271,7 +271,7 @@ def render_options(args: argparse.Namespace) -> options.RenderOptions:
 
 
 def add_source_args(p: argparse.ArgumentParser, command: str) -> None:
-    from ..options import SourceOptions
+    from streamspec.core.options import SourceOptions
 
     p.add_argument(
         "video",
@@ -284,7 +284,7 @@ def add_source_args(p: argparse.ArgumentParser, command: str) -> None:
 
 
 def add_look_args(p: argparse.ArgumentParser, command: str) -> None:
-    from ..options import LookOptions
+    from streamspec.core.options import LookOptions
 
     add_options(p.add_argument_group("look"), LookOptions, command=command)
 
@@ -299,7 +299,7 @@ def source_spec(args: argparse.Namespace) -> str | None:
 
 def dask_arg(text: str) -> str:
     """--dask's argparse type: the address checked where every --dask value is."""
-    from ..parallel import dask_address
+    from streamspec.pipeline.parallel import dask_address
 
     try:
         return dask_address(text)

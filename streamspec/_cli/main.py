@@ -1,7 +1,7 @@
 """The ``streamspec`` command line: a thin shell over the library API.
 
 Every user error ends as one line on stderr and exit status 2; an interrupted command
-exits 130 (:class:`~streamspec.errors.ExitStatus`). Tracebacks are for bugs only (and
+exits 130 (:class:`~streamspec.core.errors.ExitStatus`). Tracebacks are for bugs only (and
 ``STREAMSPEC_DEBUG=1`` shows them). Each command group's flags and runner live in a
 module of their own (:mod:`.render`, :mod:`.play`, :mod:`.page`, :mod:`.batch`,
 :mod:`.quantize`); this module builds the parser from them and runs one.
@@ -14,15 +14,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .._version import __version__
-from ..errors import ExitStatus, StreamspecError
-from .batch import add_batch, add_corpus
-from .flags import Parser, bare_flags, option_flags
-from .page import add_compare, add_page
-from .play import add_devices, add_play, add_video
-from .quantize import add_quantize
-from .render import add_redraw, add_render
-from .terminal import PROG, shown
+from streamspec._cli.batch import add_batch, add_corpus
+from streamspec._cli.flags import Parser, bare_flags, option_flags
+from streamspec._cli.page import add_compare, add_page
+from streamspec._cli.play import add_devices, add_play, add_video
+from streamspec._cli.quantize import add_quantize
+from streamspec._cli.render import add_redraw, add_render
+from streamspec._cli.terminal import PROG, shown
+from streamspec._version import __version__
+from streamspec.core.errors import ExitStatus, StreamspecError
 
 __all__ = ["build_parser", "main"]
 
@@ -58,7 +58,7 @@ def _in_flag_words(exc: StreamspecError, given: dict[str, str] | None = None) ->
     the option's flag, instead of the library's option name."""
     import re
 
-    from ..options import OptionError
+    from streamspec.core.options import OptionError
 
     flags = option_flags()
     if not isinstance(exc, OptionError) or exc.option not in flags:
@@ -94,24 +94,24 @@ def _unrecognized(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Ctrl-C and SIGTERM are stop requests from here on (see :mod:`streamspec._signals`):
+    Ctrl-C and SIGTERM are stop requests from here on (see :mod:`streamspec.pipeline._signals`):
     each command stops at a safe point and saves what it made; exit status 130.
     """
-    from .. import _signals
+    from streamspec.pipeline import _signals
 
     with _signals.handling():
         return _main(argv)
 
 
 def _interrupted(command: str) -> int:
-    from .. import _signals
+    from streamspec.pipeline import _signals
 
     print(f"{PROG} {command}: {_signals.signal_name()}", file=sys.stderr)
     return ExitStatus.INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from .. import _signals
+    from streamspec.pipeline import _signals
 
     parser = build_parser()
     argv = bare_flags(parser, sys.argv[1:] if argv is None else [str(a) for a in argv])

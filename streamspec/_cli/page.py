@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ExitStatus
-from .flags import add_options, int_arg
-from .terminal import PROG, shown
+from streamspec._cli.flags import add_options, int_arg
+from streamspec._cli.terminal import PROG, shown
+from streamspec.core.errors import ExitStatus
 
 __all__ = ["add_compare", "add_page"]
 
@@ -38,7 +38,7 @@ def add_page(sub: argparse._SubParsersAction) -> None:
 def _run_page(args: argparse.Namespace) -> int:
     import warnings
 
-    from ..page import PageWarning, write_page
+    from streamspec.outputs.page import PageWarning, write_page
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PageWarning)
@@ -75,7 +75,7 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="the comparison: .png, .jpg, .webp or .tif",
     )
-    from ..options import LookOptions
+    from streamspec.core.options import LookOptions
 
     add_options(p, LookOptions, command="compare", only=("height",))
     p.add_argument(
@@ -101,9 +101,9 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from ..compare import compare_files
-    from ..options import LookOptions, OptionError, check_option
-    from ..timefmt import clock
+    from streamspec.core.options import LookOptions, OptionError, check_option
+    from streamspec.core.timefmt import clock
+    from streamspec.outputs.compare import compare_files
 
     if args.chapters not in (None, "auto", "none"):
         raise OptionError(

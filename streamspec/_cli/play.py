@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ExitStatus
-from .flags import add_options, add_source_args, collect, render_options, source_spec
-from .terminal import PROG, Progress, say_sampling, short, shown
+from streamspec._cli.flags import add_options, add_source_args, collect, render_options, source_spec
+from streamspec._cli.terminal import PROG, Progress, say_sampling, short, shown
+from streamspec.core.errors import ExitStatus
 
 __all__ = ["add_devices", "add_play", "add_video"]
 
@@ -29,7 +29,7 @@ def add_play(sub: argparse._SubParsersAction) -> None:
         help="where to save the spectrum: .png, .jpg, .webp or .tif (default "
         "VIDEO-spectrum.png, never overwriting; data beside it as .json)",
     )
-    from ..options import (
+    from streamspec.core.options import (
         LookOptions,
         QuantizerOptions,
         SamplingOptions,
@@ -51,10 +51,10 @@ def add_play(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_play(args: argparse.Namespace) -> int:
-    from ..live.app import play
+    from streamspec.live.app import play
 
     spec = source_spec(args)
-    from ..options import ViewOptions
+    from streamspec.core.options import ViewOptions
 
     view = ViewOptions.pick(collect(args, ViewOptions))
     result = play(
@@ -85,7 +85,7 @@ def add_video(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o", "--output", metavar="MOVIE.mp4", required=True, help="the movie: .mp4, .mov or .mkv"
     )
-    from ..options import (
+    from streamspec.core.options import (
         LookOptions,
         QuantizerOptions,
         SamplingOptions,
@@ -113,8 +113,8 @@ def add_video(sub: argparse._SubParsersAction) -> None:
 def _run_video(args: argparse.Namespace) -> int:
     import time
 
-    from ..options import VideoOptions
-    from ..video import make_video
+    from streamspec.core.options import VideoOptions
+    from streamspec.live.video import make_video
 
     options = render_options(args)
     movie = VideoOptions.pick(collect(args, VideoOptions))
@@ -137,7 +137,7 @@ def _run_video(args: argparse.Namespace) -> int:
     if result.path is None:
         print(f"{PROG} video: interrupted before the first frame; nothing written", file=sys.stderr)
         return ExitStatus.INTERRUPTED
-    from .. import _signals
+    from streamspec.pipeline import _signals
 
     state = "interrupted; wrote what was done:" if result.interrupted else "wrote"
     sound = "with sound" if result.audio else "silent"
@@ -161,7 +161,7 @@ def add_devices(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_devices(args: argparse.Namespace) -> int:
-    from ..sources import list_devices
+    from streamspec.media import list_devices
 
     devices = list_devices()
     if not devices:

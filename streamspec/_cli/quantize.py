@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import ExitStatus
-from .flags import add_options
-from .terminal import shown
+from streamspec._cli.flags import add_options
+from streamspec._cli.terminal import shown
+from streamspec.core.errors import ExitStatus
 
 __all__ = ["add_quantize"]
 
@@ -20,7 +20,7 @@ def add_quantize(sub: argparse._SubParsersAction) -> None:
         "extension) and print the error and size. Never overwrites IMAGE.",
     )
     p.add_argument("image", metavar="IMAGE", help="input image (PNG, JPEG, TIFF, WebP, ...)")
-    from ..options import QuantizerOptions
+    from streamspec.core.options import QuantizerOptions
 
     add_options(p, QuantizerOptions, command="quantize", only=("k",))
     p.add_argument(
@@ -44,8 +44,8 @@ def add_quantize(sub: argparse._SubParsersAction) -> None:
 def _run_quantize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..options import QuantizerOptions, check_option
-    from ..quantize import quantize_file
+    from streamspec.core.options import QuantizerOptions, check_option
+    from streamspec.outputs.quantize import quantize_file
 
     for name in ("k", "seed"):  # this command takes them without the rest of the group
         setattr(args, name, check_option(QuantizerOptions, name, getattr(args, name), "quantize"))

@@ -7,8 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..errors import ExitStatus, StreamspecError
-from .flags import (
+from streamspec._cli.flags import (
     add_look_args,
     add_options,
     add_parallel_args,
@@ -17,13 +16,14 @@ from .flags import (
     render_options,
     source_spec,
 )
-from .terminal import PROG, Progress, say_sampling, short, shown
+from streamspec._cli.terminal import PROG, Progress, say_sampling, short, shown
+from streamspec.core.errors import ExitStatus, StreamspecError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .. import options
-    from ..spectrum import Spectrum
+    from streamspec.core import options
+    from streamspec.outputs.spectrum import Spectrum
 
 __all__ = ["add_redraw", "add_render", "local_decoder_threads"]
 
@@ -43,7 +43,7 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         help="output image, .png, .jpg, .webp or .tif by its extension (default "
         "VIDEO-spectrum.png, never overwriting); the data goes beside it as .json",
     )
-    from ..options import QuantizerOptions, SamplingOptions, SourceOptions
+    from streamspec.core.options import QuantizerOptions, SamplingOptions, SourceOptions
 
     when = p.add_mutually_exclusive_group()
     add_options(when, SamplingOptions, command="render", only=("every", "strips"))
@@ -82,9 +82,9 @@ def _run_render(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from .._io import check_format_size, output_lock
-    from ..limits import check_jobs
-    from ..rendering import Renderer, check_spectrum_output, default_output
+    from streamspec.core._io import check_format_size, output_lock
+    from streamspec.core.limits import check_jobs
+    from streamspec.pipeline.rendering import Renderer, check_spectrum_output, default_output
 
     spec = source_spec(args)
     options = render_options(args)
@@ -121,7 +121,7 @@ def _run_render(args: argparse.Namespace) -> int:
     bar = Progress(total=renderer.total, unit="strip", desc=short(info.name), show=show)
 
     def saved_preview(draft: Spectrum) -> None:
-        from .._signals import save_safely
+        from streamspec.pipeline._signals import save_safely
 
         png, js = save_safely(draft, out)
         bar.clear()
@@ -153,14 +153,14 @@ def _run_render(args: argparse.Namespace) -> int:
 def _page_path(html: str | None, out: Path) -> Path | None:
     """render --html: the page's path (default: beside the image), checked before any
     work like the image's (its collisions with the inputs and the other outputs are
-    checked with theirs, by :func:`~streamspec.rendering.check_spectrum_output`)."""
+    checked with theirs, by :func:`~streamspec.pipeline.rendering.check_spectrum_output`)."""
     if html is None:
         return None
     from pathlib import Path
 
-    from .._io import check_writable
-    from ..errors import OutputError
-    from ..page import PAGE_SUFFIXES
+    from streamspec.core._io import check_writable
+    from streamspec.core.errors import OutputError
+    from streamspec.outputs.page import PAGE_SUFFIXES
 
     page = Path(html) if html else out.with_suffix(".html")
     if page.suffix.lower() not in PAGE_SUFFIXES:
@@ -181,11 +181,11 @@ def _save_and_report(
     line; the exit status (130 when the render was interrupted)."""
     import time
 
-    from .. import _signals
+    from streamspec.pipeline import _signals
 
     png, js = _signals.save_safely(spectrum, out)
     if html is not None:
-        from ..page import write_page
+        from streamspec.outputs.page import write_page
 
         with _signals.saving():
             write_page(js, html)  # the page `streamspec page` makes of the saved data
@@ -205,7 +205,7 @@ def _save_and_report(
 def local_decoder_threads(jobs: int | None, dask: str | None) -> int | None:
     """Each render's decoder threads when ``jobs`` share this machine (a remote
     cluster's workers decide their own)."""
-    from ..parallel import cores, decoder_threads
+    from streamspec.pipeline.parallel import cores, decoder_threads
 
     return decoder_threads(jobs or cores()) if dask in (None, "local") else None
 
@@ -218,7 +218,7 @@ def _render_parallel(
     t0: float,
 ) -> int:
     """render --jobs N / --dask: the film's slots in N ranges, rendered at once and merged."""
-    from ..parallel import executor, pool_threads, render_parallel
+    from streamspec.pipeline.parallel import executor, pool_threads, render_parallel
 
     if spec is None or spec.startswith(("webcam:", "lavfi:")):
         raise StreamspecError("--jobs and --dask split a film file or URL, not a live source")
@@ -269,8 +269,8 @@ def add_redraw(sub: argparse._SubParsersAction) -> None:
 def _run_redraw(args: argparse.Namespace) -> int:
     import time
 
-    from ..options import LookOptions
-    from ..redraw import redraw
+    from streamspec.core.options import LookOptions
+    from streamspec.outputs.redraw import redraw
 
     t0 = time.perf_counter()
     done = redraw(args.data, args.output, **collect(args, LookOptions))

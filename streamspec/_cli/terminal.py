@@ -87,7 +87,7 @@ def shown(text: object, *, lines: bool = False) -> str:
     """``text`` safe for the terminal: control characters escaped, so a file name can
     never move the cursor, retitle the terminal or forge a line (``lines``: keep the
     text's own line breaks, escape the rest)."""
-    from .._io import shown as escaped
+    from streamspec.core._io import shown as escaped
 
     if lines:
         return "\n".join(escaped(line) for line in str(text).split("\n"))

@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import _signals
-from .._io import check_format_size, unique_path
-from .._signals import mark_partial, save_safely
-from ..errors import InputError
-from ..kmeans import warm_up
-from ..options import RenderOptions, ViewOptions
-from ..rendering import Renderer, check_spectrum_output, default_output
-from ..segments import segment_spectrum
-from ..sources import FrameSource, open_source
-from .checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
-from .fill import FILL_THREADS, Filler
-from .model import LiveModel
-from .pipeline import Pipeline
-from .segmenter import SegmentsWorker
+from streamspec.analysis.kmeans import warm_up
+from streamspec.analysis.segments import segment_spectrum
+from streamspec.core._io import check_format_size, unique_path
+from streamspec.core.errors import InputError
+from streamspec.core.options import RenderOptions, ViewOptions
+from streamspec.live.checkpoint import Checkpointer, Saver, find_checkpoint, set_aside, snapshot_of
+from streamspec.live.fill import FILL_THREADS, Filler
+from streamspec.live.model import LiveModel
+from streamspec.live.pipeline import Pipeline
+from streamspec.live.segmenter import SegmentsWorker
+from streamspec.media import FrameSource, open_source
+from streamspec.pipeline import _signals
+from streamspec.pipeline._signals import mark_partial, save_safely
+from streamspec.pipeline.rendering import Renderer, check_spectrum_output, default_output
 
 __all__ = ["PlayResult", "play"]
 
@@ -66,7 +66,7 @@ def play(
     window's; keywords override single options of either (``every=0.5, layout="right",
     size=(640, 480), ...``). ``announce`` gets the session's messages, ``note`` what
     the default sampling chose (None: nothing). Returns a :class:`PlayResult`. Raises
-    :class:`~streamspec.errors.InputError` (before any window opens) for a source or
+    :class:`~streamspec.core.errors.InputError` (before any window opens) for a source or
     option that cannot be used, or where there is no display to show the window on.
     """
     for old, new in _VIEW_ALIASES.items():  # the 0.1 keyword names
@@ -142,7 +142,10 @@ def play(
     if filler is not None:
         filler.start()  # now: its first pass runs while the window opens
     try:
-        from .view import LiveWindow, on_display_lost  # pygame only now, after input checks
+        from streamspec.live.view import (  # pygame only now, after input checks
+            LiveWindow,
+            on_display_lost,
+        )
 
         # Load the quantizer's kernels before playback: at the first sample they would
         # stall the picture for ~0.9 s (Numba's set-up holds the GIL).
@@ -300,7 +303,7 @@ def check_display() -> None:
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         raise InputError(NO_DISPLAY.format(why=" (neither DISPLAY nor WAYLAND_DISPLAY is set)"))
-    from .view import display_driver  # pygame only now
+    from streamspec.live.view import display_driver  # pygame only now
 
     driver = display_driver()
     if driver in ("offscreen", "dummy"):
@@ -314,10 +317,10 @@ def _check_record(
     spectrum being saved (checked before any window opens)."""
     if record is None:
         return None
-    from .._io import check_outputs
-    from ..rendering import source_file
-    from ..spectrum import json_path_for
-    from .recorder import check_movie_output
+    from streamspec.core._io import check_outputs
+    from streamspec.live.recorder import check_movie_output
+    from streamspec.outputs.spectrum import json_path_for
+    from streamspec.pipeline.rendering import source_file
 
     movie = check_movie_output(record)
     check_outputs(
@@ -337,7 +340,7 @@ def _sound_track(src: FrameSource, view: ViewOptions) -> int | None:
     url = getattr(src, "url", None)
     if not view.audio or src.info.live or src.info.kind not in ("file", "url") or not url:
         return None
-    from .audio import audio_track
+    from streamspec.live.audio import audio_track
 
     return audio_track(url, view.audio_track)
 
@@ -347,7 +350,7 @@ def _start_sound(
 ) -> None:
     """Open the device and start the sound at the playhead; the sound's clock leads.
     Without a device: one warning line, and the pictures keep the wall clock."""
-    from .audio import AudioClock, open_audio
+    from streamspec.live.audio import AudioClock, open_audio
 
     player = open_audio(
         src.url,  # type: ignore[attr-defined]  # an AVSource (_sound_track checked)
@@ -372,9 +375,9 @@ def _start_recording(window: Any, record: Path) -> Any:
     encoder with each picture, so the sound device is never held up."""
     from collections import deque
 
-    from ..sources.audio import LAYOUTS
-    from ..sources.encode import Pcm
-    from .recorder import ScreenRecorder, aac_spec
+    from streamspec.live.recorder import ScreenRecorder, aac_spec
+    from streamspec.media.audio import LAYOUTS
+    from streamspec.media.encode import Pcm
 
     player = window.audio
     spec = aac_spec(player.rate, player.channels) if player is not None else None
@@ -410,7 +413,7 @@ def _drain_strips(pipeline: Pipeline, model: LiveModel) -> None:
     """Strips the worker finished after the window stopped still belong to the session."""
     import queue
 
-    from .pipeline import StripReady
+    from streamspec.live.pipeline import StripReady
 
     while True:
         try:

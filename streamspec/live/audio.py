@@ -1,5 +1,5 @@
 """The film's sound for ``play``: decoded in a thread of its own (by
-:class:`streamspec.sources.audio.SoundReader`), played through an SDL callback device
+:class:`streamspec.media.audio.SoundReader`), played through an SDL callback device
 (pygame-ce), and the clock the pictures follow.
 
 As in ffplay: the decoder thread converts the audio (any layout, any rate) to the
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..limits import MAX_VOLUME  # noqa: F401  (kept: its old public home)
-from ..sources.audio import LAYOUTS, SoundError, SoundReader, Tempo, audio_track
-from .clock import AudioTimeline, MediaClock
+from streamspec.core.limits import MAX_VOLUME  # noqa: F401  (kept: its old public home)
+from streamspec.live.clock import AudioTimeline, MediaClock
+from streamspec.media.audio import LAYOUTS, SoundError, SoundReader, Tempo, audio_track
 
 __all__ = ["AudioClock", "AudioPlayer", "audio_track", "open_audio"]
 
@@ -110,7 +110,7 @@ class AudioPlayer:
             from pygame._sdl2 import audio as sdl_audio
             from pygame._sdl2 import sdl2
 
-            from ._pygame import pygame  # noqa: F401  (first, and quietly)
+            from streamspec.live._pygame import pygame  # noqa: F401  (first, and quietly)
         except ImportError as exc:  # pragma: no cover - pygame-ce always has them
             return f"pygame has no SDL audio ({exc})"
         try:

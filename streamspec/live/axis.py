@@ -1,14 +1,14 @@
 """The live view's time axis: where its ticks go and where their labels sit, at the
-finest step of :func:`streamspec.timefmt.tick_steps` (the one tick rule every time
+finest step of :func:`streamspec.core.timefmt.tick_steps` (the one tick rule every time
 axis follows) whose labels fit side by side."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..timefmt import describe_time, tick_steps, tick_times
-from .layout import Rect
-from .viewport import Viewport
+from streamspec.core.timefmt import describe_time, tick_steps, tick_times
+from streamspec.live.layout import Rect
+from streamspec.live.viewport import Viewport
 
 __all__ = ["LABEL_GAP", "AxisLabel", "TimeAxis", "estimated_width"]
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .._io import load_json, unique_path
-from .._signals import mark_partial
-from ..errors import InputError
-from ..limits import MAX_JSON_BYTES
-from ..spectrum import Spectrum, json_path_for
+from streamspec.core._io import load_json, unique_path
+from streamspec.core.errors import InputError
+from streamspec.core.limits import MAX_JSON_BYTES
+from streamspec.outputs.spectrum import Spectrum, json_path_for
+from streamspec.pipeline._signals import mark_partial
 
 __all__ = ["Checkpointer", "Saver", "find_checkpoint", "set_aside", "snapshot_of"]
 

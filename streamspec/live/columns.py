@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..options import LookOptions
-from ..strip import make_strip
-from .timeline import StripTimeline
+from streamspec.analysis.strip import make_strip
+from streamspec.core.options import LookOptions
+from streamspec.live.timeline import StripTimeline
 
 __all__ = ["CACHE_BYTES", "PANEL_BG", "ColumnCache", "provisional_look"]
 
@@ -90,7 +90,9 @@ class ColumnCache:
             return np.take(cached, rows[0], axis=0)
         out = np.empty((taps.shape[1], height), np.uint32)
         flat = self._rows.reshape(len(self._rows), -1)  # (rows, 4 height) bytes
-        from .._kernels import mean_rows  # Numba loads here, not when the model does
+        from streamspec.analysis._kernels import (
+            mean_rows,  # Numba loads here, not when the model does
+        )
 
         mean_rows(flat, np.array(rows), out.view(np.uint8))
         return out

@@ -3,7 +3,7 @@ the playhead while the film plays.
 
 When a file opens, a thread of its own (niced) opens the film a second time in the
 ``keyframes`` decoding mode (two decoder threads) and runs
-:class:`~streamspec.sampling.Sampler`
+:class:`~streamspec.pipeline.sampling.Sampler`
 over the whole grid: every slot gets a *provisional* strip (the nearest keyframe's
 colours, :attr:`Strip.provisional`), sent to the window through the playback pipeline's
 events, within a few percent of the time decoding the film takes. Playback's exact strip
@@ -29,10 +29,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..grid import SlotGrid
-from ..sampling import Sampler, StripMaker
-from ..sources import Crop, FrameSource
-from .pipeline import Pipeline, StripReady
+from streamspec.core.grid import SlotGrid
+from streamspec.live.pipeline import Pipeline, StripReady
+from streamspec.media import Crop, FrameSource
+from streamspec.pipeline.sampling import Sampler, StripMaker
 
 __all__ = ["FILL_NICE", "FILL_THREADS", "Filler"]
 

@@ -11,11 +11,11 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ..colour import merge_colours
-from ..spectrum import Strip
-from ..timefmt import describe_time
-from .playback import Playback
-from .timeline import StripTimeline
+from streamspec.analysis.colour import merge_colours
+from streamspec.core.timefmt import describe_time
+from streamspec.live.playback import Playback
+from streamspec.live.timeline import StripTimeline
+from streamspec.outputs.spectrum import Strip
 
 __all__ = ["HoverInfo", "Stats", "StripColours", "status_line"]
 
@@ -70,7 +70,7 @@ class Stats:
 
 class StripColours:
     """The distinct colours of a strip, as the tooltip lists them: near-duplicates
-    merged (OKLab, :data:`~streamspec.colour.MERGE_DISTANCE`), the
+    merged (OKLab, :data:`~streamspec.analysis.colour.MERGE_DISTANCE`), the
     :data:`TOOLTIP_COLOURS` largest with their shares; kept per slot while the strip
     stays the same."""
 

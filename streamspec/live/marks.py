@@ -14,11 +14,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..annotate import chapter_spans
-from ..options import LookOptions
-from ..segments import colour_segments
-from ..spectrum import Spectrum
-from .timeline import StripTimeline
+from streamspec.analysis.segments import colour_segments
+from streamspec.core.options import LookOptions
+from streamspec.live.timeline import StripTimeline
+from streamspec.outputs.annotate import chapter_spans
+from streamspec.outputs.spectrum import Spectrum
 
 __all__ = ["ChapterSpan", "Chapters", "LiveSegments", "SegmentJob", "SegmentRunner"]
 

@@ -27,17 +27,17 @@ from typing import Any, Generic, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ..grid import SlotGrid
-from ..spectrum import Spectrum, Strip
-from ..timefmt import describe_time, nice_ticks
-from .axis import LABEL_GAP, AxisLabel, TimeAxis
-from .columns import CACHE_BYTES, PANEL_BG, ColumnCache, provisional_look
-from .hud import HoverInfo, Stats, StripColours, status_line
-from .layout import CHAPTERS_H, SEGMENTS_H, Layout, Rect, fit_window
-from .marks import Chapters, ChapterSpan, LiveSegments, SegmentRunner
-from .playback import Playback, SeekThrottle, frame_time_of
-from .timeline import StripTimeline
-from .viewport import LIVE_PPS, MAX_PPS, MAX_TAPS, Viewport
+from streamspec.core.grid import SlotGrid
+from streamspec.core.timefmt import describe_time, nice_ticks
+from streamspec.live.axis import LABEL_GAP, AxisLabel, TimeAxis
+from streamspec.live.columns import CACHE_BYTES, PANEL_BG, ColumnCache, provisional_look
+from streamspec.live.hud import HoverInfo, Stats, StripColours, status_line
+from streamspec.live.layout import CHAPTERS_H, SEGMENTS_H, Layout, Rect, fit_window
+from streamspec.live.marks import Chapters, ChapterSpan, LiveSegments, SegmentRunner
+from streamspec.live.playback import Playback, SeekThrottle, frame_time_of
+from streamspec.live.timeline import StripTimeline
+from streamspec.live.viewport import LIVE_PPS, MAX_PPS, MAX_TAPS, Viewport
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 __all__ = [
     "CACHE_BYTES",
@@ -363,7 +363,7 @@ class LiveModel:
 
     def axis_labels(self) -> list[AxisLabel]:
         """``(tick x, label, label left x)`` of the time axis: the finest nice step
-        (:func:`streamspec.timefmt.tick_steps`) whose labels, measured with
+        (:func:`streamspec.core.timefmt.tick_steps`) whose labels, measured with
         :attr:`text_width`, fit side by side within the axis."""
         return self.time_axis.labels(self.view, self.layout.axis)
 

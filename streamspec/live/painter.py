@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ._pygame import pygame
-from .model import HoverInfo, LiveModel
-from .pipeline import DisplayFrame
+from streamspec.live._pygame import pygame
+from streamspec.live.model import HoverInfo, LiveModel
+from streamspec.live.pipeline import DisplayFrame
 
 __all__ = ["HELP", "Painter"]
 
@@ -209,7 +209,7 @@ class Painter:
 
     def _fit(self, title: str, width: float) -> pygame.Surface | None:
         """``title`` rendered, shortened with an ellipsis to ``width`` (None: nothing fits)."""
-        from ..annotate import fit_text
+        from streamspec.outputs.annotate import fit_text
 
         text = fit_text(title, width, lambda t: self.small.size(t)[0])
         return self.small.render(text, True, INK) if text else None

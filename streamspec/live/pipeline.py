@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._threads import put_until
-from ..sampling import Sample, Sampler, StripMaker
-from ..sources import Frame
-from ..spectrum import Strip
+from streamspec.core._threads import put_until
+from streamspec.media import Frame
+from streamspec.outputs.spectrum import Strip
+from streamspec.pipeline.sampling import Sample, Sampler, StripMaker
 
 __all__ = ["DisplayFrame", "Ended", "Failed", "Pipeline", "StripReady"]
 
@@ -202,7 +202,7 @@ class Pipeline:
         if w <= nw or h <= nh:
             return frame.to_rgb((w, h), cropped=False)
         if self._enlarger is None:
-            from ..sources.convert import Enlarger
+            from streamspec.media.convert import Enlarger
 
             self._enlarger = Enlarger()
         return self._enlarger(frame.to_rgb((nw, nh), cropped=False), w, h)

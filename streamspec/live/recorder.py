@@ -2,7 +2,7 @@
 offline render of the live view) and ``play --record`` (the session as watched).
 
 The caller hands over RGB pictures (and, optionally, sound); a worker thread hands them
-to :class:`streamspec.sources.encode.MovieWriter`, which converts them to BT.709 YUV
+to :class:`streamspec.media.encode.MovieWriter`, which converts them to BT.709 YUV
 4:2:0 and encodes them with libx264 (PyAV releases the GIL while encoding, so this
 overlaps with decoding and drawing). The movie is written to a temp
 file beside the output and renamed into place by :meth:`Recorder.close`: a reader sees a
@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._io import check_writable, make_temp
-from ..errors import OutputError
-from ..sources.encode import (
+from streamspec.core._io import check_writable, make_temp
+from streamspec.core.errors import OutputError
+from streamspec.media.encode import (
     MOVIE_FORMATS,
     AudioSpec,
     EncodeError,
@@ -75,7 +75,7 @@ class Recorder:
 
     ``size`` (w, h) must be even. ``audio`` declares a sound track (sound arrives by
     :meth:`add_audio`, or is pulled from ``audio_feed``, an iterator of
-    :class:`~streamspec.sources.encode.Pcm` blocks (or PyAV audio frames) starting at
+    :class:`~streamspec.media.encode.Pcm` blocks (or PyAV audio frames) starting at
     the movie's time 0, as the picture advances). ``preset``/``crf`` are x264's. Use as
     a context manager, or call :meth:`close` (keep) / :meth:`abort`.
     """
@@ -153,7 +153,7 @@ class Recorder:
         rate: int | None = None,
         at: float | None = None,
     ) -> None:
-        """Queue a chunk of sound: a :class:`~streamspec.sources.encode.Pcm` block, a
+        """Queue a chunk of sound: a :class:`~streamspec.media.encode.Pcm` block, a
         PyAV audio frame, or an (n, channels) array of int16 or float32 samples at
         ``rate`` (default: the track's) in the track's layout. Needs ``audio`` at
         construction. Without ``at`` it follows the previous chunk; ``at`` (s of the
@@ -292,7 +292,7 @@ class _AbortedError(Exception):
 def surface_pixels(surface: Any) -> tuple[NDArray[np.uint8], str]:
     """A copy of a pygame surface's pixels and their FFmpeg pixel format, straight from
     its memory where the layout is one FFmpeg knows (8x faster than ``tobytes``)."""
-    from ._pygame import pygame
+    from streamspec.live._pygame import pygame
 
     w, h = surface.get_size()
     size, masks = surface.get_bytesize(), surface.get_masks()[:3]
@@ -342,7 +342,7 @@ class ScreenRecorder:
         self._handed = 0  # movie frames handed to the encoder
 
     def __call__(self, surface: Any) -> None:
-        from ._pygame import pygame
+        from streamspec.live._pygame import pygame
 
         now = self.clock()
         if self._t0 is None:

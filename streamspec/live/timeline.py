@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..grid import SlotGrid
-from ..spectrum import Spectrum, Strip
+from streamspec.core.grid import SlotGrid
+from streamspec.outputs.spectrum import Spectrum, Strip
 
 __all__ = ["Arrival", "StripTimeline"]
 

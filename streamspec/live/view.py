@@ -15,16 +15,16 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _signals
-from ..limits import MAX_VOLUME
-from ._pygame import pygame
-from .clock import MediaClock, next_speed
-from .model import LiveModel, SeekThrottle, fit_window
-from .painter import HELP, Painter
-from .pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
+from streamspec.core.limits import MAX_VOLUME
+from streamspec.live._pygame import pygame
+from streamspec.live.clock import MediaClock, next_speed
+from streamspec.live.model import LiveModel, SeekThrottle, fit_window
+from streamspec.live.painter import HELP, Painter
+from streamspec.live.pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
+from streamspec.pipeline import _signals
 
 if TYPE_CHECKING:
-    from .audio import AudioPlayer
+    from streamspec.live.audio import AudioPlayer
 
 __all__ = ["HELP", "LiveWindow", "on_display_lost"]
 

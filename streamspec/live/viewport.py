@@ -5,7 +5,7 @@ The view is a zoom (``pps``: pixels per strip, fractional) and a scroll (``scrol
 the column at the panel's left edge, in strips). A file opens *fitted* -- the whole film
 across the panel -- and stays fitted through resizes until the viewer zooms or pans; a
 live source (no end to fit) scrolls at :data:`LIVE_PPS`. While *following*, the view
-keeps the playhead in sight. Columns are :mod:`streamspec.grid`'s: time is linear in
+keeps the playhead in sight. Columns are :mod:`streamspec.core.grid`'s: time is linear in
 them, slot ``i`` spans columns ``[i, i + 1)``.
 """
 
@@ -16,9 +16,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ..limits import MAX_ZOOM
-from .layout import Rect
-from .timeline import StripTimeline
+from streamspec.core.limits import MAX_ZOOM
+from streamspec.live.layout import Rect
+from streamspec.live.timeline import StripTimeline
 
 __all__ = ["LIVE_PPS", "MAX_PPS", "MAX_TAPS", "Viewport"]
 
@@ -81,7 +81,7 @@ class Viewport:
 
     def x_of_slot(self, column: float) -> float:
         """Window x of a column coordinate (strips from slot 0's left edge; time is
-        linear in columns, see :mod:`streamspec.grid`)."""
+        linear in columns, see :mod:`streamspec.core.grid`)."""
         return self.panel.x + (column - self.scroll) * self.pps
 
     def column_at_x(self, x: float) -> float:
