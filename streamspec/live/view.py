@@ -1,23 +1,29 @@
 """The pygame window: a thin shell that feeds events to the model and draws it.
 
-Only this module and the painter draw with pygame. Everything worth testing about what
-the window shows (layout, scrolling, hit-testing, reveal timing) lives in
-:mod:`streamspec.live.model`.
+Only the live window's modules and the painter draw with pygame. Everything worth
+testing about what the window shows (layout, scrolling, hit-testing, reveal timing)
+lives in :mod:`streamspec.live.model`. This module holds the window's loop, the pacing
+of pictures and the drawing schedule; what keys and the mouse do is in
+:mod:`streamspec.live.controls`, and the display beneath (the driver, X11) in
+:mod:`streamspec.live.display`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import queue
 import time
-import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from streamspec.core.limits import MAX_VOLUME
 from streamspec.live._pygame import pygame
-from streamspec.live.clock import MediaClock, next_speed
+from streamspec.live.clock import MediaClock
+from streamspec.live.controls import _SOUND_KEYS as _SOUND_KEYS
+from streamspec.live.controls import WindowControls
+from streamspec.live.display import _X_HANDLER as _X_HANDLER
+from streamspec.live.display import display_driver as display_driver
+from streamspec.live.display import on_display_lost as on_display_lost
+from streamspec.live.display import window_manager_missing as _window_manager_missing  # noqa: F401
 from streamspec.live.model import LiveModel, SeekThrottle, fit_window
 from streamspec.live.painter import HELP, Painter
 from streamspec.live.pipeline import DisplayFrame, Ended, Failed, Pipeline, StripReady
@@ -26,123 +32,12 @@ from streamspec.pipeline import _signals
 if TYPE_CHECKING:
     from streamspec.live.audio import AudioPlayer
 
+# The names imported "as" themselves, and _window_manager_missing, were defined here
+# before the controls and the display helpers got modules of their own: still importable.
 __all__ = ["HELP", "LiveWindow", "on_display_lost"]
 
-_X_HANDLER: list[Any] = []  # the installed Xlib callback (kept alive) and the one before
 
-
-def on_display_lost(callback: Callable[[], None] | None) -> None:
-    """Run ``callback`` when the X connection is lost (the window destroyed from outside,
-    the X server gone) -- Xlib then ends the process, so it must save at once. ``None``
-    puts the earlier handler back. Does nothing on other video drivers."""
-    try:
-        lib = ctypes.CDLL("libX11.so.6")
-    except OSError:
-        return
-    set_handler = lib.XSetIOErrorHandler
-    set_handler.restype = ctypes.c_void_p
-    set_handler.argtypes = [ctypes.c_void_p]
-    if callback is None:
-        if _X_HANDLER:
-            set_handler(_X_HANDLER[1])
-            _X_HANDLER.clear()
-        return
-    if not pygame.display.get_init() or pygame.display.get_driver() != "x11":
-        return
-
-    def handler(display: int | None) -> int:
-        callback()
-        return 0
-
-    c_handler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)(handler)
-    previous = set_handler(ctypes.cast(c_handler, ctypes.c_void_p))
-    if _X_HANDLER:  # a second install keeps the first one's predecessor
-        previous = _X_HANDLER[1]
-    _X_HANDLER[:] = [c_handler, previous]
-
-
-def display_driver() -> str:
-    """The video driver SDL settles on here (the display is opened to tell; a driver
-    without a screen is closed again, so nothing is left open). What SDL prints on the
-    way to a driver without a screen (its failed attempts) is kept off the terminal."""
-    import sys
-    import tempfile
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as said:
-        os.dup2(said.fileno(), 2)
-        try:
-            pygame.display.init()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        driver = str(pygame.display.get_driver())
-        if driver in ("offscreen", "dummy"):
-            pygame.display.quit()
-        else:  # a real screen: what SDL said may matter
-            said.seek(0)
-            os.write(2, said.read(64 * 1024))
-    return driver
-
-
-def _window_manager_missing() -> bool:
-    """True on an X server without a window manager (no ``_NET_SUPPORTING_WM_CHECK``
-    on the root window); False elsewhere, or when it cannot be told."""
-    if pygame.display.get_driver() != "x11":
-        return False
-    try:
-        x = ctypes.CDLL("libX11.so.6")
-    except OSError:
-        return False
-    vp, ul = ctypes.c_void_p, ctypes.c_ulong
-    x.XOpenDisplay.restype, x.XOpenDisplay.argtypes = vp, [ctypes.c_char_p]
-    x.XInternAtom.restype, x.XInternAtom.argtypes = ul, [vp, ctypes.c_char_p, ctypes.c_int]
-    x.XDefaultRootWindow.restype, x.XDefaultRootWindow.argtypes = ul, [vp]
-    x.XGetWindowProperty.argtypes = [vp, ul, ul, ctypes.c_long, ctypes.c_long, ctypes.c_int]
-    x.XGetWindowProperty.argtypes += [ul, vp, vp, vp, vp, vp]
-    x.XFree.argtypes, x.XCloseDisplay.argtypes = [vp], [vp]
-    display = x.XOpenDisplay(None)
-    if not display:
-        return False
-    try:
-        atom = x.XInternAtom(display, b"_NET_SUPPORTING_WM_CHECK", 1)
-        if not atom:
-            return True  # no window manager ever announced itself on this server
-        kind, fmt = ul(), ctypes.c_int()
-        items, after, data = ul(), ul(), ctypes.c_void_p()
-        ok = x.XGetWindowProperty(
-            display,
-            x.XDefaultRootWindow(display),
-            atom,
-            0,
-            1,
-            0,
-            0,  # AnyPropertyType
-            ctypes.byref(kind),
-            ctypes.byref(fmt),
-            ctypes.byref(items),
-            ctypes.byref(after),
-            ctypes.byref(data),
-        )
-        if data:
-            x.XFree(data)
-        return ok == 0 and items.value == 0
-    finally:
-        x.XCloseDisplay(display)
-
-
-_SOUND_KEYS = (
-    pygame.K_m,
-    pygame.K_UP,
-    pygame.K_DOWN,
-    pygame.K_LEFTBRACKET,
-    pygame.K_RIGHTBRACKET,
-    pygame.K_BACKSPACE,
-)
-
-
-class LiveWindow:
+class LiveWindow(WindowControls):
     """The window. ``run()`` returns why it stopped: "quit", "closed", "ended", or
     "interrupted" / "terminated" (a stop request: Ctrl-C, SIGTERM)."""
 
@@ -206,11 +101,6 @@ class LiveWindow:
         self.painter = Painter(self.model)
         self._resized(*self.screen.get_size())
 
-    def _resized(self, w: int, h: int) -> None:
-        layout = self.model.resize(w, h)
-        self.pipeline.display_size = (layout.video.w, layout.video.h)
-        self.painter.invalidate()
-
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> str:
         """Run until the user quits (or the film ends with ``exit_at_end``)."""
@@ -247,186 +137,6 @@ class LiveWindow:
             clock.tick(self.fps)
         return reason
 
-    def handle(self, event: pygame.event.Event) -> str | None:
-        """React to one pygame event; returns a reason to stop, if any."""
-        m = self.model
-        if event.type == pygame.QUIT:
-            return "closed"
-        # The view's own (zoom, pan, fit, marks; a double click) before the player's
-        # controls, which take every left click on the spectrum.
-        if self._view_event(event) or self._handle_controls(event):
-            return None
-        if event.type in (pygame.VIDEORESIZE, pygame.WINDOWRESIZED, pygame.WINDOWSIZECHANGED):
-            self._resized(*self.screen.get_size())
-        elif event.type == pygame.KEYDOWN:
-            key = event.key
-            if key in (pygame.K_q, pygame.K_ESCAPE):
-                if key == pygame.K_ESCAPE and m.show_help:
-                    m.show_help = False
-                    return None
-                return "quit"
-            if key == pygame.K_SPACE:
-                self.toggle_pause()
-            elif key in _SOUND_KEYS:
-                self.sound_key(key)
-            elif key == pygame.K_h:
-                m.show_help = not m.show_help
-            elif key == pygame.K_f:
-                self.toggle_fullscreen()
-            elif key == pygame.K_s and self.on_snapshot is not None:
-                self.notify(self.on_snapshot())
-            elif key in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
-                m.zoom(2.0)
-            elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
-                m.zoom(0.5)
-        elif event.type == pygame.MOUSEMOTION:
-            m.hover = event.pos
-        elif event.type == pygame.WINDOWLEAVE:
-            m.hover = None
-        return None
-
-    @property
-    def fullscreen(self) -> bool:
-        return self._windowed is not None
-
-    def _view_event(self, event: pygame.event.Event) -> bool:
-        """Zoom, pan, fit and the chapters/segments key; True if the event was one."""
-        m = self.model
-        if event.type == pygame.MOUSEWHEEL:
-            x, y = m.hover or pygame.mouse.get_pos()
-            steps = getattr(event, "precise_y", event.y)
-            if event.x:  # a sideways wheel: right goes forward in time
-                m.pan(-40.0 * getattr(event, "precise_x", event.x))
-            elif pygame.key.get_mods() & pygame.KMOD_SHIFT:  # up goes back, as scrolling left
-                m.pan(40.0 * steps)
-            elif m.layout.panel.contains(x, y) or m.layout.axis.contains(x, y):
-                m.zoom(1.25**steps, x)
-            return True
-        if event.type == pygame.KEYDOWN:
-            ctrl = event.mod & pygame.KMOD_CTRL
-            if (event.key == pygame.K_0 and ctrl) or event.key == pygame.K_z:
-                m.fit_view()
-            elif event.key == pygame.K_c and not ctrl:
-                m.toggle_marks()
-            else:
-                return False
-            return True
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 3:
-            self._pan_from = event.pos[0]
-            return True
-        if event.type == pygame.MOUSEBUTTONUP and event.button == 3:
-            self._pan_from = None
-            return True
-        if event.type == pygame.MOUSEMOTION and self._pan_from is not None:
-            m.pan(event.pos[0] - self._pan_from)
-            self._pan_from = event.pos[0]
-            m.hover = event.pos
-            return True
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            # A double click on the spectrum fits the film (its first click seeks).
-            now, (x, y) = time.monotonic(), event.pos
-            last, self._click = self._click, (now, x, y)
-            p = m.layout.panel
-            if p.contains(x, y) and last and now - last[0] < 0.4 and abs(x - last[1]) < 6:
-                self._click = None
-                m.fit_view()
-                return True
-        return False
-
-    def toggle_fullscreen(self) -> None:
-        """Fullscreen on/off, through SDL's window (the same window, not a new one);
-        back to windowed, the earlier size and position return."""
-        with warnings.catch_warnings():  # the display module's own window, on purpose
-            warnings.simplefilter("ignore", DeprecationWarning)
-            win = pygame.Window.from_display_module()
-        try:
-            if self._windowed is None:
-                self._windowed = (win.size, win.position)
-                if _window_manager_missing():
-                    # Fullscreen is the window manager's job; with none (a bare X server)
-                    # SDL's request changes nothing on screen: cover the screen ourselves.
-                    desktop = pygame.display.get_desktop_sizes()[0]
-                    win.borderless = True
-                    win.position = (0, 0)
-                    win.size = desktop
-                else:
-                    win.set_fullscreen(desktop=True)
-            else:
-                size, pos = self._windowed
-                self._windowed = None
-                win.set_windowed()
-                win.borderless = False
-                win.size = size
-                win.position = pos
-        except pygame.error as exc:
-            self.notify(f"fullscreen is not available here ({exc})")
-            return
-        screen = pygame.display.get_surface()
-        assert screen is not None  # None only before a display mode is set
-        self.screen = screen
-        self._resized(*self.screen.get_size())
-
-    def sound_key(self, key: int) -> None:
-        """M, Up/Down: mute and volume; [ ] and Backspace: the speed."""
-        m = self.model
-        if key in (pygame.K_LEFTBRACKET, pygame.K_RIGHTBRACKET, pygame.K_BACKSPACE):
-            if m.live:
-                self.notify("a live source plays at its own rate")
-                return
-            step = {pygame.K_LEFTBRACKET: -1, pygame.K_RIGHTBRACKET: 1}.get(key, 0)
-            self.clock.set_speed(next_speed(m.speed, step) if step else 1.0)
-            m.speed = self.clock.speed
-            self.notify(f"speed {m.speed:g}x", 1.5)
-            return
-        a = self.audio
-        if a is None or m.volume is None:
-            self.notify("no sound")
-            return
-        if key == pygame.K_m:
-            a.muted = not a.muted
-        else:
-            a.volume = min(max(a.volume + (10 if key == pygame.K_UP else -10), 0), MAX_VOLUME)
-            a.muted = False
-        m.volume, m.muted = a.volume, a.muted
-        self.notify("muted" if a.muted else f"volume {a.volume}%", 1.5)
-
-    def notify(self, text: str, seconds: float = 3.0) -> None:
-        self.message = (text, time.monotonic() + seconds)
-
-    def toggle_pause(self) -> None:
-        """Pause / resume; at the end of a file, play it again from the start."""
-        m = self.model
-        if m.ended and not m.live and m.error is None:
-            self.seek(m.grid.start)
-            m.paused = False
-            self.clock.set_paused(False)
-            return
-        m.paused = not m.paused
-        self.clock.set_paused(m.paused)
-
-    def seek(self, t: float) -> None:
-        """Seek a file to ``t`` (clamped); live sources cannot seek. Seeks are coalesced
-        (one in flight); paused, the new picture is shown as soon as it is decoded."""
-        m = self.model
-        if m.live:
-            self.notify("a live source cannot seek")
-            return
-        t = m.clamp_time(t)
-        m.seeked(t)
-        m.ended = False
-        self._show_pending = True
-        self._back_before = self._held = None
-        go = self._throttle.request(t)
-        if go is not None:
-            self._issue(go)
-
-    def _issue(self, t: float) -> None:
-        self.generation = self.pipeline.seek(t)
-        self._next = None
-        self.clock.seek(t)
-        self._show_pending = True  # paused: its first picture is shown
-        self._held = None  # a step back looks at this generation's pictures only
-
     def _poll_seek(self) -> None:
         """Start the newest coalesced seek once the one in flight has a picture: shown
         while scrubbing (the picture follows the pointer), otherwise skipped for the
@@ -436,81 +146,6 @@ class LiveWindow:
         t = self._throttle.poll()
         if t is not None:
             self._issue(t)
-
-    def step(self, direction: int) -> None:
-        """One frame forward (the next picture) or back (the previous one, exactly:
-        decoded again from the keyframe before it); pauses first."""
-        m = self.model
-        if m.live:
-            self.notify("a live source cannot step")
-            return
-        m.paused = True
-        self.clock.set_paused(True)
-        if direction > 0:
-            self._show_pending = True
-            return
-        now = self._frame.time if self._frame is not None else m.playhead
-        if now <= m.grid.start + 1e-3:
-            return
-        self.seek(now - 3 * m.frame_time)
-        self._back_before = now
-        m.playhead = now  # until the earlier picture is on screen
-
-    def _handle_controls(self, event: pygame.event.Event) -> bool:
-        """Seek keys, frame steps and scrubbing; True if the event was used."""
-        m = self.model
-        if event.type == pygame.KEYDOWN:
-            key, mod = event.key, getattr(event, "mod", 0)
-            big = 60.0 if mod & pygame.KMOD_SHIFT else 10.0
-            if key == pygame.K_LEFT:
-                self.seek(m.playhead - big)
-            elif key == pygame.K_RIGHT:
-                self.seek(m.playhead + big)
-            elif key == pygame.K_HOME:
-                self.seek(m.grid.start)
-            elif key == pygame.K_END:
-                self.seek(m.last_moment)
-            elif pygame.K_0 <= key <= pygame.K_9 and not mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
-                self.seek(m.time_at_fraction((key - pygame.K_0) / 10))
-            elif key == pygame.K_COMMA:
-                self.step(-1)
-            elif key == pygame.K_PERIOD:
-                self.step(1)
-            else:
-                return False
-            return True
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            t = m.click_time(*event.pos)
-            if t is None:
-                return False
-            if m.live:
-                self.seek(t)  # says why not
-                return True
-            self._drag = m.paused
-            m.paused = True  # the picture follows the pointer; release resumes
-            self.clock.set_paused(True)
-            self.seek(t)
-            return True
-        if event.type == pygame.MOUSEMOTION and self._drag is not None:
-            buttons = getattr(event, "buttons", (1,))
-            if not buttons[0]:  # released where we did not see it: the drag is over
-                self._end_drag()
-                return False
-            m.hover = event.pos
-            if abs(m.time_at_x(event.pos[0]) - m.playhead) > 1e-3:
-                self._scrubbing = True
-                self.seek(m.time_at_x(event.pos[0]))
-            return True
-        if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self._drag is not None:
-            self._end_drag()
-            return True
-        return False
-
-    def _end_drag(self) -> None:
-        if self._drag is not None:
-            self.model.paused, self._drag = self._drag, None
-        self._scrubbing = False
-        self.clock.set_paused(self.model.paused)
 
     # -- playback ---------------------------------------------------------------------------
     def _pull_events(self) -> None:
