@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from streamspec.core._atomic import StrPath, atomic_write, check_writable, side_name
 from streamspec.core.errors import OutputError
+from streamspec.core.limits import MAX_IMAGE_SIDE, MAX_WEBP_SIDE
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -45,7 +46,7 @@ IMAGE_FORMATS: dict[str, str] = {
 }
 _SUPPORTED = ".png, .jpg/.jpeg, .webp or .tif/.tiff"
 # The largest side each format can hold (libjpeg, libwebp); PNG and TIFF have room.
-_MAX_SIDE = {"JPEG": 65500, "WEBP": 16383}
+_MAX_SIDE = {"JPEG": MAX_IMAGE_SIDE, "WEBP": MAX_WEBP_SIDE}
 
 
 # -- locks ------------------------------------------------------------------------------------

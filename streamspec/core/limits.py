@@ -59,16 +59,19 @@ __all__ = [
     "MAX_PALETTES",
     "MAX_PALETTE_COLOURS",
     "MAX_PALETTE_TEXT",
+    "MAX_PIXEL_COUNT",
     "MAX_QUANTIZE_PIXELS",
     "MAX_SEARCH_PALETTE",
     "MAX_SHOTS",
     "MAX_SHOT_LOOKBACK_FRAMES",
     "MAX_SLOTS",
     "MAX_STRIP_WIDTH",
+    "MAX_SWATCH_NAME",
     "MAX_TEXT_BYTES",
     "MAX_TIMEOUT",
     "MAX_TITLE_CHARS",
     "MAX_VOLUME",
+    "MAX_WEBP_SIDE",
     "MAX_WINDOW",
     "MAX_ZOOM",
     "MIN_MOVIE_FPS",
@@ -82,6 +85,8 @@ MAX_HEIGHT = 16_383
 MAX_STRIP_WIDTH = 256
 MAX_IMAGE_PIXELS = 89_478_485  # PIL.Image.MAX_IMAGE_PIXELS's default
 MAX_IMAGE_SIDE = 65_500
+# WebP's largest side (libwebp): a .webp picture is at most this wide.
+MAX_WEBP_SIDE = 16_383
 MAX_COLOURS = 256  # per strip
 MAX_IMAGE_COLOURS = 65_536  # quantize: an image's palette
 # quantize reads photos: a 100-megapixel camera's frame is fine, an absurd header is not
@@ -206,3 +211,10 @@ def check_timeout(seconds: float, *, flag: str = "--timeout") -> float:
             f"{flag} must be from above 0 to {MAX_TIMEOUT:,.0f} seconds (a week), got {seconds:g}"
         )
     return seconds
+
+# -- exports -----------------------------------------------------------------------------
+# A swatch's name in an exported palette: one line, shorter than any editor shows.
+MAX_SWATCH_NAME = 200
+# A pixel count in a saved strip: far above any frame's, and within a signed 64-bit
+# integer, which every JSON reader that keeps integers can hold.
+MAX_PIXEL_COUNT = 2**62

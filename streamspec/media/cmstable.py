@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from streamspec.analysis.colour import (
     sdr_decode,
     sdr_encode,
 )
+from streamspec.core._atomic import atomic_write
 from streamspec.core.limits import MAX_CACHED_TABLES
 
 __all__ = [
@@ -283,14 +283,7 @@ def save(name: str, table: NDArray[np.uint8]) -> None:
         return
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, table, allow_pickle=False)
-            os.replace(tmp, folder / name)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        atomic_write(folder / name, lambda fh: np.save(fh, table, allow_pickle=False))
         _evict(folder)
 
 

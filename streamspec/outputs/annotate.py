@@ -33,6 +33,7 @@ __all__ = [
     "grid_ticks",
     "parse_chapters",
     "read_chapters",
+    "text_font",
 ]
 
 BACKGROUND = (16, 16, 18)
@@ -127,7 +128,8 @@ def read_chapters(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 # -- drawing ----------------------------------------------------------------------------
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def text_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The font of every picture's text (Pillow's own, scalable), at ``size`` px (8 at least)."""
     return ImageFont.load_default(size=max(8, int(size)))
 
 
@@ -214,8 +216,8 @@ def annotate_bands(
     segments = list(segments or [])
     w, h = image.size
     fs = max(10, min(28, round(h * 0.032)))
-    font = _font(fs)
-    small = _font(max(8, round(fs * 0.85)))
+    font = text_font(fs)
+    small = text_font(max(8, round(fs * 0.85)))
     pad = max(3, fs // 3)
     seg_h = (fs + 2 * pad) if segments else 0
     chap_h = (2 * fs + 2 * pad) if chapters else 0

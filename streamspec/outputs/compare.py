@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from streamspec.analysis.segments import colour_segments
 from streamspec.core.errors import InputError
@@ -32,7 +32,14 @@ from streamspec.core.grid import SlotGrid
 from streamspec.core.limits import ANNOTATION_ROWS, MAX_HEIGHT, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from streamspec.core.limits import MAX_COMPARE_FILMS as MAX_FILMS
 from streamspec.core.timefmt import format_hms, nice_ticks
-from streamspec.outputs.annotate import BACKGROUND, DIM, INK, annotate_bands, chapter_spans
+from streamspec.outputs.annotate import (
+    BACKGROUND,
+    DIM,
+    INK,
+    annotate_bands,
+    chapter_spans,
+    text_font,
+)
 from streamspec.outputs.compare_diff import CURVE as CURVE  # re-exported
 from streamspec.outputs.compare_diff import (
     DIRECTIONS,
@@ -90,10 +97,6 @@ def _span(spec: Spectrum) -> tuple[float, float]:
     """The time a spectrum covers: from its first slot's start to its last slot's end."""
     grid = spec.grid
     return grid.time_of_column(0), grid.time_of_column(spec.width_slots)
-
-
-def _font(size: int) -> Any:
-    return ImageFont.load_default(size=max(8, int(size)))
 
 
 def _labels(spectra: Sequence[Spectrum], names: Sequence[str]) -> list[str]:
@@ -193,7 +196,7 @@ def compare_spectra(
 
     fs = max(11, min(22, round(H * 0.14)))
     sfs = max(9, round(fs * 0.8))
-    font, small = _font(fs), _font(sfs)
+    font, small = text_font(fs), text_font(sfs)
     pad = max(3, fs // 3)
     curve_h = max(70, H * 2 // 3)
     # Before drawing anything: at most this tall (annotation bands are under 200 rows).

@@ -47,7 +47,7 @@ from streamspec.core._io import (
 from streamspec.core._schema import SchemaError, check_spectrum_json
 from streamspec.core.container import SpectrumData, Strip
 from streamspec.core.errors import InputError, OutputError
-from streamspec.core.limits import MAX_COLOURS, MAX_JSON_BYTES, MAX_SLOTS
+from streamspec.core.limits import MAX_COLOURS, MAX_JSON_BYTES, MAX_PIXEL_COUNT, MAX_SLOTS
 from streamspec.outputs.raster import spectrum_image
 
 __all__ = [
@@ -66,7 +66,7 @@ FORMAT_VERSION = 1
 
 S = TypeVar("S", bound=SpectrumData)
 _WHAT = "a spectrum JSON file"
-_MAX_COUNT = 2**62
+_MAX_COUNT = MAX_PIXEL_COUNT
 
 
 # -- the typed records ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from streamspec._version import __version__
 from streamspec.core.errors import InputError
-from streamspec.core.limits import MAX_PALETTES
+from streamspec.core.limits import MAX_PALETTES, MAX_SWATCH_NAME
 from streamspec.outputs.export.items import MAX_PALETTE_COLOURS, Palette, hex_colour
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
 
 JSON_FORMAT = "streamspec-palettes"
 # ASE names are counted in UTF-16 units in a 16-bit field; palettes are named briefly.
-_MAX_NAME = 200
+_MAX_NAME = MAX_SWATCH_NAME
 
 
 def _check(palettes: Sequence[Palette]) -> list[Palette]:
