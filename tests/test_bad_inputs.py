@@ -690,9 +690,9 @@ def test_glob_through_symlink_loops_ends(rendered, tmp_path, capsys, monkeypatch
     )
     assert code == 0 and "1 done" in stdout, err
     # And a search is bounded by the files it looks at, in one line.
-    from streamspec.pipeline import batch
+    from streamspec.pipeline import films
 
-    monkeypatch.setattr(batch, "MAX_FILES_SEEN", 3)
+    monkeypatch.setattr(films, "MAX_FILES_SEEN", 3)
     code, _, err = run(["batch", "loop/**/*.mp4", "-o", "out2"], capsys)
     assert "more than 3 files looked at" in one_line_error(code, err)
 
