@@ -1,8 +1,10 @@
 """The modules' old names, from before the package was split into layers.
 
 ``import streamspec.spectrum`` (and every other old name) still works: it gives the
-module under its new name (``streamspec.outputs.spectrum``), the same module object, with a
-DeprecationWarning. One table, one finder; nothing else knows the old names.
+module under its new name (``streamspec.outputs.spectrum``), the same module object,
+with a DeprecationWarning. ``streamspec.sources``, some of whose names moved to the
+pipeline, is instead a view of ``streamspec.media`` that serves those names too. One
+table, one finder; nothing else knows the old names.
 """
 
 from __future__ import annotations
