@@ -29,6 +29,7 @@ __all__ = [
     "INSTALL_HINT",
     "ROW_GROUP_ROWS",
     "MissingDependencyError",
+    "arrow_schema",
     "colours_schema",
     "films_schema",
 ]
@@ -137,7 +138,11 @@ def _metadata(table: str) -> dict[bytes, bytes]:
     }
 
 
-def _schema(columns: dict[str, tuple[str, str, str]], table: str) -> pa.Schema:
+def arrow_schema(
+    columns: dict[str, tuple[str, str, str]], metadata: dict[bytes, bytes]
+) -> pa.Schema:
+    """An Arrow schema from a table of columns -- name: (Arrow type's name, unit, meaning)
+    -- with each column's unit and meaning in its field's metadata."""
     pa = _pa()
     fields = []
     for name, (kind, unit, meaning) in columns.items():
@@ -146,7 +151,11 @@ def _schema(columns: dict[str, tuple[str, str, str]], table: str) -> pa.Schema:
             meta[b"unit"] = unit.encode()
         arrow_type = getattr(pa, "bool_" if kind == "bool" else kind)()
         fields.append(pa.field(name, arrow_type, metadata=meta))
-    return pa.schema(fields, metadata=_metadata(table))
+    return pa.schema(fields, metadata=metadata)
+
+
+def _schema(columns: dict[str, tuple[str, str, str]], table: str) -> pa.Schema:
+    return arrow_schema(columns, _metadata(table))
 
 
 def colours_schema() -> pa.Schema:

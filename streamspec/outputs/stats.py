@@ -52,6 +52,7 @@ from streamspec.analysis.colour import linear_mean, oklab
 from streamspec.core._io import atomic_write, check_outputs, check_writable
 from streamspec.core.errors import InputError
 from streamspec.core.limits import MAX_BINS
+from streamspec.outputs.corpus_schema import arrow_schema
 from streamspec.outputs.export.items import (
     MAX_ITEMS,
     TimelineItem,
@@ -352,15 +353,9 @@ def _arrow(rows: Sequence[Mapping[str, Any]], columns: dict[str, tuple[str, str,
         raise InputError(
             "writing Parquet needs pyarrow: pip install 'streamspec[corpus]'"
         ) from None
-    fields = []
-    for name, (kind, unit, meaning) in columns.items():
-        meta = {b"description": meaning.encode()}
-        if unit:
-            meta[b"unit"] = unit.encode()
-        fields.append(pa.field(name, getattr(pa, kind)(), metadata=meta))
-    schema = pa.schema(
-        fields,
-        metadata={
+    schema = arrow_schema(
+        columns,
+        {
             b"streamspec": __version__.encode(),
             b"format": TABLE_FORMAT.encode(),
             b"format_version": b"1",
