@@ -49,6 +49,15 @@ PURE = [
 ]
 
 
+
+def _imported_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module an ``import from`` names (relative ones resolved in ``package``)."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
 def _module_name(path) -> str:
     rel = path.relative_to(ROOT).with_suffix("")
     parts = list(rel.parts)
@@ -68,12 +77,7 @@ def _top_level_imports(path) -> set[str]:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             continue
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
+            mod = _imported_module(node, package)
             if mod.startswith("streamspec"):
                 if node.module:  # "from . import x" needs only x (the package is loading)
                     found.add(mod)
@@ -139,12 +143,7 @@ def _all_imports(path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
+            mod = _imported_module(node, package)
             if mod.startswith("streamspec"):
                 if node.module:
                     found.add(mod)
